@@ -1,0 +1,75 @@
+"""The shipped iris experiment, end to end with real snarkVM execution and proofs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.experiment import load_experiment
+from workbench.pipeline import Event, run_experiment
+from workbench.results import load_result
+
+EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml"
+
+pytestmark = pytest.mark.slow
+
+
+def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "run", str(EXPERIMENT), "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ZK (snarkVM)" in proc.stdout and "proofs: 1/1 verified" in proc.stdout
+
+    runs = [p for p in (tmp_path / "iris_decision_tree").iterdir()]
+    assert len(runs) == 1 and not runs[0].name.startswith(".")
+    run_dir = runs[0]
+    result = load_result(run_dir)
+
+    # Every test row was executed in snarkVM and equals the integer reference.
+    assert result.zk_samples == result.dataset["n_test"] == 30
+    assert result.agreement == 1.0 and result.disagreements == []
+    assert result.metrics["zk"] == result.metrics["quantized"]
+    assert result.metrics["float"]["accuracy"] > 0.85
+
+    # One real proof, verified, saved with the program and verifying key.
+    assert len(result.proofs) == 1 and result.proofs[0].verified
+    proof = result.proofs[0]
+    assert (run_dir / proof.path).stat().st_size == proof.proof_bytes > 1000
+    assert proof.output.endswith("u8")
+    fn = result.circuit["functions"][0]
+    assert fn["program"] == "iris_decision_tree.aleo" and fn["function"] == "main"
+    assert 10_000 < fn["constraints"] < 2**16
+    assert (run_dir / "iris_decision_tree.aleo").read_text().startswith("program iris_decision_tree.aleo;")
+    assert (run_dir / "verifying_keys" / "iris_decision_tree.main.verifier").stat().st_size > 0
+    manifest = json.loads((run_dir / "leo" / "program.json").read_text())
+    assert manifest["program"] == "iris_decision_tree.aleo"
+    assert "@noupgrade" in (run_dir / "leo" / "src" / "main.leo").read_text()
+
+    raw = json.loads((run_dir / "result.json").read_text())
+    for key in ("schema", "run_id", "experiment", "dataset", "model", "task", "metrics", "zk_samples",
+                "agreement", "disagreements", "circuit", "proofs", "timings", "versions"):
+        assert key in raw
+    assert raw["schema"] == 1 and raw["task"] == "classification"
+    assert set(raw["versions"]) >= {"python", "workbench", "scikit-learn", "xgboost", "numpy", "aleo-sdk", "compiler"}
+    for t in ("keygen", "execute_per_sample", "prove_mean", "verify_mean"):
+        assert raw["timings"][t] > 0
+
+
+def test_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
+    exp = load_experiment(EXPERIMENT)
+
+    def interrupt(e: Event) -> None:
+        if e.kind == "stage_progress" and e.stage == "execute samples" and e.done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(exp, tmp_path, on_event=interrupt)
+    assert list((tmp_path / "iris_decision_tree").iterdir()) == []

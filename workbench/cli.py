@@ -1,0 +1,186 @@
+"""Command line: argument parsing only; the work happens in pipeline, results and leo.
+
+Data (tables, results) goes to stdout; progress and diagnostics go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench import __version__
+from workbench.errors import ExitCode, WorkbenchError
+
+
+def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
+    from workbench.pipeline import Event
+
+    def on_event(e: Event) -> None:
+        if quiet:
+            return
+        if e.kind == "stage_started":
+            print(f"  {e.stage} ...", file=sys.stderr, flush=True)
+        elif e.kind == "stage_finished":
+            print(f"  {e.stage} done ({e.elapsed:.2f} s)", file=sys.stderr, flush=True)
+        elif e.kind == "stage_progress":
+            # A carriage-return counter on a terminal; one line at the end elsewhere.
+            if sys.stderr.isatty():
+                end = "\n" if e.done == e.total else ""
+                print(f"\r    {e.stage}: {e.done}/{e.total}", end=end, file=sys.stderr, flush=True)
+            elif e.done == e.total:
+                print(f"    {e.stage}: {e.done}/{e.total}", file=sys.stderr, flush=True)
+        elif e.kind == "log":
+            print(f"    {e.message}", file=sys.stderr, flush=True)
+
+    return on_event
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from workbench.experiment import load_experiment
+    from workbench.pipeline import run_experiment
+    from workbench.results import format_summary
+
+    exp = load_experiment(args.experiment)
+    print(f"running {exp.name} ({exp.path})", file=sys.stderr, flush=True)
+    result, run_dir = run_experiment(
+        exp,
+        Path(args.results),
+        on_event=_progress_printer(args.quiet),
+        samples=args.samples,
+        proofs=args.proofs,
+    )
+    print(format_summary(result))
+    print(f"\nsaved to {run_dir}")
+    failed = any(not p.verified for p in result.proofs) or result.agreement < 1.0
+    return ExitCode.FAILURE if failed else ExitCode.OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from workbench.experiment import load_experiment
+
+    exp = load_experiment(args.experiment)
+    print(f"{exp.path}: ok ({exp.model.algorithm} on {exp.dataset.name})")
+    return ExitCode.OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from workbench.results import list_runs, load_result, render_comparison
+
+    if args.runs:
+        dirs = [Path(d) for d in args.runs]
+    else:
+        dirs = list_runs(Path(args.results), args.experiment)
+        if not dirs:
+            where = f"{args.results}/{args.experiment}" if args.experiment else args.results
+            print(f"workbench: no saved runs under {where}", file=sys.stderr)
+            return ExitCode.USER_ERROR
+    print(render_comparison([load_result(d) for d in dirs], args.format, args.sort))
+    return ExitCode.OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from workbench.snarkvm.verifier import verify_run
+
+    checks = verify_run(Path(args.run_dir))
+    for c in checks:
+        status = "PASS" if c.verified else "FAIL"
+        outputs = "; ".join(c.public_outputs) or "(no public output)"
+        line = f"{status}  {c.path}  attests {outputs}"
+        print(line if c.verified else f"{line}\n      {c.error}")
+    passed = sum(c.verified for c in checks)
+    print(f"{passed}/{len(checks)} proofs verified")
+    return ExitCode.OK if passed == len(checks) else ExitCode.FAILURE
+
+
+def _cmd_cache_clear(args: argparse.Namespace) -> int:
+    from workbench.snarkvm.keycache import cache_dir, clear
+
+    entries, size = clear()
+    print(f"removed {entries} cached program(s), {size / 1e6:.1f} MB, from {cache_dir()}")
+    return ExitCode.OK
+
+
+def _cmd_cache_info(args: argparse.Namespace) -> int:
+    from workbench.snarkvm.keycache import cache_dir
+
+    root = cache_dir()
+    entries = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    size = sum(f.stat().st_size for e in entries for f in e.rglob("*") if f.is_file())
+    print(f"{root}: {len(entries)} cached program(s), {size / 1e6:.1f} MB")
+    return ExitCode.OK
+
+
+def _cmd_leo_build(args: argparse.Namespace) -> int:
+    from workbench.leo.compiler import main_build
+
+    return main_build(args.path)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="zkML Workbench: train a model, generate Leo, prove inference with snarkVM.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an experiment headless and print the results table")
+    run.add_argument("experiment", help="path to an experiment TOML file")
+    run.add_argument("--results", default="results", help="results directory (default: ./results)")
+    run.add_argument("--samples", type=_positive, help="override [zk] samples (rows executed in snarkVM)")
+    run.add_argument("--proofs", type=_positive, help="override [zk] proofs (proofs generated and verified)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser("check", help="validate an experiment file without running it")
+    check.add_argument("experiment")
+    check.set_defaults(func=_cmd_check)
+
+    compare = sub.add_parser("compare", help="print saved runs side by side")
+    compare.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories (default: every saved run)")
+    compare.add_argument("--experiment", help="only runs of this experiment")
+    compare.add_argument("--results", default="results", help="results directory (default: ./results)")
+    compare.add_argument("--format", choices=("table", "markdown", "csv"), default="table")
+    compare.add_argument("--sort", metavar="KEY", help="sort by a column (e.g. zk, prove_s, date)")
+    compare.set_defaults(func=_cmd_compare)
+
+    verify = sub.add_parser("verify", help="re-verify a run's saved proofs from its program and verifying keys")
+    verify.add_argument("run_dir", metavar="RUN_DIR")
+    verify.set_defaults(func=_cmd_verify)
+
+    cache = sub.add_parser("cache", help="the proving/verifying key cache")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="CACHE_COMMAND", required=True)
+    cache_sub.add_parser("clear", help="delete every cached key").set_defaults(func=_cmd_cache_clear)
+    cache_sub.add_parser("info", help="where the cache is and how big").set_defaults(func=_cmd_cache_info)
+
+    leo = sub.add_parser("leo", help="Leo tools")
+    leo_sub = leo.add_subparsers(dest="leo_command", metavar="LEO_COMMAND", required=True)
+    build = leo_sub.add_parser("build", help="compile a Leo project into build/<name>/<name>.aleo")
+    build.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
+    build.set_defaults(func=_cmd_leo_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `workbench` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return ExitCode.OK
+    try:
+        return int(args.func(args))
+    except WorkbenchError as exc:
+        print(f"workbench: {exc.title}:\n{exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("workbench: interrupted; nothing was saved for this run", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""The Leo side: template rendering, project files, and the compiler for the Leo subset."""

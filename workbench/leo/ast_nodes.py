@@ -1,0 +1,308 @@
+"""AST of the Leo subset: plain dataclasses, each carrying the span it came from.
+
+Expression nodes have a ``ty`` slot that the checker fills in (it is where the type of an
+unsuffixed literal, inferred from context, is recorded for the lowering stage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from .diagnostics import Span
+from .ltypes import Type
+
+# ---------------------------------------------------------------- type expressions
+
+
+@dataclass
+class NamedTypeExpr:
+    span: Span
+    name: str
+
+
+@dataclass
+class ArrayTypeExpr:
+    span: Span
+    element: "TypeExpr"
+    length: "Expr"
+
+
+@dataclass
+class TupleTypeExpr:
+    span: Span
+    elements: list["TypeExpr"]
+
+
+TypeExpr = Union[NamedTypeExpr, ArrayTypeExpr, TupleTypeExpr]
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class Expr:
+    span: Span
+    # Filled by the checker.
+    ty: Optional[Type] = field(default=None, init=False, repr=False, compare=False)
+
+
+@dataclass
+class IntLit(Expr):
+    text: str  # as written, for messages
+    value: int  # may be negative after folding a unary minus into the literal
+    suffix: Optional[str]  # "u8", "field", ... or None when the type must be inferred
+
+
+@dataclass
+class BoolLit(Expr):
+    value: bool
+
+
+@dataclass
+class VarRef(Expr):
+    name: str
+
+
+@dataclass
+class Unary(Expr):
+    op: str  # "!" or "-"
+    operand: Expr
+
+
+@dataclass
+class Binary(Expr):
+    op: str
+    left: Expr
+    right: Expr
+    op_span: Span
+
+
+@dataclass
+class Ternary(Expr):
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass
+class Cast(Expr):
+    operand: Expr
+    target: str
+    target_span: Span
+
+
+@dataclass
+class Call(Expr):
+    name: str
+    name_span: Span
+    args: list[Expr]
+
+
+@dataclass
+class MethodCall(Expr):
+    receiver: Expr
+    method: str
+    method_span: Span
+    args: list[Expr]
+
+
+@dataclass
+class Member(Expr):
+    base: Expr
+    name: str
+    name_span: Span
+
+
+@dataclass
+class TupleIndex(Expr):
+    base: Expr
+    index: int
+
+
+@dataclass
+class Index(Expr):
+    base: Expr
+    index: Expr
+
+
+@dataclass
+class TupleLit(Expr):
+    elements: list[Expr]
+
+
+@dataclass
+class ArrayLit(Expr):
+    elements: list[Expr]
+
+
+@dataclass
+class RepeatLit(Expr):
+    element: Expr
+    count: Expr
+
+
+@dataclass
+class StructInit:
+    span: Span
+    name: str
+    value: Expr  # `P { x }` is sugar for `P { x: x }`
+
+
+@dataclass
+class StructLit(Expr):
+    name: str
+    name_span: Span
+    fields: list[StructInit]
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass
+class Stmt:
+    span: Span
+
+
+@dataclass
+class Let(Stmt):
+    names: list[tuple[str, Span]]  # one name, or several for tuple destructuring
+    is_tuple: bool
+    type_expr: Optional[TypeExpr]
+    value: Expr
+
+
+@dataclass
+class ConstDecl(Stmt):
+    name: str
+    name_span: Span
+    type_expr: Optional[TypeExpr]
+    value: Expr
+
+
+@dataclass
+class Assign(Stmt):
+    target: Expr  # a place: variable, member, tuple index or array index chain
+    op: str  # "=" or the binary operator of a compound assignment ("+", "**", "&&", ...)
+    value: Expr
+
+
+@dataclass
+class Return(Stmt):
+    value: Optional[Expr]
+
+
+@dataclass
+class If(Stmt):
+    cond: Expr
+    then: "Block"
+    otherwise: Optional[Union["Block", "If"]]
+
+
+@dataclass
+class For(Stmt):
+    var: str
+    var_span: Span
+    type_expr: Optional[TypeExpr]
+    start: Expr
+    end: Expr
+    inclusive: bool
+    body: "Block"
+
+
+@dataclass
+class Assert(Stmt):
+    kind: str  # "assert", "assert_eq", "assert_neq"
+    args: list[Expr]
+
+
+@dataclass
+class ExprStmt(Stmt):
+    expr: Expr
+
+
+@dataclass
+class Block(Stmt):
+    stmts: list[Stmt]
+
+
+# ---------------------------------------------------------------- items
+
+
+@dataclass
+class Annotation:
+    span: Span
+    name: str
+    args: list[tuple[str, str]]
+
+
+@dataclass
+class Param:
+    span: Span
+    name: str
+    visibility: Optional[str]
+    visibility_span: Optional[Span]
+    type_expr: TypeExpr
+
+
+@dataclass
+class Output:
+    span: Span
+    visibility: Optional[str]
+    type_expr: TypeExpr
+
+
+@dataclass
+class FnDecl:
+    span: Span
+    name: str
+    name_span: Span
+    params: list[Param]
+    outputs: list[Output]  # empty for no return type
+    returns_tuple: bool  # `-> (a, b)` rather than `-> a`
+    body: Block
+    annotations: list[Annotation]
+    is_entry: bool
+
+
+@dataclass
+class StructField:
+    span: Span
+    name: str
+    type_expr: TypeExpr
+
+
+@dataclass
+class StructDecl:
+    span: Span
+    name: str
+    name_span: Span
+    fields: list[StructField]
+
+
+@dataclass
+class Constructor:
+    span: Span
+    annotations: list[Annotation]
+    body: Block
+
+
+@dataclass
+class ProgramBlock:
+    span: Span
+    name: str  # without ".aleo"
+    name_span: Span
+    network: str
+    network_span: Span
+    functions: list[FnDecl]
+    constructors: list[Constructor]
+
+
+@dataclass
+class SourceUnit:
+    """A whole main.leo: the program block plus top-level items."""
+
+    span: Span
+    programs: list[ProgramBlock]
+    structs: list[StructDecl]
+    consts: list[ConstDecl]
+    helpers: list[FnDecl]

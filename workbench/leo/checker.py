@@ -1,0 +1,887 @@
+"""Stage 2: static checks over the AST.
+
+Resolves names and types (recording every expression's type on its node, which is how an
+unsuffixed literal learns its type), and enforces Leo's rules and snarkVM's limits: no
+shadowing, arity, mutability, return paths, constructor, identifier lengths, the 16/16/32/
+2048/31 limits. Properties that only exist after unrolling (constant loop bounds and
+indices, overflow in constant operations) are checked by the lowering stage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from . import ast_nodes as A
+from . import fold
+from .diagnostics import DiagnosticSink, Span
+from .ltypes import (BOOL, FIELD, INT_BITS, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
+                     Prim, StructType, TupleType, Type, fits, is_bool, is_field, is_int,
+                     is_numeric, is_signed, is_unsigned)
+
+MAX_INPUTS = 16
+MAX_OUTPUTS = 16
+MAX_STRUCT_MEMBERS = 32
+MAX_ARRAY_ELEMENTS = 2048
+MAX_ENTRY_FUNCTIONS = 31
+MAX_IDENTIFIER = 31
+
+UNIT = TupleType(())
+
+# Names snarkVM refuses for functions, structs and members (opcodes and keywords).
+ALEO_RESERVED = frozenset("""
+abs add and assert cast commit div double gt gte hash inv is lt lte mod mul nand neg nor not or
+pow rem shl shr sqrt square sub ternary xor call async await input output function closure
+program import struct record mapping finalize constructor as into true false self block
+network edition private public constant key value owner signature address boolean field group
+scalar string future position branch contains get set remove rand const let fn return
+""".split()) | PRIMITIVE_NAMES
+
+# Method forms: name -> (kind, opcode). Kinds say which operand types are allowed.
+METHODS: dict[str, tuple[str, str]] = {
+    "add_wrapped": ("int2", "add.w"), "sub_wrapped": ("int2", "sub.w"),
+    "mul_wrapped": ("int2", "mul.w"), "div_wrapped": ("int2", "div.w"),
+    "rem_wrapped": ("int2", "rem.w"), "pow_wrapped": ("mag", "pow.w"),
+    "shl_wrapped": ("mag", "shl.w"), "shr_wrapped": ("mag", "shr.w"),
+    "add": ("num2", "add"), "sub": ("num2", "sub"), "mul": ("num2", "mul"),
+    "div": ("num2", "div"), "rem": ("int2", "rem"), "pow": ("pow", "pow"),
+    "shl": ("mag", "shl"), "shr": ("mag", "shr"),
+    "and": ("bits2", "and"), "or": ("bits2", "or"), "xor": ("bits2", "xor"),
+    "eq": ("eq", "is.eq"), "neq": ("eq", "is.neq"),
+    "lt": ("cmp", "lt"), "lte": ("cmp", "lte"), "gt": ("cmp", "gt"), "gte": ("cmp", "gte"),
+    "abs": ("signed1", "abs"), "abs_wrapped": ("signed1", "abs.w"),
+    "neg": ("neg1", "neg"), "not": ("bits1", "not"),
+    "mod": ("unsigned2", "mod"), "nand": ("bool2", "nand"), "nor": ("bool2", "nor"),
+    "inv": ("field1", "inv"), "square": ("field1", "square"),
+    "square_root": ("field1", "sqrt"), "double": ("field1", "double"),
+}
+
+BINARY_OPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "rem", "**": "pow",
+              "<<": "shl", ">>": "shr", "&": "and", "&&": "and", "|": "or", "||": "or",
+              "^": "xor", "==": "is.eq", "!=": "is.neq", "<": "lt", "<=": "lte", ">": "gt",
+              ">=": "gte"}
+
+
+@dataclass
+class Signature:
+    params: list[Type]
+    outputs: list[Type]
+    returns_tuple: bool
+
+    @property
+    def return_type(self) -> Type:
+        if not self.outputs:
+            return UNIT
+        if self.returns_tuple:
+            return TupleType(tuple(self.outputs))
+        return self.outputs[0]
+
+
+@dataclass
+class CheckedProgram:
+    """The AST plus what the checker resolved, ready for lowering."""
+
+    unit: A.SourceUnit
+    program: A.ProgramBlock
+    structs: dict[str, list[tuple[str, Type]]]  # in dependency order (members before users)
+    signatures: dict[str, Signature]
+    helpers: dict[str, A.FnDecl]
+    consts: list[A.ConstDecl]  # global constants in declaration order
+
+
+@dataclass
+class _Binding:
+    ty: Optional[Type]
+    kind: str  # "var", "param", "const", "loop"
+    value: Optional[int | bool] = None  # known value of a constant, for array lengths
+
+
+def _untyped(e: A.Expr) -> bool:
+    """An integer literal without suffix (possibly negated or in a ternary): needs context."""
+    if isinstance(e, A.IntLit):
+        return e.suffix is None
+    if isinstance(e, A.Unary) and e.op == "-":
+        return _untyped(e.operand)
+    if isinstance(e, A.Ternary):
+        return _untyped(e.then) and _untyped(e.otherwise)
+    return False
+
+
+class Checker:
+    def __init__(self, sink: DiagnosticSink) -> None:
+        self.sink = sink
+        self.struct_types: dict[str, list[tuple[str, Type]]] = {}
+        self.struct_decls: dict[str, A.StructDecl] = {}
+        self.signatures: dict[str, Signature] = {}
+        self.helpers: dict[str, A.FnDecl] = {}
+        self.entries: dict[str, A.FnDecl] = {}
+        self.scopes: list[dict[str, _Binding]] = [{}]
+        self.current: Optional[A.FnDecl] = None
+        self.loop_depth = 0
+        self.calls: dict[str, set[str]] = {}
+
+    def error(self, span: Span, message: str) -> None:
+        self.sink.error(span, message)
+
+    # ------------------------------------------------------------ names and scopes
+    def check_ident(self, name: str, span: Span, what: str) -> None:
+        if len(name) > MAX_IDENTIFIER:
+            self.error(span, f"{what} `{name}` is {len(name)} characters long; the limit is {MAX_IDENTIFIER}")
+
+    def lookup(self, name: str) -> Optional[_Binding]:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        return None
+
+    def declare(self, name: str, span: Span, binding: _Binding, what: str = "variable") -> None:
+        self.check_ident(name, span, what)
+        if self.lookup(name) is not None:
+            self.error(span, f"`{name}` is already declared; Leo does not allow shadowing")
+            return
+        self.scopes[-1][name] = binding
+
+    # ------------------------------------------------------------ types
+    def resolve_type(self, te: A.TypeExpr) -> Optional[Type]:
+        if isinstance(te, A.NamedTypeExpr):
+            if te.name in PRIMITIVE_NAMES:
+                return Prim(te.name)
+            if te.name in self.struct_decls:
+                return StructType(te.name)
+            if te.name in ("address", "group", "scalar", "signature", "string"):
+                self.error(te.span, f"type `{te.name}` is outside the Leo subset this compiler supports")
+            else:
+                self.error(te.span, f"unknown type `{te.name}`")
+            return None
+        if isinstance(te, A.ArrayTypeExpr):
+            elem = self.resolve_type(te.element)
+            if isinstance(elem, TupleType):
+                self.error(te.element.span, "arrays of tuples are not allowed")
+                return None
+            n = self.const_length(te.length, "array length")
+            if elem is None or n is None:
+                return None
+            return ArrayType(elem, n)
+        if isinstance(te, A.TupleTypeExpr):
+            elems = [self.resolve_type(t) for t in te.elements]
+            if any(e is None for e in elems):
+                return None
+            for t, sub in zip(elems, te.elements):
+                if isinstance(t, TupleType):
+                    self.error(sub.span, "nested tuples are not allowed")
+                    return None
+            return TupleType(tuple(elems))  # type: ignore[arg-type]
+        raise TypeError(te)
+
+    def const_length(self, e: A.Expr, what: str) -> Optional[int]:
+        """Value of an array length or repeat count; must be known before unrolling."""
+        value = self.const_value(e)
+        if value is None or isinstance(value, bool):
+            self.error(e.span, f"{what} must be a constant integer known at compile time")
+            return None
+        if value <= 0:
+            self.error(e.span, f"{what} must be positive, found {value}")
+            return None
+        if value > MAX_ARRAY_ELEMENTS:
+            self.error(e.span, f"{what} {value} exceeds the limit of {MAX_ARRAY_ELEMENTS} elements")
+            return None
+        return value
+
+    def const_value(self, e: A.Expr) -> Optional[int | bool]:
+        """Evaluate literals, named constants and arithmetic on them; None if not constant."""
+        if isinstance(e, A.IntLit):
+            return e.value
+        if isinstance(e, A.BoolLit):
+            return e.value
+        if isinstance(e, A.VarRef):
+            b = self.lookup(e.name)
+            return b.value if b is not None and b.kind == "const" else None
+        if isinstance(e, A.Binary) and e.op in ("+", "-", "*", "/", "%", "**"):
+            a, b = self.const_value(e.left), self.const_value(e.right)
+            if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
+                ty = e.ty if isinstance(e.ty, Prim) and is_int(e.ty) else Prim("i128")
+                try:
+                    return fold.binary(BINARY_OPS[e.op], ty, a, b)  # type: ignore[return-value]
+                except (fold.Halt, ValueError):
+                    return None
+        return None
+
+    # ------------------------------------------------------------ program
+    def check_unit(self, unit: A.SourceUnit) -> Optional[CheckedProgram]:
+        if not unit.programs:
+            self.error(Span(len_or0(unit), len_or0(unit)), "no `program name.aleo { ... }` block found")
+            return None
+        for extra in unit.programs[1:]:
+            self.error(extra.name_span, "only one program block is allowed per file")
+        prog = unit.programs[0]
+        self.check_program_header(prog)
+
+        # Structs: names first (so members may refer to any struct), then members.
+        for s in unit.structs:
+            self.check_ident(s.name, s.name_span, "struct name")
+            if s.name in self.struct_decls:
+                self.error(s.name_span, f"struct `{s.name}` is already declared")
+            elif s.name in PRIMITIVE_NAMES:
+                self.error(s.name_span, f"`{s.name}` is a type name and cannot name a struct")
+            elif s.name.lower() in ALEO_RESERVED:
+                self.error(s.name_span, f"`{s.name}` is reserved in Aleo instructions")
+            else:
+                self.struct_decls[s.name] = s
+
+        # Global constants, in order (a constant may use earlier ones).
+        for c in unit.consts:
+            self.check_const(c)
+
+        for s in self.struct_decls.values():
+            self.check_struct(s)
+        ordered = self.order_structs()
+
+        # Signatures.
+        for fn in unit.helpers:
+            self.check_ident(fn.name, fn.name_span, "function name")
+            if fn.name in self.helpers:
+                self.error(fn.name_span, f"function `{fn.name}` is already declared")
+                continue
+            self.helpers[fn.name] = fn
+            self.signatures[fn.name] = self.check_signature(fn)
+        for fn in prog.functions:
+            self.check_ident(fn.name, fn.name_span, "function name")
+            if fn.name in self.entries or fn.name in self.helpers:
+                self.error(fn.name_span, f"function `{fn.name}` is already declared")
+                continue
+            if fn.name in ALEO_RESERVED:
+                self.error(fn.name_span, f"`{fn.name}` is reserved in Aleo instructions and cannot name an entry function")
+            self.entries[fn.name] = fn
+            self.signatures[fn.name] = self.check_signature(fn)
+        if not prog.functions:
+            self.error(prog.name_span, "a program needs at least one entry function")
+        if len(prog.functions) > MAX_ENTRY_FUNCTIONS:
+            self.error(prog.functions[MAX_ENTRY_FUNCTIONS].name_span,
+                       f"a program may have at most {MAX_ENTRY_FUNCTIONS} entry functions, found {len(prog.functions)}")
+
+        self.check_constructor(prog)
+
+        for fn in list(self.helpers.values()) + list(self.entries.values()):
+            self.check_body(fn)
+        self.check_recursion()
+
+        return CheckedProgram(unit, prog, ordered, self.signatures, self.helpers, unit.consts)
+
+    def check_program_header(self, prog: A.ProgramBlock) -> None:
+        if prog.network != "aleo":
+            self.error(prog.network_span, f"a program name must end in `.aleo`, found `.{prog.network}`")
+        name = prog.name
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            self.error(prog.name_span, f"program name `{name}` must start with a lowercase letter and use only a-z, 0-9 and _")
+        elif "__" in name:
+            self.error(prog.name_span, f"program name `{name}` must not contain `__`")
+        elif "aleo" in name:
+            self.error(prog.name_span, f"program name `{name}` must not contain `aleo`")
+        self.check_ident(name, prog.name_span, "program name")
+
+    def check_constructor(self, prog: A.ProgramBlock) -> None:
+        if not prog.constructors:
+            self.error(prog.name_span, "program has no constructor; add `@noupgrade constructor() {}` inside the program block")
+            return
+        for extra in prog.constructors[1:]:
+            self.error(extra.span, "a program has exactly one constructor")
+        ctor = prog.constructors[0]
+        names = [a.name for a in ctor.annotations]
+        if names != ["noupgrade"]:
+            self.error(ctor.span, "the constructor must be annotated with exactly `@noupgrade` "
+                                  "(upgradable programs are outside the supported subset)")
+        for a in ctor.annotations:
+            if a.args:
+                self.error(a.span, "`@noupgrade` takes no arguments")
+        if ctor.body.stmts:
+            self.error(ctor.body.span, "a `@noupgrade` constructor has an empty body")
+
+    def check_const(self, c: A.ConstDecl) -> None:
+        ty = self.resolve_type(c.type_expr) if c.type_expr is not None else None
+        vty = self.expr(c.value, ty)
+        if ty is not None and vty is not None and ty != vty:
+            self.error(c.value.span, f"constant `{c.name}` is declared `{ty}` but its value has type `{vty}`")
+        if ty is None and c.type_expr is None:
+            ty = vty
+        value = self.const_value(c.value)
+        self.declare(c.name, c.name_span, _Binding(ty, "const", value), "constant")
+
+    def check_struct(self, s: A.StructDecl) -> None:
+        seen: set[str] = set()
+        members: list[tuple[str, Type]] = []
+        if not s.fields:
+            self.error(s.name_span, f"struct `{s.name}` needs at least one member")
+        if len(s.fields) > MAX_STRUCT_MEMBERS:
+            self.error(s.fields[MAX_STRUCT_MEMBERS].span,
+                       f"struct `{s.name}` has {len(s.fields)} members; the limit is {MAX_STRUCT_MEMBERS}")
+        for f in s.fields:
+            self.check_ident(f.name, f.span, "member name")
+            if f.name in seen:
+                self.error(f.span, f"member `{f.name}` is declared twice in struct `{s.name}`")
+                continue
+            if f.name in ALEO_RESERVED:
+                self.error(f.span, f"`{f.name}` is reserved in Aleo instructions and cannot name a struct member")
+            seen.add(f.name)
+            t = self.resolve_type(f.type_expr)
+            if isinstance(t, TupleType):
+                self.error(f.type_expr.span, "a struct member cannot be a tuple")
+                continue
+            if t is not None:
+                members.append((f.name, t))
+        self.struct_types[s.name] = members
+
+    def order_structs(self) -> dict[str, list[tuple[str, Type]]]:
+        """Structs with every struct they contain placed first; cycles are errors."""
+        ordered: dict[str, list[tuple[str, Type]]] = {}
+        state: dict[str, int] = {}
+
+        def uses(t: Type) -> list[str]:
+            if isinstance(t, StructType):
+                return [t.name]
+            if isinstance(t, ArrayType):
+                return uses(t.element)
+            return []
+
+        def visit(name: str) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                self.error(self.struct_decls[name].name_span, f"struct `{name}` contains itself")
+                return
+            state[name] = 1
+            for _, t in self.struct_types.get(name, []):
+                for dep in uses(t):
+                    visit(dep)
+            state[name] = 2
+            ordered[name] = self.struct_types.get(name, [])
+
+        for name in self.struct_decls:
+            visit(name)
+        return ordered
+
+    def check_signature(self, fn: A.FnDecl) -> Signature:
+        params: list[Type] = []
+        if len(fn.params) > MAX_INPUTS:
+            self.error(fn.params[MAX_INPUTS].span,
+                       f"function `{fn.name}` has {len(fn.params)} inputs; the limit is {MAX_INPUTS}")
+        if len(fn.outputs) > MAX_OUTPUTS:
+            self.error(fn.outputs[MAX_OUTPUTS].span,
+                       f"function `{fn.name}` has {len(fn.outputs)} outputs; the limit is {MAX_OUTPUTS}")
+        for a in fn.annotations:
+            if fn.is_entry or a.name != "no_inline":
+                self.error(a.span, f"annotation `@{a.name}` is not supported here")
+        for p in fn.params:
+            if p.visibility is not None and not fn.is_entry:
+                self.error(p.visibility_span or p.span, "helper function inputs have no visibility; only entry functions mark inputs `public` or `private`")
+            if p.visibility == "constant":
+                self.error(p.visibility_span or p.span, "`constant` inputs are not allowed (snarkVM rejects them)")
+            t = self.resolve_type(p.type_expr)
+            if fn.is_entry and isinstance(t, TupleType):
+                self.error(p.type_expr.span, "an entry function input cannot be a tuple")
+            params.append(t)  # type: ignore[arg-type]
+        outputs: list[Type] = []
+        for o in fn.outputs:
+            if o.visibility is not None and not fn.is_entry:
+                self.error(o.span, "helper function outputs have no visibility")
+            if o.visibility == "constant":
+                self.error(o.span, "`constant` outputs are not allowed")
+            t = self.resolve_type(o.type_expr)
+            if isinstance(t, TupleType):
+                self.error(o.type_expr.span, "nested tuples cannot be returned")
+            outputs.append(t)  # type: ignore[arg-type]
+        return Signature(params, outputs, fn.returns_tuple)
+
+    def check_recursion(self) -> None:
+        state: dict[str, int] = {}
+
+        def visit(name: str) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                fn = self.helpers[name]
+                self.error(fn.name_span, f"function `{name}` calls itself (directly or indirectly); recursion cannot be inlined")
+                state[name] = 2
+                return
+            state[name] = 1
+            for callee in self.calls.get(name, ()):
+                if callee in self.helpers:
+                    visit(callee)
+            state[name] = 2
+
+        for name in self.helpers:
+            visit(name)
+
+    # ------------------------------------------------------------ bodies
+    def check_body(self, fn: A.FnDecl) -> None:
+        self.current = fn
+        self.calls[fn.name] = set()
+        sig = self.signatures[fn.name]
+        self.scopes.append({})
+        for p, t in zip(fn.params, sig.params):
+            self.declare(p.name, p.span, _Binding(t, "param"), "parameter")
+        self.block(fn.body, new_scope=False)
+        self.scopes.pop()
+        if sig.outputs and not _always_returns(fn.body):
+            self.error(fn.name_span, f"function `{fn.name}` does not return a value on every path")
+        self.current = None
+
+    def block(self, b: A.Block, new_scope: bool = True) -> None:
+        if new_scope:
+            self.scopes.append({})
+        for s in b.stmts:
+            self.stmt(s)
+        if new_scope:
+            self.scopes.pop()
+
+    def stmt(self, s: A.Stmt) -> None:
+        if isinstance(s, A.Let):
+            self.let(s)
+        elif isinstance(s, A.ConstDecl):
+            self.check_const(s)
+        elif isinstance(s, A.Assign):
+            self.assign(s)
+        elif isinstance(s, A.Return):
+            self.ret(s)
+        elif isinstance(s, A.If):
+            self.cond(s.cond)
+            self.block(s.then)
+            if isinstance(s.otherwise, A.Block):
+                self.block(s.otherwise)
+            elif isinstance(s.otherwise, A.If):
+                self.stmt(s.otherwise)
+        elif isinstance(s, A.For):
+            self.for_loop(s)
+        elif isinstance(s, A.Assert):
+            if s.kind == "assert":
+                self.cond(s.args[0])
+            else:
+                ta, tb = self.pair(s.args[0], s.args[1], None)
+                if ta is not None and tb is not None and ta != tb:
+                    self.error(s.span, f"`{s.kind}` compares `{ta}` with `{tb}`; both sides need the same type")
+        elif isinstance(s, A.ExprStmt):
+            if not isinstance(s.expr, (A.Call, A.MethodCall)):
+                self.error(s.span, "this expression statement has no effect")
+            self.expr(s.expr, None)
+        elif isinstance(s, A.Block):
+            self.block(s)
+        else:
+            raise TypeError(s)
+
+    def cond(self, e: A.Expr) -> None:
+        t = self.expr(e, BOOL)
+        if t is not None and t != BOOL:
+            self.error(e.span, f"condition must be `bool`, found `{t}`")
+
+    def let(self, s: A.Let) -> None:
+        ty = self.resolve_type(s.type_expr) if s.type_expr is not None else None
+        vty = self.expr(s.value, ty)
+        if ty is not None and vty is not None and ty != vty:
+            self.error(s.value.span, f"expected `{ty}`, found `{vty}`")
+        final = ty if ty is not None else vty
+        if s.is_tuple:
+            if final is not None and not (isinstance(final, TupleType) and len(final.elements) == len(s.names)):
+                self.error(s.value.span, f"cannot destructure `{final}` into {len(s.names)} names")
+                final = None
+            for i, (name, span) in enumerate(s.names):
+                t = final.elements[i] if isinstance(final, TupleType) else None
+                self.declare(name, span, _Binding(t, "var"))
+        else:
+            name, span = s.names[0]
+            if final == UNIT:
+                self.error(s.value.span, "this call returns no value")
+            self.declare(name, span, _Binding(final, "var"))
+
+    def assign(self, s: A.Assign) -> None:
+        root = s.target
+        while isinstance(root, (A.Member, A.TupleIndex, A.Index)):
+            root = root.base
+        if not isinstance(root, A.VarRef):
+            self.error(s.target.span, "cannot assign to this expression")
+            return
+        b = self.lookup(root.name)
+        if b is not None and b.kind == "const":
+            self.error(s.target.span, f"cannot assign to constant `{root.name}`")
+        elif b is not None and b.kind == "loop":
+            self.error(s.target.span, f"cannot assign to loop variable `{root.name}`")
+        tt = self.expr(s.target, None)
+        if s.op != "=":
+            # Rewrite `a op= b` as `a = a op b`; the lowering evaluates the place as a value.
+            s.value = A.Binary(s.span, s.op, s.target, s.value, s.span)
+            s.op = "="
+        vt = self.expr(s.value, tt)
+        if tt is not None and vt is not None and tt != vt:
+            self.error(s.value.span, f"expected `{tt}`, found `{vt}`")
+
+    def ret(self, s: A.Return) -> None:
+        fn = self.current
+        assert fn is not None
+        if self.loop_depth:
+            self.error(s.span, "`return` is not allowed inside a `for` loop")
+        rt = self.signatures[fn.name].return_type
+        if s.value is None:
+            if rt != UNIT:
+                self.error(s.span, f"function `{fn.name}` must return a value of type `{rt}`")
+            return
+        if rt == UNIT:
+            self.error(s.value.span, f"function `{fn.name}` declares no return type")
+            self.expr(s.value, None)
+            return
+        vt = self.expr(s.value, rt)
+        if vt is not None and vt != rt:
+            self.error(s.value.span, f"expected return type `{rt}`, found `{vt}`")
+
+    def for_loop(self, s: A.For) -> None:
+        ty = self.resolve_type(s.type_expr) if s.type_expr is not None else None
+        ts, te = self.pair(s.start, s.end, ty)
+        for e, t in ((s.start, ts), (s.end, te)):
+            if t is not None and not is_int(t):
+                self.error(e.span, f"loop bounds must be integers, found `{t}`")
+            elif t is not None and ty is not None and t != ty:
+                self.error(e.span, f"loop variable is `{ty}` but this bound is `{t}`")
+        if ts is not None and te is not None and ts != te:
+            self.error(s.end.span, f"loop bounds have different types `{ts}` and `{te}`")
+        self.scopes.append({})
+        self.declare(s.var, s.var_span, _Binding(ty or ts, "loop"), "loop variable")
+        self.loop_depth += 1
+        self.block(s.body)
+        self.loop_depth -= 1
+        self.scopes.pop()
+
+    # ------------------------------------------------------------ expressions
+    def pair(self, a: A.Expr, b: A.Expr, expected: Optional[Type]) -> tuple[Optional[Type], Optional[Type]]:
+        """Type two operands that must agree, letting a typed one fix an unsuffixed literal."""
+        if _untyped(a) and not _untyped(b):
+            tb = self.expr(b, expected)
+            return self.expr(a, tb if tb is not None else expected), tb
+        ta = self.expr(a, expected)
+        return ta, self.expr(b, ta if ta is not None else expected)
+
+    def expr(self, e: A.Expr, expected: Optional[Type]) -> Optional[Type]:
+        """Check ``e`` (with ``expected`` as an inference hint) and record its type."""
+        t = self._expr(e, expected)
+        e.ty = t
+        return t
+
+    def _expr(self, e: A.Expr, expected: Optional[Type]) -> Optional[Type]:
+        if isinstance(e, A.IntLit):
+            return self.int_lit(e, expected)
+        if isinstance(e, A.BoolLit):
+            return BOOL
+        if isinstance(e, A.VarRef):
+            b = self.lookup(e.name)
+            if b is None:
+                self.error(e.span, f"unknown variable `{e.name}`")
+                return None
+            return b.ty
+        if isinstance(e, A.Unary):
+            t = self.expr(e.operand, expected)
+            if t is None:
+                return None
+            if e.op == "-" and not (is_signed(t) or is_field(t)):
+                self.error(e.span, f"unary `-` needs a signed integer or `field`, found `{t}`")
+                return None
+            if e.op == "!" and not (is_int(t) or is_bool(t)):
+                self.error(e.span, f"`!` needs an integer or `bool`, found `{t}`")
+                return None
+            return t
+        if isinstance(e, A.Binary):
+            return self.binary(e, expected)
+        if isinstance(e, A.Ternary):
+            self.cond(e.cond)
+            ta, tb = self.pair(e.then, e.otherwise, expected)
+            if ta is not None and tb is not None and ta != tb:
+                self.error(e.span, f"the branches of `?:` have different types `{ta}` and `{tb}`")
+                return None
+            return ta if ta is not None else tb
+        if isinstance(e, A.Cast):
+            return self.cast(e)
+        if isinstance(e, A.Call):
+            return self.call(e)
+        if isinstance(e, A.MethodCall):
+            return self.method(e, expected)
+        if isinstance(e, A.Member):
+            bt = self.expr(e.base, None)
+            if bt is None:
+                return None
+            if not isinstance(bt, StructType):
+                self.error(e.name_span, f"`{bt}` has no member `{e.name}`")
+                return None
+            for name, t in self.struct_types.get(bt.name, []):
+                if name == e.name:
+                    return t
+            self.error(e.name_span, f"struct `{bt.name}` has no member `{e.name}`")
+            return None
+        if isinstance(e, A.TupleIndex):
+            bt = self.expr(e.base, None)
+            if bt is None:
+                return None
+            if not isinstance(bt, TupleType):
+                self.error(e.span, f"`.{e.index}` needs a tuple, found `{bt}`")
+                return None
+            if e.index >= len(bt.elements):
+                self.error(e.span, f"tuple index {e.index} is out of range for `{bt}`")
+                return None
+            return bt.elements[e.index]
+        if isinstance(e, A.Index):
+            bt = self.expr(e.base, None)
+            it = self.expr(e.index, U32)
+            if it is not None and not is_int(it):
+                self.error(e.index.span, f"an array index must be an integer, found `{it}`")
+            if bt is None:
+                return None
+            if not isinstance(bt, ArrayType):
+                self.error(e.span, f"cannot index into `{bt}`")
+                return None
+            v = self.const_value(e.index)
+            if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < bt.length:
+                self.error(e.index.span, f"index {v} is out of bounds for `{bt}`")
+            return bt.element
+        if isinstance(e, A.TupleLit):
+            hints = expected.elements if isinstance(expected, TupleType) and len(expected.elements) == len(e.elements) else [None] * len(e.elements)
+            ts = [self.expr(x, h) for x, h in zip(e.elements, hints)]
+            if len(ts) > MAX_OUTPUTS:
+                self.error(e.span, f"a tuple has at most {MAX_OUTPUTS} elements")
+            if any(t is None for t in ts):
+                return None
+            for x, t in zip(e.elements, ts):
+                if isinstance(t, TupleType):
+                    self.error(x.span, "nested tuples are not allowed")
+                    return None
+            return TupleType(tuple(ts))  # type: ignore[arg-type]
+        if isinstance(e, A.ArrayLit):
+            return self.array_lit(e, expected)
+        if isinstance(e, A.RepeatLit):
+            hint = expected.element if isinstance(expected, ArrayType) else None
+            et = self.expr(e.element, hint)
+            self.expr(e.count, U32)
+            n = self.const_length(e.count, "repeat count")
+            if et is None or n is None:
+                return None
+            return ArrayType(et, n)
+        if isinstance(e, A.StructLit):
+            return self.struct_lit(e)
+        raise TypeError(e)
+
+    def int_lit(self, e: A.IntLit, expected: Optional[Type]) -> Optional[Type]:
+        if e.suffix is None:
+            if not (isinstance(expected, Prim) and is_numeric(expected)):
+                if expected is None:
+                    self.error(e.span, f"cannot infer the type of `{e.text}`; add a type suffix such as `{e.text}u32`")
+                else:
+                    self.error(e.span, f"expected `{expected}`, found the integer `{e.text}`")
+                return None
+            t = expected
+        elif e.suffix in ("group", "scalar"):
+            self.error(e.span, f"`{e.suffix}` literals are outside the supported subset")
+            return None
+        else:
+            t = Prim(e.suffix)
+        if is_field(t):
+            if not abs(e.value) < fold.P:
+                self.error(e.span, f"`{e.text}` is out of range for `field`")
+        elif not fits(e.value, t):
+            self.error(e.span, f"`{e.text}` is out of range for `{t}`")
+        return t
+
+    def binary(self, e: A.Binary, expected: Optional[Type]) -> Optional[Type]:
+        op = e.op
+        if op in ("&&", "||"):
+            ta, tb = self.expr(e.left, BOOL), self.expr(e.right, BOOL)
+            for x, t in ((e.left, ta), (e.right, tb)):
+                if t is not None and t != BOOL:
+                    self.error(x.span, f"`{op}` needs `bool` operands, found `{t}`")
+            return BOOL
+        if op in ("**", "<<", ">>"):
+            ta = self.expr(e.left, expected)
+            if op == "**" and is_field(ta):
+                tb = self.expr(e.right, FIELD)
+                if tb is not None and tb != FIELD:
+                    self.error(e.right.span, f"a `field` power needs a `field` exponent, found `{tb}`")
+                return ta
+            tb = self.expr(e.right, None)
+            if ta is None or tb is None:
+                return ta
+            if not is_int(ta):
+                self.error(e.left.span, f"`{op}` needs an integer on the left, found `{ta}`")
+                return None
+            if not (isinstance(tb, Prim) and tb.name in MAGNITUDE_TYPES):
+                self.error(e.right.span, f"the right side of `{op}` must be `u8`, `u16` or `u32`, found `{tb}`")
+            return ta
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            ta, tb = self.pair(e.left, e.right, None)
+            if ta is None or tb is None:
+                return BOOL
+            if ta != tb:
+                self.error(e.op_span, f"cannot compare `{ta}` with `{tb}`")
+            elif op not in ("==", "!=") and not is_numeric(ta):
+                self.error(e.op_span, f"`{op}` needs integers or `field`, found `{ta}`")
+            return BOOL
+        ta, tb = self.pair(e.left, e.right, expected)
+        if ta is None or tb is None:
+            return None
+        if ta != tb:
+            self.error(e.op_span, f"`{op}` needs operands of the same type, found `{ta}` and `{tb}`")
+            return None
+        ok = {
+            "+": is_numeric, "-": is_numeric, "*": is_numeric, "/": is_numeric,
+            "%": is_int,
+            "&": lambda t: is_int(t) or is_bool(t), "|": lambda t: is_int(t) or is_bool(t),
+            "^": lambda t: is_int(t) or is_bool(t),
+        }[op](ta)
+        if not ok:
+            self.error(e.op_span, f"`{op}` is not defined for `{ta}`")
+            return None
+        return ta
+
+    def cast(self, e: A.Cast) -> Optional[Type]:
+        t = self.expr(e.operand, None)
+        if e.target not in PRIMITIVE_NAMES:
+            self.error(e.target_span, f"cannot cast to `{e.target}`; casts go to integer types, `field` or `bool`")
+            return None
+        if t is not None and not isinstance(t, Prim):
+            self.error(e.operand.span, f"cannot cast `{t}`; only integers, `field` and `bool` can be cast")
+            return None
+        return Prim(e.target)
+
+    def call(self, e: A.Call) -> Optional[Type]:
+        fn = self.helpers.get(e.name)
+        if fn is None:
+            for a in e.args:
+                self.expr(a, None)
+            if e.name in self.entries:
+                self.error(e.name_span, f"entry function `{e.name}` cannot be called; move the shared code into a helper `fn` outside the program block")
+            else:
+                self.error(e.name_span, f"unknown function `{e.name}`")
+            return None
+        if self.current is not None:
+            self.calls.setdefault(self.current.name, set()).add(e.name)
+        sig = self.signatures[e.name]
+        if len(e.args) != len(sig.params):
+            self.error(e.span, f"function `{e.name}` takes {len(sig.params)} argument(s) but {len(e.args)} were given")
+        for a, pt in zip(e.args, sig.params):
+            at = self.expr(a, pt)
+            if at is not None and pt is not None and at != pt:
+                self.error(a.span, f"expected `{pt}`, found `{at}`")
+        for a in e.args[len(sig.params):]:
+            self.expr(a, None)
+        if any(t is None for t in sig.outputs):
+            return None
+        return sig.return_type
+
+    def method(self, e: A.MethodCall, expected: Optional[Type]) -> Optional[Type]:
+        if e.method not in METHODS:
+            self.error(e.method_span, f"unknown method `{e.method}`")
+            return None
+        kind, _ = METHODS[e.method]
+        arity = 0 if kind.endswith("1") else 1
+        if len(e.args) != arity:
+            self.error(e.span, f"`{e.method}` takes {arity} argument(s) but {len(e.args)} were given")
+            return None
+        if arity == 0:
+            t = self.expr(e.receiver, expected)
+            if t is None:
+                return None
+            allowed = {"signed1": is_signed, "neg1": lambda x: is_signed(x) or is_field(x),
+                       "bits1": lambda x: is_int(x) or is_bool(x), "field1": is_field}[kind]
+            if not allowed(t):
+                self.error(e.method_span, f"`{e.method}` is not defined for `{t}`")
+                return None
+            return t
+        arg = e.args[0]
+        if kind in ("mag", "pow"):
+            t = self.expr(e.receiver, expected)
+            if kind == "pow" and is_field(t):
+                at = self.expr(arg, FIELD)
+                if at is not None and at != FIELD:
+                    self.error(arg.span, f"expected `field`, found `{at}`")
+                return t
+            at = self.expr(arg, None)
+            if t is None or at is None:
+                return None
+            if not is_int(t):
+                self.error(e.method_span, f"`{e.method}` is not defined for `{t}`")
+                return None
+            if not (isinstance(at, Prim) and at.name in MAGNITUDE_TYPES):
+                self.error(arg.span, f"the argument of `{e.method}` must be `u8`, `u16` or `u32`, found `{at}`")
+            return t
+        hint = expected if kind not in ("eq", "cmp") else None
+        t, at = self.pair(e.receiver, arg, hint)
+        if t is None or at is None:
+            return None
+        if t != at:
+            self.error(arg.span, f"expected `{t}`, found `{at}`")
+            return None
+        allowed = {"int2": is_int, "num2": is_numeric, "bits2": lambda x: is_int(x) or is_bool(x),
+                   "eq": lambda x: True, "cmp": is_numeric, "unsigned2": is_unsigned,
+                   "bool2": is_bool}[kind]
+        if kind == "int2" and e.method == "rem":
+            allowed = is_int
+        if not allowed(t):
+            self.error(e.method_span, f"`{e.method}` is not defined for `{t}`")
+            return None
+        return BOOL if kind in ("eq", "cmp") else t
+
+    def array_lit(self, e: A.ArrayLit, expected: Optional[Type]) -> Optional[Type]:
+        if len(e.elements) > MAX_ARRAY_ELEMENTS:
+            self.error(e.span, f"array has {len(e.elements)} elements; the limit is {MAX_ARRAY_ELEMENTS}")
+            return None
+        hint = expected.element if isinstance(expected, ArrayType) else None
+        if hint is None:
+            for x in e.elements:
+                if not _untyped(x):
+                    hint = self.expr(x, None)
+                    break
+        ts = [self.expr(x, hint) for x in e.elements]
+        if any(t is None for t in ts):
+            return None
+        first = ts[0]
+        for x, t in zip(e.elements, ts):
+            if t != first:
+                self.error(x.span, f"array elements must all have type `{first}`, found `{t}`")
+                return None
+        return ArrayType(first, len(ts))  # type: ignore[arg-type]
+
+    def struct_lit(self, e: A.StructLit) -> Optional[Type]:
+        if e.name not in self.struct_decls:
+            self.error(e.name_span, f"unknown struct `{e.name}`")
+            for f in e.fields:
+                self.expr(f.value, None)
+            return None
+        members = dict(self.struct_types.get(e.name, []))
+        seen: set[str] = set()
+        for f in e.fields:
+            if f.name in seen:
+                self.error(f.span, f"member `{f.name}` is given twice")
+                continue
+            seen.add(f.name)
+            if f.name not in members:
+                self.error(f.span, f"struct `{e.name}` has no member `{f.name}`")
+                self.expr(f.value, None)
+                continue
+            t = self.expr(f.value, members[f.name])
+            if t is not None and t != members[f.name]:
+                self.error(f.value.span, f"member `{f.name}` has type `{members[f.name]}`, found `{t}`")
+        missing = [m for m in members if m not in seen]
+        if missing:
+            self.error(e.span, f"missing member(s) {', '.join('`' + m + '`' for m in missing)} in `{e.name}` literal")
+        return StructType(e.name)
+
+
+def len_or0(unit: A.SourceUnit) -> int:
+    return unit.span.start
+
+
+def _always_returns(s: A.Stmt | None) -> bool:
+    if isinstance(s, A.Return):
+        return True
+    if isinstance(s, A.Block):
+        return any(_always_returns(x) for x in s.stmts)
+    if isinstance(s, A.If):
+        return _always_returns(s.then) and s.otherwise is not None and _always_returns(s.otherwise)
+    return False
+
+
+def check(unit: A.SourceUnit, sink: DiagnosticSink) -> Optional[CheckedProgram]:
+    """Run every static check; diagnostics go to ``sink``."""
+    return Checker(sink).check_unit(unit)

@@ -1,0 +1,77 @@
+"""Stage 4: lowered functions -> Aleo instructions text.
+
+Drops instructions whose results are unused and that cannot halt, then numbers registers
+in order without gaps (inputs first), as snarkVM requires.
+"""
+
+from __future__ import annotations
+
+from .lower import Const, Instr, LoweredFunction, LoweredProgram, Reg, Scalar
+from .ltypes import Prim, aleo_type
+
+MAX_INSTRUCTIONS = 65_535
+
+
+def _live_instructions(fn: LoweredFunction) -> list[Instr]:
+    live: set[int] = {op.id for op, _, _ in fn.outputs if isinstance(op, Reg)}
+    kept: list[Instr] = []
+    for ins in reversed(fn.body):
+        if ins.keep or (ins.dest is not None and ins.dest in live):
+            kept.append(ins)
+            live.update(a.id for a in ins.args if isinstance(a, Reg))
+    kept.reverse()
+    return kept
+
+
+def _literal(c: Const) -> str:
+    if isinstance(c.value, bool):
+        return "true" if c.value else "false"
+    assert isinstance(c.ty, Prim)
+    return f"{c.value}{c.ty.name}"
+
+
+def emit_function(fn: LoweredFunction) -> tuple[str, int]:
+    """Text of one `function` block and its instruction count."""
+    body = _live_instructions(fn)
+    numbering: dict[int, int] = {}
+    for i in range(len(fn.inputs)):
+        numbering[i] = i
+    for ins in body:
+        if ins.dest is not None:
+            numbering[ins.dest] = len(numbering)
+
+    def operand(a: Scalar) -> str:
+        if isinstance(a, Const):
+            return _literal(a)
+        return f"r{numbering[a.id]}" + "".join(a.path)
+
+    lines = [f"function {fn.name}:"]
+    for i, (t, vis) in enumerate(fn.inputs):
+        lines.append(f"    input r{i} as {aleo_type(t)}.{vis};")
+    for ins in body:
+        args = " ".join(operand(a) for a in ins.args)
+        if ins.dest is None:
+            lines.append(f"    {ins.op} {args};")
+        elif ins.op == "cast":
+            assert ins.ty is not None
+            lines.append(f"    cast {args} into r{numbering[ins.dest]} as {aleo_type(ins.ty)};")
+        else:
+            lines.append(f"    {ins.op} {args} into r{numbering[ins.dest]};")
+    for op, t, vis in fn.outputs:
+        lines.append(f"    output {operand(op)} as {aleo_type(t)}.{vis};")
+    return "\n".join(lines) + "\n", len(body)
+
+
+def emit_program(prog: LoweredProgram) -> tuple[str, dict[str, int]]:
+    """The whole `.aleo` file, plus the instruction count of each function."""
+    parts = [f"program {prog.name}.aleo;\n"]
+    for name, members in prog.structs.items():
+        lines = [f"struct {name}:"] + [f"    {n} as {aleo_type(t)};" for n, t in members]
+        parts.append("\n".join(lines) + "\n")
+    counts: dict[str, int] = {}
+    for fn in prog.functions:
+        text, n = emit_function(fn)
+        counts[fn.name] = n
+        parts.append(text)
+    parts.append("constructor:\n    assert.eq edition 0u16;\n")
+    return "\n".join(parts), counts

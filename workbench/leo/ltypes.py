@@ -1,0 +1,108 @@
+"""Leo types as values, with the facts the checker and the constant folder need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+# BLS12-377 scalar field: the modulus of Aleo's `field` type.
+FIELD_MODULUS = 8444461749428370424248824938781546531375899335154063827935233455917409239041
+
+INT_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "i128": 128,
+            "u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128}
+PRIMITIVE_NAMES = frozenset(INT_BITS) | {"field", "bool"}
+MAGNITUDE_TYPES = frozenset({"u8", "u16", "u32"})
+
+
+@dataclass(frozen=True)
+class Prim:
+    """A primitive: an integer type, ``field`` or ``bool``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class ArrayType:
+    element: "Type"
+    length: int
+
+    def __str__(self) -> str:
+        return f"[{self.element}; {self.length}]"
+
+
+@dataclass(frozen=True)
+class StructType:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class TupleType:
+    elements: tuple["Type", ...]
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(e) for e in self.elements) + ")"
+
+
+Type = Union[Prim, ArrayType, StructType, TupleType]
+
+BOOL = Prim("bool")
+FIELD = Prim("field")
+U32 = Prim("u32")
+
+
+def is_int(t: object) -> bool:
+    return isinstance(t, Prim) and t.name in INT_BITS
+
+
+def is_signed(t: object) -> bool:
+    return isinstance(t, Prim) and t.name.startswith("i")
+
+
+def is_unsigned(t: object) -> bool:
+    return isinstance(t, Prim) and t.name.startswith("u")
+
+
+def is_field(t: object) -> bool:
+    return t == FIELD
+
+
+def is_bool(t: object) -> bool:
+    return t == BOOL
+
+
+def is_numeric(t: object) -> bool:
+    """Integers and field: the types with arithmetic and ordering."""
+    return is_int(t) or is_field(t)
+
+
+def int_range(name: str) -> tuple[int, int]:
+    """Inclusive value range of an integer type."""
+    bits = INT_BITS[name]
+    if name.startswith("i"):
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def fits(value: int, t: Prim) -> bool:
+    """Whether an integer is a valid value of ``t`` (field: 0 <= v < p)."""
+    if t.name == "field":
+        return 0 <= value < FIELD_MODULUS
+    lo, hi = int_range(t.name)
+    return lo <= value <= hi
+
+
+def aleo_type(t: Type) -> str:
+    """Spelling of a type in Aleo instructions (``bool`` is ``boolean``, lengths are u32)."""
+    if isinstance(t, Prim):
+        return "boolean" if t.name == "bool" else t.name
+    if isinstance(t, ArrayType):
+        return f"[{aleo_type(t.element)}; {t.length}u32]"
+    if isinstance(t, StructType):
+        return t.name
+    raise TypeError(f"type {t} has no single Aleo spelling")

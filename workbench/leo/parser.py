@@ -1,0 +1,384 @@
+"""Stage 1: Leo source text -> AST.
+
+The grammar lives in ``leo.lark``; lark parses it (LALR, positions propagated) and a
+Transformer builds the AST dataclasses. lark's exceptions never leave this module: they
+become diagnostics in a LeoCompileError.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import lark
+from lark import Token, Transformer, v_args
+
+from . import ast_nodes as A
+from .diagnostics import Diagnostic, LeoCompileError, SourceFile, Span
+
+_NUMBER = re.compile(
+    r"(0x[0-9a-fA-F_]+?|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)"
+    r"(i8|i16|i32|i64|i128|u8|u16|u32|u64|u128|field|group|scalar)?"
+)
+
+# Friendly names for terminals in "expected ..." messages.
+_TERMINAL_NAMES = {
+    "IDENT": "an identifier",
+    "NUMBER": "a number",
+    "STRUCT_START": "a struct literal",
+    "STRING": "a string",
+    "$END": "end of file",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    grammar = importlib.resources.files("workbench.leo").joinpath("leo.lark").read_text()
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta: Any) -> Span:
+    if getattr(meta, "empty", True):
+        return Span(0, 0)
+    return Span(meta.start_pos, meta.end_pos)
+
+
+def _tspan(tok: Token) -> Span:
+    return Span(tok.start_pos, tok.end_pos)
+
+
+@dataclass
+class _Returns:
+    outputs: list[A.Output]
+    is_tuple: bool
+
+
+@dataclass
+class _Pattern:
+    names: list[tuple[str, Span]]
+    is_tuple: bool
+
+
+_EXPR_TYPES = (A.Expr,)
+_TYPE_TYPES = (A.NamedTypeExpr, A.ArrayTypeExpr, A.TupleTypeExpr)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Parse tree -> AST. Method names are the grammar's rule names and aliases."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lifted_structs: list[A.StructDecl] = []
+        self.lifted_consts: list[A.ConstDecl] = []
+
+    # ---- items
+    def start(self, meta, children):
+        unit = A.SourceUnit(_span(meta), [], [], [], [])
+        for c in children:
+            if isinstance(c, A.ProgramBlock):
+                unit.programs.append(c)
+            elif isinstance(c, A.StructDecl):
+                unit.structs.append(c)
+            elif isinstance(c, A.ConstDecl):
+                unit.consts.append(c)
+            elif isinstance(c, A.FnDecl):
+                unit.helpers.append(c)
+        unit.structs.extend(self.lifted_structs)
+        unit.consts.extend(self.lifted_consts)
+        return unit
+
+    def program_block(self, meta, children):
+        name, net, *members = children
+        prog = A.ProgramBlock(_span(meta), str(name), _tspan(name), str(net), _tspan(net), [], [])
+        for m in members:
+            if isinstance(m, A.FnDecl):
+                prog.functions.append(m)
+            elif isinstance(m, A.Constructor):
+                prog.constructors.append(m)
+            elif isinstance(m, A.StructDecl):
+                self.lifted_structs.append(m)
+            elif isinstance(m, A.ConstDecl):
+                self.lifted_consts.append(m)
+        return prog
+
+    def program_member(self, meta, children):
+        *annotations, decl = children
+        decl.annotations = list(annotations)
+        if isinstance(decl, A.FnDecl):
+            decl.is_entry = True
+        return decl
+
+    def helper_fn(self, meta, children):
+        *annotations, decl = children
+        decl.annotations = list(annotations)
+        decl.is_entry = False
+        return decl
+
+    def annotation(self, meta, children):
+        args = children[1] if len(children) > 1 else []
+        return A.Annotation(_span(meta), str(children[0]), args)
+
+    def annotation_args(self, meta, children):
+        return list(children)
+
+    def annotation_arg(self, meta, children):
+        return (str(children[0]), str(children[1])[1:-1])
+
+    def constructor_decl(self, meta, children):
+        return A.Constructor(_span(meta), [], children[0])
+
+    def fn_decl(self, meta, children):
+        name = children[0]
+        params: list[A.Param] = []
+        returns = _Returns([], False)
+        body = children[-1]
+        for c in children[1:-1]:
+            if isinstance(c, list):
+                params = c
+            elif isinstance(c, _Returns):
+                returns = c
+        return A.FnDecl(_span(meta), str(name), _tspan(name), params, returns.outputs,
+                        returns.is_tuple, body, [], False)
+
+    def params(self, meta, children):
+        return list(children)
+
+    def visibility(self, meta, children):
+        return children[0]
+
+    def param(self, meta, children):
+        vis = children[0] if len(children) == 3 else None
+        name, ty = children[-2], children[-1]
+        return A.Param(_span(meta), str(name), str(vis) if vis else None,
+                       _tspan(vis) if vis else None, ty)
+
+    def _output(self, meta, children) -> A.Output:
+        vis = children[0] if len(children) == 2 else None
+        return A.Output(_span(meta), str(vis) if vis else None, children[-1])
+
+    def ret_single(self, meta, children):
+        return _Returns([self._output(meta, children)], False)
+
+    def ret_item(self, meta, children):
+        return self._output(meta, children)
+
+    def ret_tuple(self, meta, children):
+        return _Returns(list(children), True)
+
+    def struct_decl(self, meta, children):
+        name, *fields = children
+        return A.StructDecl(_span(meta), str(name), _tspan(name), list(fields))
+
+    def struct_field(self, meta, children):
+        return A.StructField(_span(meta), str(children[0]), children[1])
+
+    def const_decl(self, meta, children):
+        name = children[0]
+        ty = children[1] if len(children) == 3 else None
+        return A.ConstDecl(_span(meta), str(name), _tspan(name), ty, children[-1])
+
+    # ---- types
+    def named_type(self, meta, children):
+        return A.NamedTypeExpr(_span(meta), str(children[0]))
+
+    def array_type(self, meta, children):
+        return A.ArrayTypeExpr(_span(meta), children[0], children[1])
+
+    def tuple_type(self, meta, children):
+        return A.TupleTypeExpr(_span(meta), list(children))
+
+    # ---- statements
+    def block(self, meta, children):
+        return A.Block(_span(meta), list(children))
+
+    def pat_name(self, meta, children):
+        return _Pattern([(str(children[0]), _tspan(children[0]))], False)
+
+    def pat_tuple(self, meta, children):
+        return _Pattern([(str(c), _tspan(c)) for c in children], True)
+
+    def let_stmt(self, meta, children):
+        pattern = children[0]
+        ty = children[1] if len(children) == 3 else None
+        return A.Let(_span(meta), pattern.names, pattern.is_tuple, ty, children[-1])
+
+    def return_stmt(self, meta, children):
+        return A.Return(_span(meta), children[0] if children else None)
+
+    def if_stmt(self, meta, children):
+        otherwise = children[2] if len(children) == 3 else None
+        return A.If(_span(meta), children[0], children[1], otherwise)
+
+    def for_stmt(self, meta, children):
+        var = children[0]
+        ty = children[1] if len(children) == 6 else None
+        start, rng, end, body = children[-4:]
+        return A.For(_span(meta), str(var), _tspan(var), ty, start, end, str(rng) == "..=", body)
+
+    def assert_stmt(self, meta, children):
+        return A.Assert(_span(meta), "assert", list(children))
+
+    def assert_eq_stmt(self, meta, children):
+        return A.Assert(_span(meta), "assert_eq", list(children))
+
+    def assert_neq_stmt(self, meta, children):
+        return A.Assert(_span(meta), "assert_neq", list(children))
+
+    def assign_op(self, meta, children):
+        return str(children[0])
+
+    def assign_stmt(self, meta, children):
+        target, op, value = children
+        return A.Assign(_span(meta), target, "=" if op == "=" else op[:-1], value)
+
+    def expr_stmt(self, meta, children):
+        return A.ExprStmt(_span(meta), children[0])
+
+    # ---- expressions
+    def ternary(self, meta, children):
+        return A.Ternary(_span(meta), *children)
+
+    def binop(self, meta, children):
+        left, op, right = children
+        return A.Binary(_span(meta), str(op), left, right, _tspan(op))
+
+    def unop(self, meta, children):
+        op, operand = children
+        if str(op) == "-" and isinstance(operand, A.IntLit) and operand.value >= 0:
+            # `-128i8` is one literal: negating after range-checking 128i8 would reject it.
+            return A.IntLit(_span(meta), "-" + operand.text, -operand.value, operand.suffix)
+        return A.Unary(_span(meta), str(op), operand)
+
+    def cast(self, meta, children):
+        return A.Cast(_span(meta), children[0], str(children[1]), _tspan(children[1]))
+
+    def method_call(self, meta, children):
+        recv, name = children[0], children[1]
+        args = children[2] if len(children) > 2 else []
+        return A.MethodCall(_span(meta), recv, str(name), _tspan(name), args)
+
+    def member(self, meta, children):
+        return A.Member(_span(meta), children[0], str(children[1]), _tspan(children[1]))
+
+    def tuple_index(self, meta, children):
+        tok = children[1]
+        if not re.fullmatch(r"[0-9]+", str(tok)):
+            raise _SyntaxProblem(_tspan(tok), f"expected a tuple index like `.0`, found `.{tok}`")
+        return A.TupleIndex(_span(meta), children[0], int(str(tok)))
+
+    def index(self, meta, children):
+        return A.Index(_span(meta), children[0], children[1])
+
+    def number(self, meta, children):
+        tok = children[0]
+        m = _NUMBER.fullmatch(str(tok))
+        if m is None:  # the lexer's pattern and this one agree; kept as a guard
+            raise _SyntaxProblem(_tspan(tok), f"malformed number `{tok}`")
+        digits = m.group(1).replace("_", "")
+        base = {"0x": 16, "0o": 8, "0b": 2}.get(digits[:2], 10)
+        body = digits[2:] if base != 10 else digits
+        if not body:
+            raise _SyntaxProblem(_tspan(tok), f"malformed number `{tok}`")
+        return A.IntLit(_span(meta), str(tok), int(body, base), m.group(2))
+
+    def true_lit(self, meta, children):
+        return A.BoolLit(_span(meta), True)
+
+    def false_lit(self, meta, children):
+        return A.BoolLit(_span(meta), False)
+
+    def var(self, meta, children):
+        return A.VarRef(_span(meta), str(children[0]))
+
+    def call(self, meta, children):
+        name = children[0]
+        args = children[1] if len(children) > 1 else []
+        return A.Call(_span(meta), str(name), _tspan(name), args)
+
+    def args(self, meta, children):
+        return list(children)
+
+    def tuple_lit(self, meta, children):
+        return A.TupleLit(_span(meta), list(children))
+
+    def array_lit(self, meta, children):
+        return A.ArrayLit(_span(meta), list(children))
+
+    def repeat_lit(self, meta, children):
+        return A.RepeatLit(_span(meta), children[0], children[1])
+
+    def struct_init(self, meta, children):
+        name = children[0]
+        value = children[1] if len(children) > 1 else A.VarRef(_tspan(name), str(name))
+        return A.StructInit(_span(meta), str(name), value)
+
+    def struct_lit(self, meta, children):
+        start, *inits = children
+        name = str(start).rstrip("{ \t\r\n")
+        name_span = Span(start.start_pos, start.start_pos + len(name))
+        return A.StructLit(_span(meta), name, name_span, list(inits))
+
+
+class _SyntaxProblem(Exception):
+    def __init__(self, span: Span, message: str) -> None:
+        super().__init__(message)
+        self.span = span
+        self.message = message
+
+
+def _describe_expected(expected: set[str]) -> str:
+    parser = _parser()
+    names = []
+    for name in sorted(expected):
+        if name in _TERMINAL_NAMES:
+            names.append(_TERMINAL_NAMES[name])
+            continue
+        try:
+            pattern = parser.get_terminal(name).pattern
+        except KeyError:
+            names.append(name.lower())
+            continue
+        if isinstance(pattern, lark.lexer.PatternStr):
+            names.append(f"`{pattern.value}`")
+        else:
+            names.append(name.lower())
+    names = sorted(set(names))
+    if len(names) > 8:
+        return "one of " + ", ".join(names[:8]) + ", ..."
+    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
+
+
+def parse(source: SourceFile) -> A.SourceUnit:
+    """Parse a Leo file into an AST; syntax errors raise LeoCompileError."""
+    try:
+        tree = _parser().parse(source.text)
+    except lark.exceptions.UnexpectedCharacters as e:
+        ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else "end of file"
+        raise LeoCompileError(
+            [Diagnostic(Span(e.pos_in_stream, e.pos_in_stream + 1), f"unexpected character `{ch}`")],
+            source) from None
+    except lark.exceptions.UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            pos = len(source.text)
+            diag = Diagnostic(Span(pos, pos), f"unexpected end of file, expected {_describe_expected(e.expected)}")
+        else:
+            diag = Diagnostic(Span(tok.start_pos, tok.end_pos),
+                              f"unexpected `{tok}`, expected {_describe_expected(e.expected)}")
+        raise LeoCompileError([diag], source) from None
+    except lark.exceptions.UnexpectedEOF as e:
+        pos = len(source.text)
+        raise LeoCompileError([Diagnostic(Span(pos, pos), "unexpected end of file")], source) from None
+    except lark.exceptions.UnexpectedInput as e:  # any other lark input error
+        pos = getattr(e, "pos_in_stream", 0) or 0
+        raise LeoCompileError([Diagnostic(Span(pos, pos + 1), "syntax error")], source) from None
+    try:
+        return _ToAst().transform(tree)
+    except lark.exceptions.VisitError as e:
+        if isinstance(e.orig_exc, _SyntaxProblem):
+            raise LeoCompileError([Diagnostic(e.orig_exc.span, e.orig_exc.message)], source) from None
+        raise

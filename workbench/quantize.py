@@ -1,0 +1,128 @@
+"""Fixed-point numbers, declared input ranges and the choice of Leo integer types.
+
+Rounding rule (the one every model family uses, and the one the integer reference and the
+Leo program share): a real value v becomes the integer
+
+    q(v) = floor(v * 2^f + 1/2)          (round half up)
+
+where f is the number of fractional bits. q is monotone non-decreasing, so `v <= t`
+implies `q(v) <= q(t)`; the reverse can fail only for values closer than 2^-f to t,
+which is the quantization error reported as float vs quantized accuracy.
+
+Inputs are clipped to the declared input range [low, high] before quantization, so every
+integer the circuit sees lies in [q(low), q(high)]: types are chosen over that range, not
+over the samples that happened to be seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Margin added on each side of the training range when input_range = "auto", as a fraction
+# of each feature's training span: test rows slightly outside the training range still
+# quantize without clipping.
+AUTO_RANGE_MARGIN = 0.25
+
+
+@dataclass(frozen=True)
+class IntType:
+    """A Leo integer type."""
+
+    signed: bool
+    bits: int
+
+    @property
+    def name(self) -> str:
+        return f"{'i' if self.signed else 'u'}{self.bits}"
+
+    @property
+    def min(self) -> int:
+        return -(2 ** (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        return 2 ** (self.bits - 1) - 1 if self.signed else 2**self.bits - 1
+
+    def holds(self, low: int, high: int) -> bool:
+        return self.min <= low and high <= self.max
+
+
+_WIDTHS = (8, 16, 32, 64, 128)
+
+
+def narrowest_int(low: int, high: int, signed: bool | None = None) -> IntType:
+    """The narrowest Leo integer type holding every value in [low, high].
+
+    With `signed=None`, an unsigned type is used when low >= 0 and a signed one otherwise.
+    """
+    if signed is None:
+        signed = low < 0
+    for bits in _WIDTHS:
+        t = IntType(signed, bits)
+        if t.holds(low, high):
+            return t
+    raise OverflowError(f"no Leo integer type holds [{low}, {high}]")
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """Fixed-point encoding with `fractional_bits` bits after the binary point."""
+
+    fractional_bits: int
+
+    @property
+    def scale(self) -> int:
+        return 1 << self.fractional_bits
+
+    def quantize(self, values: np.ndarray | float) -> np.ndarray:
+        """q(v) = floor(v * 2^f + 1/2), as int64 (exact for |v * 2^f| < 2^52)."""
+        return np.floor(np.asarray(values, dtype=np.float64) * self.scale + 0.5).astype(np.int64)
+
+    def dequantize(self, ints: np.ndarray | int) -> np.ndarray:
+        return np.asarray(ints, dtype=np.float64) / self.scale
+
+
+@dataclass(frozen=True)
+class InputRange:
+    """The declared range of each (scaled) feature; inputs are clipped to it."""
+
+    low: np.ndarray  # shape (n_features,)
+    high: np.ndarray
+
+    @classmethod
+    def from_training(cls, X_train: np.ndarray, declared: tuple[float, float] | None) -> "InputRange":
+        """The declared range if given, otherwise training min/max widened by AUTO_RANGE_MARGIN."""
+        n = X_train.shape[1]
+        if declared is not None:
+            return cls(np.full(n, declared[0]), np.full(n, declared[1]))
+        lo, hi = X_train.min(axis=0), X_train.max(axis=0)
+        span = np.maximum(hi - lo, 1e-9)
+        return cls(lo - AUTO_RANGE_MARGIN * span, hi + AUTO_RANGE_MARGIN * span)
+
+    def clip(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(X, self.low, self.high)
+
+    def as_lists(self) -> dict[str, list[float]]:
+        return {"low": [float(v) for v in self.low], "high": [float(v) for v in self.high]}
+
+
+@dataclass(frozen=True)
+class QuantizedInputs:
+    """How raw (scaled) feature rows become the integers the circuit takes."""
+
+    fixed: FixedPoint
+    range: InputRange
+
+    @property
+    def int_low(self) -> np.ndarray:
+        return self.fixed.quantize(self.range.low)
+
+    @property
+    def int_high(self) -> np.ndarray:
+        return self.fixed.quantize(self.range.high)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """Clip to the declared range, then quantize: the circuit's input integers."""
+        return self.fixed.quantize(self.range.clip(np.asarray(X, dtype=np.float64)))

@@ -1,0 +1,68 @@
+"""The universal setup file snarkVM needs for proving, shipped with the package.
+
+snarkVM looks for `~/.aleo/resources/<file>` and downloads it when missing; our machines
+are offline, so we install the packaged copy there after checking its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+SRS_FILE = "powers-of-beta-16.usrs.84631bc"
+SRS_DEGREE = 16  # largest circuit domain the shipped file supports: 2^16
+
+
+class SetupParameterError(WorkbenchError):
+    """The shipped setup file is missing or corrupt."""
+
+    title = "setup parameters"
+
+
+def _expected_sha256() -> str:
+    sums = resources.files("workbench.snarkvm").joinpath("params/SHA256SUMS").read_text()
+    for line in sums.splitlines():
+        digest, _, name = line.partition("  ")
+        if name.strip() == SRS_FILE:
+            return digest
+    raise SetupParameterError(f"params/SHA256SUMS has no entry for {SRS_FILE}")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def resources_dir() -> Path:
+    """Where snarkVM reads its parameters from."""
+    return Path.home() / ".aleo" / "resources"
+
+
+def ensure_installed() -> Path:
+    """Install the degree-2^16 setup file into ~/.aleo/resources/ if it is not there intact.
+
+    Returns the installed path. The copy is written to a temporary file and renamed, so a
+    concurrent or interrupted install never leaves a truncated file for snarkVM to read.
+    """
+    expected = _expected_sha256()
+    target = resources_dir() / SRS_FILE
+    if target.is_file() and _sha256(target) == expected:
+        return target
+    packaged = resources.files("workbench.snarkvm").joinpath(f"params/{SRS_FILE}")
+    data = packaged.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise SetupParameterError(f"the packaged {SRS_FILE} does not match its SHA-256; reinstall the workbench")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{SRS_FILE}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,113 @@
+"""Re-verify the proofs saved in a run directory from the program and verifying keys alone.
+
+No dataset, model or proving key is used: this is what a third party holding only the run
+directory can check. snarkVM binds each transition to the program's checksum, so a proof
+checked against an altered program, an altered verifying key or an altered proof fails.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aleo import mainnet as avm
+
+from workbench.errors import UserError
+from workbench.snarkvm import params
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """The outcome of re-verifying one saved proof."""
+
+    path: str
+    public_outputs: list[str]
+    verified: bool
+    seconds: float
+    error: str | None = None
+
+
+def _public_outputs(execution_json: str) -> list[str]:
+    try:
+        data = json.loads(execution_json)
+        return [
+            f"{t['program']}/{t['function']}: {o['value']}"
+            for t in data.get("transitions", [])
+            for o in t.get("outputs", [])
+            if o.get("type") == "public"
+        ]
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def _transition_functions(execution_json: str) -> list[str]:
+    try:
+        return [f"{t['program']}/{t['function']}" for t in json.loads(execution_json).get("transitions", [])]
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def verify_run(run_dir: Path) -> list[ProofCheck]:
+    """Verify every `proofs/*.execution.json` of a run against its `.aleo` and verifying keys."""
+    run_dir = Path(run_dir)
+    programs = sorted(run_dir.glob("*.aleo"))
+    proofs = sorted((run_dir / "proofs").glob("*.execution.json"))
+    if not programs:
+        raise UserError(f"{run_dir}: no compiled program (*.aleo) found; is this a run directory?")
+    if not proofs:
+        raise UserError(f"{run_dir}: no proofs to verify (proofs/*.execution.json)")
+    params.ensure_installed()
+    process = avm.Process.load()
+    # Programs are added in dependency order: a program's imports before the program.
+    pending = {p: p.read_text() for p in programs}
+    added: set[str] = set()
+    while pending:
+        progress = False
+        for path, source in list(pending.items()):
+            try:
+                program = avm.Program.from_source(source)
+            except (RuntimeError, ValueError) as exc:
+                raise UserError(f"{path}: not a valid Aleo program: {_first_line(exc)}") from None
+            if all(str(i) in added for i in program.imports):
+                process.add_program(program)
+                added.add(str(program.id))
+                del pending[path]
+                progress = True
+        if not progress:
+            raise UserError(f"{run_dir}: programs import programs that are not in the run directory")
+    have_keys: set[str] = set()
+    for vk_path in sorted((run_dir / "verifying_keys").glob("*.verifier")):
+        program, _, function = vk_path.name.removesuffix(".verifier").rpartition(".")
+        have_keys.add(f"{program}.aleo/{function}")
+        try:
+            vk = avm.VerifyingKey.from_bytes(vk_path.read_bytes())
+        except (RuntimeError, ValueError) as exc:
+            raise UserError(f"{vk_path}: not a verifying key: {_first_line(exc)}") from None
+        process.insert_verifying_key(
+            avm.ProgramID.from_string(f"{program}.aleo"), avm.Identifier.from_string(function), vk
+        )
+
+    checks = []
+    for proof in proofs:
+        text = proof.read_text()
+        rel = str(proof.relative_to(run_dir))
+        t0 = time.perf_counter()
+        # Without a saved key snarkVM would synthesize one from the program, which is not a
+        # check of what was saved: every transition needs its verifying key file.
+        missing = [t for t in _transition_functions(text) if t not in have_keys]
+        if missing:
+            checks.append(ProofCheck(rel, _public_outputs(text), False, 0.0, f"no verifying key for {', '.join(missing)}"))
+            continue
+        try:
+            process.verify_execution(avm.Execution.from_json(text))
+        except (RuntimeError, ValueError) as exc:
+            checks.append(ProofCheck(rel, _public_outputs(text), False, time.perf_counter() - t0, _first_line(exc)))
+            continue
+        checks.append(ProofCheck(rel, _public_outputs(text), True, time.perf_counter() - t0))
+    return checks
