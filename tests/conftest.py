@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_key_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never touch the user's key cache; they share one for the session instead."""
+    path = tmp_path_factory.mktemp("key-cache")
+    os.environ["WORKBENCH_CACHE_DIR"] = str(path)  # inherited by CLI subprocesses too
+    return path
+
 
 @pytest.fixture
 def write_toml(tmp_path: Path):
@@ -16,3 +25,14 @@ def write_toml(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def iris_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real run of the shipped iris experiment (4 rows executed, 1 proof), shared by tests."""
+    from workbench.experiment import load_experiment
+    from workbench.pipeline import run_experiment
+
+    exp = load_experiment(Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml")
+    _, run_dir = run_experiment(exp, tmp_path_factory.mktemp("results"), samples=4, proofs=1)
+    return run_dir

@@ -12,6 +12,7 @@ import pytest
 from workbench.experiment import load_experiment
 from workbench.pipeline import Event, run_experiment
 from workbench.results import load_result
+from workbench.snarkvm.parallel import worker_count
 
 EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml"
 
@@ -38,6 +39,9 @@ def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
     assert result.agreement == 1.0 and result.disagreements == []
     assert result.metrics["zk"] == result.metrics["quantized"]
     assert result.metrics["float"]["accuracy"] > 0.85
+    # Rows beyond the proven one ran in worker processes (2 on a 2-core machine) and came
+    # back in order: agreement is checked row by row against the reference.
+    assert result.circuit["execute_workers"] == max(worker_count(result.zk_samples - 1), 1)
 
     # One real proof, verified, saved with the program and verifying key.
     assert len(result.proofs) == 1 and result.proofs[0].verified
@@ -73,3 +77,19 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_experiment(exp, tmp_path, on_event=interrupt)
     assert list((tmp_path / "iris_decision_tree").iterdir()) == []
+
+
+def test_model_too_large_for_the_offline_setup_is_a_clear_user_error(write_toml) -> None:
+    path = write_toml(
+        '[experiment]\nname = "digits_big_tree"\nseed = 1\n[dataset]\nname = "digits"\n'
+        '[model]\nalgorithm = "decision_tree_classifier"\n[zk]\nsamples = 1\nproofs = 0\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "run", str(path), "--results", str(path.parent / "r")],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "offline you have 2^16" in proc.stderr and "Shrink the model" in proc.stderr
+    assert "internal_nodes" in proc.stderr and "64 input features" in proc.stderr
+    assert not any((path.parent / "r" / "digits_big_tree").iterdir())  # nothing saved

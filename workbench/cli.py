@@ -49,6 +49,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         on_event=_progress_printer(args.quiet),
         samples=args.samples,
         proofs=args.proofs,
+        use_key_cache=not args.no_key_cache,
+        workers=args.workers,
     )
     print(format_summary(result))
     print(f"\nsaved to {run_dir}")
@@ -111,6 +113,17 @@ def _cmd_cache_info(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from workbench.bench import run_benchmarks, shipped_experiments
+
+    experiments = shipped_experiments(Path(args.experiments), args.names)
+    text = run_benchmarks(
+        experiments, Path(args.results), speedups=args.speedups, progress=lambda m: print(m, file=sys.stderr, flush=True)
+    )
+    print(text)
+    return ExitCode.OK
+
+
 def _cmd_leo_build(args: argparse.Namespace) -> int:
     from workbench.leo.compiler import main_build
 
@@ -130,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="zkML Workbench: train a model, generate Leo, prove inference with snarkVM.",
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument(
+        "--experiments",
+        dest="experiments_dir",
+        default="experiments",
+        metavar="DIR",
+        help="experiments directory for the interactive workbench (default: ./experiments)",
+    )
+    parser.add_argument(
+        "--results",
+        dest="results_dir",
+        default="results",
+        metavar="DIR",
+        help="results directory for the interactive workbench (default: ./results)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run an experiment headless and print the results table")
@@ -137,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results", default="results", help="results directory (default: ./results)")
     run.add_argument("--samples", type=_positive, help="override [zk] samples (rows executed in snarkVM)")
     run.add_argument("--proofs", type=_positive, help="override [zk] proofs (proofs generated and verified)")
+    run.add_argument("--workers", type=_positive, help="processes executing rows (default: by rows and cores)")
+    run.add_argument("--no-key-cache", action="store_true", help="synthesize keys even if they are cached")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=_cmd_run)
 
@@ -161,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("clear", help="delete every cached key").set_defaults(func=_cmd_cache_clear)
     cache_sub.add_parser("info", help="where the cache is and how big").set_defaults(func=_cmd_cache_info)
 
+    bench = sub.add_parser("bench", help="run shipped experiments and write results/BENCHMARKS.md")
+    bench.add_argument("names", nargs="*", metavar="NAME", help="experiment names or TOML paths (default: all)")
+    bench.add_argument("--experiments", default="experiments", help="directory of shipped experiments")
+    bench.add_argument("--results", default="results", help="results directory (default: ./results)")
+    bench.add_argument("--speedups", action="store_true", help="also measure key-cache and parallel speed-ups")
+    bench.set_defaults(func=_cmd_bench)
+
     leo = sub.add_parser("leo", help="Leo tools")
     leo_sub = leo.add_subparsers(dest="leo_command", metavar="LEO_COMMAND", required=True)
     build = leo_sub.add_parser("build", help="compile a Leo project into build/<name>/<name>.aleo")
@@ -174,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        # No command: the interactive workbench (imported here so headless commands never load Textual).
+        from workbench.tui.app import make_app
+
+        make_app(Path(args.experiments_dir), Path(args.results_dir)).run()
         return ExitCode.OK
     try:
         return int(args.func(args))

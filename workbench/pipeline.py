@@ -9,17 +9,17 @@ from __future__ import annotations
 import platform
 import statistics
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
 from workbench import __version__
 from workbench.algorithms import registry
-from workbench.algorithms.base import QuantizedModel
+from workbench.algorithms.base import Algorithm, QuantizedModel
 from workbench.data import Dataset, load_dataset
 from workbench.errors import UserError
 from workbench.experiment import Experiment
@@ -53,6 +53,7 @@ class Event:
 
 
 EventSink = Callable[[Event], None]
+T = TypeVar("T")
 
 
 def _ignore(_: Event) -> None:
@@ -66,7 +67,7 @@ class _Stages:
         self.emit = emit
         self.seconds: dict[str, float] = {}
 
-    def run(self, stage: str, fn: Callable[[], object]) -> object:
+    def run(self, stage: str, fn: Callable[[], T]) -> T:
         self.emit(Event("stage_started", stage))
         t0 = time.perf_counter()
         value = fn()
@@ -104,7 +105,7 @@ def versions(compiler: str) -> dict[str, str]:
     }
 
 
-def _train(exp: Experiment, data: Dataset) -> object:
+def _train(exp: Experiment, data: Dataset) -> Any:
     algorithm = registry.get(exp.model.algorithm)
     try:
         estimator = algorithm.make_estimator(exp.model.params, exp.seed)
@@ -116,99 +117,174 @@ def _train(exp: Experiment, data: Dataset) -> object:
     return estimator
 
 
+@dataclass
+class _Trained:
+    """What the Python side produced: data, the fitted estimator, its quantized twin."""
+
+    data: Dataset
+    estimator: Any
+    model: QuantizedModel
+    y_float: np.ndarray  # float predictions on every test row
+    Xq_test: np.ndarray  # the circuit's input integers for every test row
+    int_ref: np.ndarray  # the integer reference's outputs for every test row
+
+
+@dataclass
+class _Executed:
+    """What snarkVM produced for the executed rows."""
+
+    outputs: list[list[str]]
+    seconds: list[float]  # authorize + execute, per row
+    authorize_seconds: list[float]
+    traces: list[Any]  # traces of the rows to prove (the first n_proofs rows)
+    first_seconds: float  # the first execution, which synthesizes keys unless cached
+    key_cache: str  # hit | miss | off
+    workers: int
+
+
+def _train_and_quantize(exp: Experiment, algorithm: Algorithm, st: _Stages) -> _Trained:
+    data: Dataset = st.run(
+        "load data", lambda: load_dataset(exp.dataset, exp.seed, stratify=algorithm.task == "classification")
+    )
+    estimator = st.run("train", lambda: _train(exp, data))
+    model: QuantizedModel = st.run("quantize", lambda: algorithm.lower(estimator, data, exp.quantization))
+    Xq_test = model.quantize_inputs(data.X_test)
+    return _Trained(data, estimator, model, estimator.predict(data.X_test), Xq_test, model.predict_int(Xq_test))
+
+
+def _execute(
+    prover: Any, fn: str, t: _Trained, n_exec: int, n_proofs: int, use_cache: bool, workers: int | None, st: _Stages
+) -> tuple[_Executed, Any]:
+    """Synthesize (or load) keys, then execute the first n_exec test rows."""
+    from workbench.snarkvm import parallel
+
+    inputs = [t.model.aleo_inputs(t.Xq_test[i]) for i in range(n_exec)]
+
+    # Key synthesis happens inside the first execution of a function; the keygen figure
+    # is that execution's time minus the median warm execution.
+    def synthesize() -> tuple[Any, str, Any]:
+        cached = prover.load_cached_keys(fn)
+        first = prover.execute(fn, inputs[0])
+        keys = cached or prover.key_bytes(fn)
+        if use_cache and cached is None:
+            prover.store_keys(fn, keys)
+        return first, ("miss" if cached is None else "hit") if use_cache else "off", keys
+
+    first, cache_state, keys = st.run("synthesize keys", synthesize)
+    st.log("synthesize keys", f"key cache: {cache_state}")
+
+    outputs: list[list[str]] = [[] for _ in range(n_exec)]
+    auth = [0.0] * n_exec
+    seconds = [0.0] * n_exec
+    traces: list[Any] = []
+    # Rows to prove run here (their traces cannot leave this process); the rest may go
+    # to worker processes, one snarkVM each, when there are enough of them.
+    rest = list(range(n_proofs, n_exec))
+    n_workers = parallel.worker_count(len(rest)) if workers is None else min(workers, len(rest))
+    done = 0
+
+    def record(i: int, outs: list[str], a: float, e: float) -> None:
+        nonlocal done
+        outputs[i], auth[i], seconds[i] = outs, a, a + e
+        done += 1
+        st.progress("execute samples", done, n_exec)
+
+    def execute_all() -> None:
+        for i in range(n_proofs):
+            e = prover.execute(fn, inputs[i])
+            traces.append(e)
+            record(i, e.outputs, e.authorize_seconds, e.execute_seconds)
+        if n_workers >= 2:
+            parallel.execute_rows(
+                prover.source, fn, (keys.prover, keys.verifier), [(i, inputs[i]) for i in rest], n_workers,
+                on_row=lambda o: record(o.index, o.outputs, o.authorize_seconds, o.execute_seconds),
+            )
+        else:
+            for i in rest:
+                e = prover.execute(fn, inputs[i])
+                record(i, e.outputs, e.authorize_seconds, e.execute_seconds)
+
+    st.run("execute samples", execute_all)
+    st.log("execute samples", f"{n_exec} rows, {max(n_workers, 1)} process(es)")
+    executed = _Executed(
+        outputs=outputs,
+        seconds=seconds,
+        authorize_seconds=auth,
+        traces=traces,
+        first_seconds=first.authorize_seconds + first.execute_seconds,
+        key_cache=cache_state,
+        workers=max(n_workers, 1),
+    )
+    return executed, keys
+
+
 def run_experiment(
     exp: Experiment,
     results_root: Path,
     on_event: EventSink | None = None,
     samples: int | None = None,
     proofs: int | None = None,
+    use_key_cache: bool = True,
+    workers: int | None = None,
 ) -> tuple[RunResult, Path]:
     """Run an experiment end to end and save it; returns the result and its run directory.
 
     `samples` and `proofs` override the experiment's `[zk]` settings when given.
+    `use_key_cache` reads and writes the on-disk key cache; `workers` sets the number of
+    processes executing rows (None: by the number of rows and cores; 1: this process only).
     """
     # The snarkVM side is imported here: loading aleo-sdk is not needed to validate or
-    # train, and the TUI must never import it in its own process.
+    # train, and a UI process must never import it.
+    from workbench.snarkvm.keycache import KeyCache
     from workbench.snarkvm.ledger import LedgerStub
-    from workbench.snarkvm.prover import Prover
+    from workbench.snarkvm.prover import CircuitTooLarge, Prover, sdk_version
 
     zk = replace(
         exp.zk,
         samples=exp.zk.samples if samples is None else samples,
         proofs=exp.zk.proofs if proofs is None else proofs,
     )
-    emit = on_event or _ignore
-    st = _Stages(emit)
+    st = _Stages(on_event or _ignore)
     algorithm = registry.get(exp.model.algorithm)
-    run_id = new_run_id()
     t_start = time.perf_counter()
 
-    data: Dataset = st.run(
-        "load data", lambda: load_dataset(exp.dataset, exp.seed, stratify=algorithm.task == "classification")
-    )  # type: ignore[assignment]
-    estimator = st.run("train", lambda: _train(exp, data))
-    model: QuantizedModel = st.run("quantize", lambda: algorithm.lower(estimator, data, exp.quantization))  # type: ignore[assignment]
-
-    y_float = estimator.predict(data.X_test)  # type: ignore[attr-defined]
-    Xq_test = model.quantize_inputs(data.X_test)
-    int_ref = model.predict_int(Xq_test)
-    y_quant = model.labels(int_ref)
-    n_exec = len(Xq_test) if zk.samples is None else min(zk.samples, len(Xq_test))
+    t = _train_and_quantize(exp, algorithm, st)
+    n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
     n_proofs = min(zk.proofs, n_exec)
 
-    run = RunDirectory(results_root, exp.name, run_id)
+    run = RunDirectory(results_root, exp.name, new_run_id())
     try:
-        program = st.run(
+        program: generate.LeoProgram = st.run(
             "generate Leo",
-            lambda: generate.render(model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output),
+            lambda: generate.render(t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output),
         )
-        project_dir = generate.write_project(program, run.path("leo") )  # type: ignore[arg-type]
-        built: toolchain.BuildOutput = st.run("compile", lambda: toolchain.build(project_dir, zk.compiler))  # type: ignore[assignment]
-        run.path(f"{program.name}.aleo").write_text(built.aleo)  # type: ignore[attr-defined]
-        fn = program.function  # type: ignore[attr-defined]
+        project_dir = generate.write_project(program, run.path("leo"))
+        built: toolchain.BuildOutput = st.run("compile", lambda: toolchain.build(project_dir, zk.compiler))
+        run.path(f"{program.name}.aleo").write_text(built.aleo)
+        fn = program.function
 
-        # Key synthesis happens inside the first execution; its cost is that execution's
-        # time minus a warm execution of the same row (measured right after).
-        def synthesize() -> tuple[Prover, object, float]:
-            prover = Prover(built.aleo)
-            first = prover.execute(fn, model.aleo_inputs(Xq_test[0]))
-            return prover, first, first.authorize_seconds + first.execute_seconds
-
-        prover, first, first_seconds = st.run("synthesize keys", synthesize)  # type: ignore[misc]
+        prover = Prover(built.aleo, KeyCache(built.aleo, sdk_version()) if use_key_cache else None)
+        try:
+            ex, keys = _execute(prover, fn, t, n_exec, n_proofs, use_key_cache, workers, st)
+        except CircuitTooLarge as exc:
+            size = ", ".join(f"{k} {v}" for k, v in t.model.describe().items() if isinstance(v, (int, str)) and k != "rounding")
+            raise CircuitTooLarge(f"{exc}\nThe model: {size}; {t.data.n_features} input features.") from None
         constraints = prover.constraints(fn)
-        vk_path = run.path(f"verifying_keys/{program.name}.{fn}.verifier")  # type: ignore[attr-defined]
-        vk_path.write_bytes(prover.verifying_key_bytes(fn))
-        st.log("synthesize keys", f"{program.program_id}/{fn}: {constraints} constraints")  # type: ignore[attr-defined]
+        run.path(f"verifying_keys/{program.name}.{fn}.verifier").write_bytes(keys.verifier)
+        st.log("synthesize keys", f"{program.program_id}/{fn}: {constraints} constraints")
 
-        executed: list = []
-
-        def execute_all() -> None:
-            for i in range(n_exec):
-                executed.append(prover.execute(fn, model.aleo_inputs(Xq_test[i])))
-                st.progress("execute samples", i + 1, n_exec)
-
-        st.run("execute samples", execute_all)
-        zk_int = np.array([model.decode_outputs(e.outputs) for e in executed], dtype=np.int64)
-        y_zk = model.labels(zk_int)
-        disagreements = [
-            {"sample": i, "expected": int(int_ref[i]), "got": int(zk_int[i])}
-            for i in range(n_exec)
-            if zk_int[i] != int_ref[i]
-        ]
-        exec_seconds = [e.authorize_seconds + e.execute_seconds for e in executed]
-
-        proofs_made: list = []
+        proofs_made: list[Any] = []
         with LedgerStub() as ledger:
             url = zk.endpoint or ledger.url
 
             def prove_all() -> None:
                 for i in range(n_proofs):
-                    proofs_made.append(prover.prove(executed[i], fn, url))
+                    proofs_made.append(prover.prove(ex.traces[i], fn, url))
                     st.progress("prove", i + 1, n_proofs)
 
             st.run("prove", prove_all)
 
-        verifications: list = []
+        verifications: list[Any] = []
 
         def verify_all() -> None:
             for i, proof in enumerate(proofs_made):
@@ -229,83 +305,86 @@ def run_experiment(
                     verify_seconds=round(check.verify_seconds, 4),
                     proof_bytes=len(proof.execution_json.encode()),
                     path=rel,
-                    output=executed[i].outputs[0],
+                    output=ex.outputs[i][0],
                     error=check.error,
                 )
             )
 
-        def build_result() -> RunResult:
-            warm = statistics.median(exec_seconds)
-            timings = {f"stage_{k.replace(' ', '_')}": round(v, 4) for k, v in st.seconds.items()}
-            timings.update(
-                {
-                    "keygen": round(max(first_seconds - warm, 0.0), 4),
-                    "first_execute": round(first_seconds, 4),
-                    "execute_per_sample": round(statistics.mean(exec_seconds), 4),
-                    "authorize_per_sample": round(statistics.mean(e.authorize_seconds for e in executed), 4),
-                    "prove_mean": round(statistics.mean(p.prove_seconds for p in proofs_made), 4) if proofs_made else 0.0,
-                    "verify_mean": round(statistics.mean(v.verify_seconds for v in verifications), 4)
-                    if verifications
-                    else 0.0,
-                    "total": round(time.perf_counter() - t_start, 4),
-                }
-            )
-            task = algorithm.task
-            return RunResult(
-                run_id=run_id,
-                created=now_iso(),
-                experiment={
-                    "name": exp.name,
-                    "path": str(exp.path),
-                    "sha256": exp.sha256,
-                    "description": exp.description,
-                },
-                dataset={
-                    "name": data.name,
-                    "n_train": int(len(data.X_train)),
-                    "n_test": int(len(data.X_test)),
-                    "n_features": data.n_features,
-                    "sha256": data.sha256,
-                    "scaling": exp.dataset.scaling,
-                    "test_size": exp.dataset.test_size,
-                },
-                model={
-                    "algorithm": algorithm.name,
-                    "estimator": algorithm.estimator.__name__,
-                    "params": exp.model.params,
-                    "quantization": model.describe(),
-                },
-                task=task,
-                metrics={
-                    "float": metrics_for(task, data.y_test, y_float),
-                    "quantized": metrics_for(task, data.y_test, y_quant),
-                    "zk": metrics_for(task, data.y_test[:n_exec], y_zk),
-                },
-                metrics_on_zk_samples={
-                    "float": metrics_for(task, data.y_test[:n_exec], y_float[:n_exec]),
-                    "quantized": metrics_for(task, data.y_test[:n_exec], y_quant[:n_exec]),
-                },
-                zk_samples=n_exec,
-                agreement=float(np.mean(zk_int == int_ref[:n_exec])) if n_exec else 0.0,
-                disagreements=disagreements,
-                circuit={
-                    "transitions": 1,
-                    "functions": [
-                        FunctionCost(program.program_id, fn, constraints).__dict__  # type: ignore[attr-defined]
-                    ],
-                    "inputs": zk.inputs,
-                    "output": zk.output,
-                },
-                proofs=proof_records,
-                timings=timings,
-                versions=versions(built.compiler),
-            )
-
         st.emit(Event("stage_started", "save"))
-        result = build_result()
+        zk_int = np.array([t.model.decode_outputs(o) for o in ex.outputs], dtype=np.int64)
+        task = algorithm.task
+        data = t.data
+        y_quant = t.model.labels(t.int_ref)
+        warm = statistics.median(ex.seconds)
+        timings = {f"stage_{k.replace(' ', '_')}": round(v, 4) for k, v in st.seconds.items()}
+        timings.update(
+            {
+                "keygen": round(max(ex.first_seconds - warm, 0.0), 4),
+                "first_execute": round(ex.first_seconds, 4),
+                "execute_per_sample": round(statistics.mean(ex.seconds), 4),
+                "authorize_per_sample": round(statistics.mean(ex.authorize_seconds), 4),
+                "execute_rows_per_second": round(n_exec / st.seconds["execute samples"], 3),
+                "prove_mean": _mean(p.prove_seconds for p in proofs_made),
+                "verify_mean": _mean(v.verify_seconds for v in verifications),
+                "total": round(time.perf_counter() - t_start, 4),
+            }
+        )
+        result = RunResult(
+            run_id=run.final.name,
+            created=now_iso(),
+            experiment={"name": exp.name, "path": str(exp.path), "sha256": exp.sha256, "description": exp.description},
+            dataset={
+                "name": data.name,
+                "n_train": int(len(data.X_train)),
+                "n_test": int(len(data.X_test)),
+                "n_features": data.n_features,
+                "sha256": data.sha256,
+                "scaling": exp.dataset.scaling,
+                "test_size": exp.dataset.test_size,
+            },
+            model={
+                "algorithm": algorithm.name,
+                "estimator": algorithm.estimator.__name__,
+                "params": exp.model.params,
+                "quantization": t.model.describe(),
+            },
+            task=task,
+            metrics={
+                "float": metrics_for(task, data.y_test, t.y_float),
+                "quantized": metrics_for(task, data.y_test, y_quant),
+                "zk": metrics_for(task, data.y_test[:n_exec], t.model.labels(zk_int)),
+            },
+            metrics_on_zk_samples={
+                "float": metrics_for(task, data.y_test[:n_exec], t.y_float[:n_exec]),
+                "quantized": metrics_for(task, data.y_test[:n_exec], y_quant[:n_exec]),
+            },
+            zk_samples=n_exec,
+            agreement=float(np.mean(zk_int == t.int_ref[:n_exec])) if n_exec else 0.0,
+            disagreements=[
+                {"sample": i, "expected": int(t.int_ref[i]), "got": int(zk_int[i])}
+                for i in range(n_exec)
+                if zk_int[i] != t.int_ref[i]
+            ],
+            circuit={
+                "transitions": 1,
+                "functions": [asdict(FunctionCost(program.program_id, fn, constraints))],
+                "inputs": zk.inputs,
+                "output": zk.output,
+                "key_cache": ex.key_cache,
+                "execute_workers": ex.workers,
+            },
+            proofs=proof_records,
+            timings=timings,
+            versions=versions(built.compiler),
+        )
         final = run.commit(result)
         st.emit(Event("stage_finished", "save"))
         return result, final
     except BaseException:
         run.discard()
         raise
+
+
+def _mean(values: Any) -> float:
+    values = list(values)
+    return round(statistics.mean(values), 4) if values else 0.0

@@ -45,17 +45,25 @@ class Verification:
     error: str | None
 
 
-def _too_big_hint(message: str) -> str | None:
-    # snarkVM asks for a larger universal setup (and tries to download it) when a circuit
-    # exceeds the shipped degree; offline that fails, and the user must shrink or shard.
+class CircuitTooLarge(UserError):
+    """The circuit needs a universal setup larger than the one shipped (offline)."""
+
+    title = "model too large for the offline setup"
+
+
+def _needs_larger_setup(message: str) -> bool:
+    # snarkVM asks for a larger universal setup, and tries to download it, when a circuit
+    # exceeds the shipped degree; offline the download fails with a network error.
     lowered = message.lower()
-    if "powers" in lowered or "download" in lowered or "degree" in lowered or "srs" in lowered:
-        return (
-            f"the circuit needs a universal setup larger than 2^{params.SRS_DEGREE}, which cannot be "
-            f"obtained offline (offline you have degree 2^{params.SRS_DEGREE}, about 16,000 constraints "
-            "per transition); shrink the model (depth, trees, units) or shard it"
-        )
-    return None
+    return any(s in lowered for s in ("powers-of-beta", "download", "ureq", "failed to lookup address"))
+
+
+def _too_large(function: str) -> CircuitTooLarge:
+    return CircuitTooLarge(
+        f"{function} needs a universal setup of degree 2^17 or more; offline you have 2^{params.SRS_DEGREE} "
+        f"(about 16,000 constraints per transition, of which about 10,400 are the fixed cost of any "
+        f"transition). Shrink the model (fewer nodes or features, fewer fractional bits) or shard it."
+    )
 
 
 class Prover:
@@ -64,6 +72,7 @@ class Prover:
     def __init__(self, aleo_source: str, key_cache: KeyCache | None = None) -> None:
         params.ensure_installed()
         self.key_cache = key_cache
+        self.source = aleo_source
         try:
             self.program = avm.Program.from_source(aleo_source)
         except (RuntimeError, ValueError) as exc:
@@ -78,30 +87,35 @@ class Prover:
     def program_id(self) -> str:
         return str(self.program.id)
 
-    def load_cached_keys(self, function: str) -> bool:
-        """Insert the function's keys from the cache; False when they are not cached."""
+    def load_cached_keys(self, function: str) -> CachedKeys | None:
+        """Insert the function's keys from the cache; None when they are not cached."""
         if self.key_cache is None:
-            return False
+            return None
         cached = self.key_cache.load(self.program_id, function)
-        if cached is None:
-            return False
+        return cached if cached is not None and self.insert_keys(function, cached) else None
+
+    def insert_keys(self, function: str, keys: CachedKeys) -> bool:
+        """Use these key bytes for `function` instead of synthesizing; False if unreadable."""
         name = avm.Identifier.from_string(function)
         try:
-            prover = avm.ProvingKey.from_bytes(cached.prover)
-            verifier = avm.VerifyingKey.from_bytes(cached.verifier)
+            prover = avm.ProvingKey.from_bytes(keys.prover)
+            verifier = avm.VerifyingKey.from_bytes(keys.verifier)
         except (RuntimeError, ValueError):
-            return False  # a corrupt entry: synthesize again (and overwrite it)
+            return False  # e.g. a corrupt cache entry: synthesize again (and overwrite it)
         self.process.insert_proving_key(self.program.id, name, prover)
         self.process.insert_verifying_key(self.program.id, name, verifier)
         return True
 
-    def store_keys(self, function: str) -> None:
-        """Save the function's synthesized keys into the cache (if there is one)."""
-        if self.key_cache is None:
-            return
+    def key_bytes(self, function: str) -> CachedKeys:
+        """The function's synthesized keys as bytes (after its first execution)."""
         name = avm.Identifier.from_string(function)
         prover = bytes(self.process.get_proving_key(self.program.id, name).bytes())
-        self.key_cache.store(self.program_id, function, CachedKeys(prover=prover, verifier=self.verifying_key_bytes(function)))
+        return CachedKeys(prover=prover, verifier=self.verifying_key_bytes(function))
+
+    def store_keys(self, function: str, keys: CachedKeys) -> None:
+        """Save the function's keys into the cache (if there is one)."""
+        if self.key_cache is not None:
+            self.key_cache.store(self.program_id, function, keys)
 
     def execute(self, function: str, inputs: list[str]) -> Executed:
         """Authorize and execute `function` on Aleo input literals; no proof yet.
@@ -117,9 +131,8 @@ class Prover:
             response, trace = self.process.execute(auth)
         except RuntimeError as exc:
             message = str(exc).splitlines()[0]
-            hint = _too_big_hint(str(exc))
-            if hint:
-                raise UserError(hint) from None
+            if _needs_larger_setup(str(exc)):
+                raise _too_large(f"{self.program_id}/{function}") from None
             raise ZkError(f"snarkVM halted executing {self.program_id}/{function} on {inputs}: {message}") from None
         t2 = time.perf_counter()
         return Executed(
@@ -146,9 +159,8 @@ class Prover:
             executed.trace.prepare(avm.Query.rest(ledger_url))
             execution = executed.trace.prove_execution(f"{self.program_id}/{function}")
         except RuntimeError as exc:
-            hint = _too_big_hint(str(exc))
-            if hint:
-                raise UserError(hint) from None
+            if _needs_larger_setup(str(exc)):
+                raise _too_large(f"{self.program_id}/{function}") from None
             raise ZkError(f"proving {self.program_id}/{function} failed: {str(exc).splitlines()[0]}") from None
         return Proof(execution=execution, execution_json=execution.to_json(), prove_seconds=time.perf_counter() - t0)
 

@@ -1,0 +1,90 @@
+"""The key cache: a second run skips key synthesis; concurrent writers never expose half a key."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.experiment import load_experiment
+from workbench.pipeline import run_experiment
+from workbench.snarkvm.keycache import CachedKeys, KeyCache, cache_dir, clear, key_id
+
+EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml"
+
+
+def test_key_id_depends_on_program_and_sdk_version() -> None:
+    assert key_id("program a.aleo;", "0.8.0") != key_id("program b.aleo;", "0.8.0")
+    assert key_id("program a.aleo;", "0.8.0") != key_id("program a.aleo;", "0.9.0")
+
+
+def test_cache_dir_is_overridable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("WORKBENCH_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "zkml-workbench" / "keys"
+
+
+def test_store_load_clear(tmp_path: Path) -> None:
+    cache = KeyCache("program p.aleo;", "0.8.0", root=tmp_path)
+    assert cache.load("p.aleo", "main") is None
+    cache.store("p.aleo", "main", CachedKeys(prover=b"P" * 1000, verifier=b"V" * 10))
+    assert cache.load("p.aleo", "main") == CachedKeys(prover=b"P" * 1000, verifier=b"V" * 10)
+    assert not [p for p in cache.dir.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert clear(tmp_path) == (1, 1010)
+    assert cache.load("p.aleo", "main") is None
+
+
+def _writer(root: str, n: int) -> None:
+    cache = KeyCache("program p.aleo;", "0.8.0", root=Path(root))
+    for _ in range(n):
+        cache.store("p.aleo", "main", CachedKeys(prover=b"P" * 2_000_000, verifier=b"V" * 673))
+
+
+def _reader(root: str, n: int, bad: "multiprocessing.Value") -> None:  # type: ignore[name-defined]
+    cache = KeyCache("program p.aleo;", "0.8.0", root=Path(root))
+    for _ in range(n):
+        keys = cache.load("p.aleo", "main")
+        if keys is not None and (keys.prover != b"P" * 2_000_000 or keys.verifier != b"V" * 673):
+            bad.value += 1
+
+
+def test_concurrent_writers_never_expose_a_partial_key(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    bad = ctx.Value("i", 0)
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), 15)) for _ in range(2)]
+    procs += [ctx.Process(target=_reader, args=(str(tmp_path), 60, bad)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    assert bad.value == 0
+
+
+@pytest.mark.slow
+def test_second_run_uses_cached_keys_and_corrupt_entries_are_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    exp = load_experiment(EXPERIMENT)
+    first, _ = run_experiment(exp, tmp_path / "r", samples=2, proofs=0)
+    second, _ = run_experiment(exp, tmp_path / "r", samples=2, proofs=0)
+    assert first.circuit["key_cache"] == "miss" and second.circuit["key_cache"] == "hit"
+    assert second.timings["first_execute"] < first.timings["first_execute"]
+    assert second.circuit["functions"] == first.circuit["functions"]  # same constraints from the cached key
+
+    entry = next((tmp_path / "cache").iterdir())
+    verifier = next(entry.glob("*.verifier"))
+    verifier.write_bytes(b"garbage")
+    third, _ = run_experiment(exp, tmp_path / "r", samples=2, proofs=0)
+    assert third.circuit["key_cache"] == "miss" and third.agreement == 1.0
+    assert verifier.read_bytes() != b"garbage"  # rebuilt
+
+    proc = subprocess.run([sys.executable, "-m", "workbench", "cache", "clear"], capture_output=True, text=True,
+                          env={**os.environ, "WORKBENCH_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 0 and "removed 1 cached program" in proc.stdout
+    assert list((tmp_path / "cache").iterdir()) == []

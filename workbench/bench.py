@@ -1,0 +1,179 @@
+"""`workbench bench`: run shipped experiments and write results/BENCHMARKS.md.
+
+Each experiment runs as its own `workbench run` process with an empty, temporary key
+cache, so keygen is really measured, and its peak resident memory is read from the
+kernel's accounting of that process (`os.wait4`). With `speedups`, each experiment is run
+twice more: once with the now-warm key cache, once warm and in a single process, to
+measure what the key cache and parallel execution buy.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from workbench.errors import UserError, WorkbenchError
+from workbench.results import RunResult, list_runs, load_result, primary_metric
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """One benchmarked run: its result, wall time and peak memory."""
+
+    result: RunResult
+    wall_seconds: float
+    peak_mb: float
+
+
+def _run_once(experiment: Path, results: Path, cache: Path, extra: list[str]) -> BenchRun:
+    before = set(list_runs(results))
+    env = {**os.environ, "WORKBENCH_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-m", "workbench", "run", str(experiment), "--results", str(results), "-q", *extra]
+    t0 = datetime.now(timezone.utc)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = (datetime.now(timezone.utc) - t0).total_seconds()
+    new = sorted(set(list_runs(results)) - before)
+    if not new:
+        raise WorkbenchError(f"benchmark of {experiment} failed (exit {proc.returncode}):\n{err.strip()}")
+    # ru_maxrss is in KiB on Linux: the largest resident set of the run process or of any
+    # worker process it waited for.
+    return BenchRun(load_result(new[-1]), wall, usage.ru_maxrss / 1024)
+
+
+def machine() -> str:
+    """CPU model, cores and memory of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}"
+
+
+def _f(v: float | None, digits: int = 2) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def benchmark_table(runs: list[BenchRun]) -> tuple[list[str], list[list[str]]]:
+    """One row per experiment with the figures BENCHMARKS.md reports."""
+    headers = [
+        "experiment", "metric", "float", "ZK", "agree", "constraints", "transitions", "keygen s",
+        "exec s/row", "rows/s", "prove s", "verify s", "proof B", "peak MB", "wall s",
+    ]
+    rows = []
+    for b in runs:
+        r = b.result
+        m = primary_metric(r)
+        constraints = [f["constraints"] for f in r.circuit["functions"]]
+        rows.append([
+            r.experiment["name"], m, _f(r.metrics["float"].get(m), 4), _f(r.metrics["zk"].get(m), 4),
+            _f(r.agreement, 3), str(max(constraints)), str(r.circuit["transitions"]), _f(r.timings.get("keygen")),
+            _f(r.timings.get("execute_per_sample"), 3), _f(r.timings.get("execute_rows_per_second"), 1),
+            _f(r.timings.get("prove_mean")), _f(r.timings.get("verify_mean"), 3),
+            str(max((p.proof_bytes for p in r.proofs), default=0) or "-"), _f(b.peak_mb, 0), _f(b.wall_seconds, 1),
+        ])
+    return headers, rows
+
+
+def _markdown(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def run_benchmarks(
+    experiments: list[Path], results: Path, speedups: bool = False, progress: Callable[[str], None] = print
+) -> str:
+    """Benchmark the experiments; write results/BENCHMARKS.md and return its text."""
+    if not experiments:
+        raise UserError("no experiments to benchmark")
+    cold: list[BenchRun] = []
+    speed_rows: list[list[str]] = []
+    versions: dict[str, str] = {}
+    for exp in experiments:
+        with tempfile.TemporaryDirectory(prefix="workbench-bench-cache-") as cache:
+            progress(f"bench: {exp} (cold key cache)")
+            first = _run_once(exp, results, Path(cache), [])
+            cold.append(first)
+            versions = first.result.versions
+            if speedups:
+                progress(f"bench: {exp} (warm key cache)")
+                warm = _run_once(exp, results, Path(cache), [])
+                progress(f"bench: {exp} (warm key cache, one process)")
+                single = _run_once(exp, results, Path(cache), ["--workers", "1"])
+                w, s = warm.result.timings, single.result.timings
+                speed_rows.append([
+                    first.result.experiment["name"],
+                    _f(first.wall_seconds, 1), _f(warm.wall_seconds, 1),
+                    _f(first.wall_seconds / warm.wall_seconds, 2) + "x",
+                    _f(first.result.timings["stage_synthesize_keys"]), _f(w["stage_synthesize_keys"]),
+                    _f(s["stage_execute_samples"]), _f(w["stage_execute_samples"]),
+                    _f(s["stage_execute_samples"] / w["stage_execute_samples"], 2) + "x",
+                ])
+    headers, rows = benchmark_table(cold)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = [
+        "# Benchmarks",
+        "",
+        f"Measured by `workbench bench` on {now}.",
+        "",
+        f"- Machine: {machine()}",
+        "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "- Each experiment ran as its own process with an empty key cache (keygen measured), "
+        "every test row executed in snarkVM, the configured number of proofs generated and verified.",
+        "",
+        _markdown(headers, rows),
+        "",
+        "Columns: `float`/`ZK` the primary metric of the float model and of snarkVM's outputs; `agree` the fraction "
+        "of executed rows where snarkVM equals the integer reference; `constraints` the largest function; `keygen s` "
+        "first execution minus a warm one; `exec s/row` authorize + execute per row (mean, in its worker); `rows/s` "
+        "executed rows per second of the whole execute stage; `prove s`/`verify s` means per proof; `proof B` the "
+        "execution JSON; `peak MB` the peak resident memory of the run's largest process; `wall s` the whole command.",
+    ]
+    if speed_rows:
+        text += [
+            "",
+            "## Key cache and parallel execution",
+            "",
+            _markdown(
+                ["experiment", "cold wall s", "warm wall s", "cache speed-up", "keys cold s", "keys warm s",
+                 "execute 1 proc s", "execute auto s", "parallel speed-up"],
+                speed_rows,
+            ),
+        ]
+    body = "\n".join(text) + "\n"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "BENCHMARKS.md").write_text(body)
+    return body
+
+
+def shipped_experiments(directory: Path, names: list[str]) -> list[Path]:
+    """The experiment files to benchmark: all of `directory`, or those named (stem or path)."""
+    if not names:
+        return sorted(directory.glob("*.toml"))
+    paths = []
+    for n in names:
+        p = Path(n) if n.endswith(".toml") else directory / f"{n}.toml"
+        if not p.is_file():
+            raise UserError(f"no experiment {n!r} (looked for {p})")
+        paths.append(p)
+    return paths
