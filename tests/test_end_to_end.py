@@ -53,9 +53,9 @@ def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
     assert 10_000 < fn["constraints"] < 2**16
     assert (run_dir / "iris_decision_tree.aleo").read_text().startswith("program iris_decision_tree.aleo;")
     assert (run_dir / "verifying_keys" / "iris_decision_tree.main.verifier").stat().st_size > 0
-    manifest = json.loads((run_dir / "leo" / "program.json").read_text())
+    manifest = json.loads((run_dir / "leo" / "iris_decision_tree" / "program.json").read_text())
     assert manifest["program"] == "iris_decision_tree.aleo"
-    assert "@noupgrade" in (run_dir / "leo" / "src" / "main.leo").read_text()
+    assert "@noupgrade" in (run_dir / "leo" / "iris_decision_tree" / "src" / "main.leo").read_text()
 
     raw = json.loads((run_dir / "result.json").read_text())
     for key in ("schema", "run_id", "experiment", "dataset", "model", "task", "metrics", "zk_samples",
@@ -93,3 +93,16 @@ def test_model_too_large_for_the_offline_setup_is_a_clear_user_error(write_toml)
     assert "offline you have 2^16" in proc.stderr and "Shrink the model" in proc.stderr
     assert "internal_nodes" in proc.stderr and "64 input features" in proc.stderr
     assert not any((path.parent / "r" / "digits_big_tree").iterdir())  # nothing saved
+
+
+def test_batched_execution_and_proof_cover_several_rows(write_toml) -> None:
+    text = EXPERIMENT.read_text().replace('name = "iris_decision_tree"', 'name = "iris_tree_batch"')
+    text = text.replace('samples = "all"', 'samples = 10\nbatch = 4')
+    result, run_dir = run_experiment(load_experiment(write_toml(text)), write_toml("").parent / "r")
+    # 10 rows in executions of 4, 4 and 2 (+2 padding rows whose outputs are dropped).
+    assert result.circuit["batch"] == 4 and result.zk_samples == 10
+    assert result.agreement == 1.0
+    proof = result.proofs[0]
+    assert proof.verified and proof.samples == [0, 1, 2, 3]
+    assert proof.prove_seconds_per_sample == pytest.approx(proof.prove_seconds / 4, abs=1e-3)
+    assert "xs: [[i16; 4]; 4]" in (run_dir / "leo" / "iris_tree_batch" / "src" / "main.leo").read_text()

@@ -18,8 +18,9 @@ EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "iris_deci
 
 
 def test_key_id_depends_on_program_and_sdk_version() -> None:
-    assert key_id("program a.aleo;", "0.8.0") != key_id("program b.aleo;", "0.8.0")
-    assert key_id("program a.aleo;", "0.8.0") != key_id("program a.aleo;", "0.9.0")
+    assert key_id(["program a.aleo;"], "0.8.0") != key_id(["program b.aleo;"], "0.8.0")
+    assert key_id(["program a.aleo;"], "0.8.0") != key_id(["program a.aleo;"], "0.9.0")
+    assert key_id(["program a.aleo;", "program b.aleo;"], "0.8.0") != key_id(["program a.aleo;"], "0.8.0")
 
 
 def test_cache_dir_is_overridable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_cache_dir_is_overridable(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 def test_store_load_clear(tmp_path: Path) -> None:
-    cache = KeyCache("program p.aleo;", "0.8.0", root=tmp_path)
+    cache = KeyCache(["program p.aleo;"], "0.8.0", root=tmp_path)
     assert cache.load("p.aleo", "main") is None
     cache.store("p.aleo", "main", CachedKeys(prover=b"P" * 1000, verifier=b"V" * 10))
     assert cache.load("p.aleo", "main") == CachedKeys(prover=b"P" * 1000, verifier=b"V" * 10)
@@ -41,13 +42,13 @@ def test_store_load_clear(tmp_path: Path) -> None:
 
 
 def _writer(root: str, n: int) -> None:
-    cache = KeyCache("program p.aleo;", "0.8.0", root=Path(root))
+    cache = KeyCache(["program p.aleo;"], "0.8.0", root=Path(root))
     for _ in range(n):
         cache.store("p.aleo", "main", CachedKeys(prover=b"P" * 2_000_000, verifier=b"V" * 673))
 
 
 def _reader(root: str, n: int, bad: "multiprocessing.Value") -> None:  # type: ignore[name-defined]
-    cache = KeyCache("program p.aleo;", "0.8.0", root=Path(root))
+    cache = KeyCache(["program p.aleo;"], "0.8.0", root=Path(root))
     for _ in range(n):
         keys = cache.load("p.aleo", "main")
         if keys is not None and (keys.prover != b"P" * 2_000_000 or keys.verifier != b"V" * 673):

@@ -30,7 +30,8 @@ VISIBILITIES = ("private", "public")
 COMPILERS = ("auto", "workbench", "leo")
 
 # Leo program names: a letter, then [a-z0-9_], no "__", no "aleo"; docs cap them at 30.
-_PROGRAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+# Experiment names stop at 26 so that shard programs (`<name>_s12`) stay within 30.
+_PROGRAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,25}$")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class ZkSpec:
     output: str = "public"
     compiler: str = "auto"
     endpoint: str | None = None  # a real ledger query endpoint; None serves a local stub
+    batch: int | str = 1  # rows per execution (and per proof), or "auto"
 
 
 @dataclass(frozen=True)
@@ -306,8 +308,10 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         lambda v: isinstance(v, str) and v.startswith(("http://", "https://")),
         "an http(s) URL of an Aleo API endpoint",
     )
+    batch = s.get("batch", 1, lambda v: v == "auto" or (_is_int(v) and 1 <= v <= 64), '"auto" or an integer from 1 to 64')
     s.reject_unknown()
     return ZkSpec(
+        batch=batch,
         samples=None if samples == "all" else int(samples),
         proofs=int(proofs),
         inputs=inputs,
@@ -349,7 +353,7 @@ def load_experiment(path: str | Path) -> Experiment:
         "name",
         "experiment",
         lambda v: isinstance(v, str) and bool(_PROGRAM_NAME.match(v)) and "__" not in v and "aleo" not in v,
-        'a name of lowercase letters, digits and "_", starting with a letter, at most 30 characters, '
+        'a name of lowercase letters, digits and "_", starting with a letter, at most 26 characters, '
         'without "__" or "aleo" (it becomes the Leo program name)',
         required=True,
     )

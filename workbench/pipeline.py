@@ -133,11 +133,12 @@ class _Trained:
 class _Executed:
     """What snarkVM produced for the executed rows."""
 
-    outputs: list[list[str]]
-    seconds: list[float]  # authorize + execute, per row
+    outputs: np.ndarray  # the circuit's output integer for each executed row
+    seconds: list[float]  # authorize + execute, per execution
     authorize_seconds: list[float]
-    traces: list[Any]  # traces of the rows to prove (the first n_proofs rows)
+    proven: list[Any]  # Executed values (with traces) of the executions to prove
     first_seconds: float  # the first execution, which synthesizes keys unless cached
+    transitions: int
     key_cache: str  # hit | miss | off
     workers: int
 
@@ -152,66 +153,90 @@ def _train_and_quantize(exp: Experiment, algorithm: Algorithm, st: _Stages) -> _
     return _Trained(data, estimator, model, estimator.predict(data.X_test), Xq_test, model.predict_int(Xq_test))
 
 
+def _batches(n_rows: int, batch: int) -> list[list[int]]:
+    """Row indices per execution: consecutive groups of `batch` (the last may be short)."""
+    return [list(range(i, min(i + batch, n_rows))) for i in range(0, n_rows, batch)]
+
+
 def _execute(
-    prover: Any, fn: str, t: _Trained, n_exec: int, n_proofs: int, use_cache: bool, workers: int | None, st: _Stages
-) -> tuple[_Executed, Any]:
-    """Synthesize (or load) keys, then execute the first n_exec test rows."""
+    prover: Any,
+    fn: str,
+    t: _Trained,
+    units: list[list[int]],
+    batch: int,
+    n_proofs: int,
+    use_cache: bool,
+    workers: int | None,
+    st: _Stages,
+) -> tuple[_Executed, dict[Any, Any]]:
+    """Synthesize (or load) keys, then execute every unit (a batch of rows).
+
+    A short last batch is padded by repeating its last row; the padding's outputs are
+    dropped.
+    """
     from workbench.snarkvm import parallel
 
-    inputs = [t.model.aleo_inputs(t.Xq_test[i]) for i in range(n_exec)]
+    def padded(rows: list[int]) -> np.ndarray:
+        return t.Xq_test[rows + [rows[-1]] * (batch - len(rows))]
 
-    # Key synthesis happens inside the first execution of a function; the keygen figure
-    # is that execution's time minus the median warm execution.
-    def synthesize() -> tuple[Any, str, Any]:
-        cached = prover.load_cached_keys(fn)
+    inputs = [t.model.aleo_inputs(padded(rows)) for rows in units]
+    n_rows = sum(len(u) for u in units)
+
+    # Key synthesis happens inside the first execution; the keygen figure is that
+    # execution's time minus the median warm execution.
+    def synthesize() -> tuple[Any, str, dict[Any, Any]]:
+        cached = prover.load_cached_keys()
         first = prover.execute(fn, inputs[0])
-        keys = cached or prover.key_bytes(fn)
+        keys = cached or prover.key_bytes()
         if use_cache and cached is None:
-            prover.store_keys(fn, keys)
+            prover.store_keys(keys)
         return first, ("miss" if cached is None else "hit") if use_cache else "off", keys
 
     first, cache_state, keys = st.run("synthesize keys", synthesize)
     st.log("synthesize keys", f"key cache: {cache_state}")
 
-    outputs: list[list[str]] = [[] for _ in range(n_exec)]
-    auth = [0.0] * n_exec
-    seconds = [0.0] * n_exec
-    traces: list[Any] = []
-    # Rows to prove run here (their traces cannot leave this process); the rest may go
+    outputs = np.zeros(n_rows, dtype=np.int64)
+    auth = [0.0] * len(units)
+    seconds = [0.0] * len(units)
+    proven: list[Any] = []
+    # Units to prove run here (their traces cannot leave this process); the rest may go
     # to worker processes, one snarkVM each, when there are enough of them.
-    rest = list(range(n_proofs, n_exec))
+    rest = list(range(n_proofs, len(units)))
     n_workers = parallel.worker_count(len(rest)) if workers is None else min(workers, len(rest))
     done = 0
 
-    def record(i: int, outs: list[str], a: float, e: float) -> None:
+    def record(u: int, outs: list[str], a: float, e: float) -> None:
         nonlocal done
-        outputs[i], auth[i], seconds[i] = outs, a, a + e
-        done += 1
-        st.progress("execute samples", done, n_exec)
+        rows = units[u]
+        outputs[rows] = t.model.decode_outputs(outs, batch)[: len(rows)]
+        auth[u], seconds[u] = a, a + e
+        done += len(rows)
+        st.progress("execute samples", done, n_rows)
 
     def execute_all() -> None:
-        for i in range(n_proofs):
-            e = prover.execute(fn, inputs[i])
-            traces.append(e)
-            record(i, e.outputs, e.authorize_seconds, e.execute_seconds)
+        for u in range(n_proofs):
+            e = prover.execute(fn, inputs[u])
+            proven.append(e)
+            record(u, e.outputs, e.authorize_seconds, e.execute_seconds)
         if n_workers >= 2:
             parallel.execute_rows(
-                prover.source, fn, (keys.prover, keys.verifier), [(i, inputs[i]) for i in rest], n_workers,
+                prover.sources, fn, keys, [(u, inputs[u]) for u in rest], n_workers,
                 on_row=lambda o: record(o.index, o.outputs, o.authorize_seconds, o.execute_seconds),
             )
         else:
-            for i in rest:
-                e = prover.execute(fn, inputs[i])
-                record(i, e.outputs, e.authorize_seconds, e.execute_seconds)
+            for u in rest:
+                e = prover.execute(fn, inputs[u])
+                record(u, e.outputs, e.authorize_seconds, e.execute_seconds)
 
     st.run("execute samples", execute_all)
-    st.log("execute samples", f"{n_exec} rows, {max(n_workers, 1)} process(es)")
+    st.log("execute samples", f"{n_rows} rows in {len(units)} executions, {max(n_workers, 1)} process(es)")
     executed = _Executed(
         outputs=outputs,
         seconds=seconds,
         authorize_seconds=auth,
-        traces=traces,
+        proven=proven,
         first_seconds=first.authorize_seconds + first.execute_seconds,
+        transitions=len(first.trace.transitions()),
         key_cache=cache_state,
         workers=max(n_workers, 1),
     )
@@ -250,28 +275,43 @@ def run_experiment(
 
     t = _train_and_quantize(exp, algorithm, st)
     n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
-    n_proofs = min(zk.proofs, n_exec)
+
+    batch = zk.batch if isinstance(zk.batch, int) else 1
+    units = _batches(n_exec, batch)
+    n_proofs = min(zk.proofs, len(units))
 
     run = RunDirectory(results_root, exp.name, new_run_id())
     try:
-        program: generate.LeoProgram = st.run(
+        programs: list[generate.LeoProgram] = st.run(
             "generate Leo",
-            lambda: generate.render(t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output),
+            lambda: generate.render(
+                t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch
+            ),
         )
-        project_dir = generate.write_project(program, run.path("leo"))
-        built: toolchain.BuildOutput = st.run("compile", lambda: toolchain.build(project_dir, zk.compiler))
-        run.path(f"{program.name}.aleo").write_text(built.aleo)
-        fn = program.function
 
-        prover = Prover(built.aleo, KeyCache(built.aleo, sdk_version()) if use_key_cache else None)
+        def compile_all() -> list[toolchain.BuildOutput]:
+            built = []
+            for p in programs:  # dependencies first
+                project = generate.write_project(p, run.path(f"leo/{p.name}"))
+                built.append(toolchain.build(project, zk.compiler))
+                run.path(f"{p.name}.aleo").write_text(built[-1].aleo)
+            return built
+
+        built = st.run("compile", compile_all)
+        sources = [b.aleo for b in built]
+        fn = programs[-1].function
+
+        prover = Prover(sources, KeyCache(sources, sdk_version()) if use_key_cache else None)
         try:
-            ex, keys = _execute(prover, fn, t, n_exec, n_proofs, use_key_cache, workers, st)
+            ex, keys = _execute(prover, fn, t, units, batch, n_proofs, use_key_cache, workers, st)
         except CircuitTooLarge as exc:
             size = ", ".join(f"{k} {v}" for k, v in t.model.describe().items() if isinstance(v, (int, str)) and k != "rounding")
             raise CircuitTooLarge(f"{exc}\nThe model: {size}; {t.data.n_features} input features.") from None
-        constraints = prover.constraints(fn)
-        run.path(f"verifying_keys/{program.name}.{fn}.verifier").write_bytes(keys.verifier)
-        st.log("synthesize keys", f"{program.program_id}/{fn}: {constraints} constraints")
+        costs = [FunctionCost(p, f, prover.constraints(p, f)) for p, f in prover.functions()]
+        for (program_id, function), k in keys.items():
+            run.path(f"verifying_keys/{program_id.removesuffix('.aleo')}.{function}.verifier").write_bytes(k.verifier)
+        for c in costs:
+            st.log("synthesize keys", f"{c.program}/{c.function}: {c.constraints} constraints")
 
         proofs_made: list[Any] = []
         with LedgerStub() as ledger:
@@ -279,7 +319,7 @@ def run_experiment(
 
             def prove_all() -> None:
                 for i in range(n_proofs):
-                    proofs_made.append(prover.prove(ex.traces[i], fn, url))
+                    proofs_made.append(prover.prove(ex.proven[i], fn, url))
                     st.progress("prove", i + 1, n_proofs)
 
             st.run("prove", prove_all)
@@ -295,23 +335,25 @@ def run_experiment(
 
         proof_records = []
         for i, (proof, check) in enumerate(zip(proofs_made, verifications)):
-            rel = f"proofs/sample-{i:04d}.execution.json"
+            rel = f"proofs/sample-{units[i][0]:04d}.execution.json"
             run.path(rel).write_text(proof.execution_json)
             proof_records.append(
                 ProofRecord(
-                    sample=i,
+                    sample=units[i][0],
                     verified=check.verified,
                     prove_seconds=round(proof.prove_seconds, 4),
                     verify_seconds=round(check.verify_seconds, 4),
                     proof_bytes=len(proof.execution_json.encode()),
                     path=rel,
-                    output=ex.outputs[i][0],
+                    output=ex.proven[i].outputs[0],
                     error=check.error,
+                    samples=units[i],
+                    prove_seconds_per_sample=round(proof.prove_seconds / len(units[i]), 4),
                 )
             )
 
         st.emit(Event("stage_started", "save"))
-        zk_int = np.array([t.model.decode_outputs(o) for o in ex.outputs], dtype=np.int64)
+        zk_int = ex.outputs
         task = algorithm.task
         data = t.data
         y_quant = t.model.labels(t.int_ref)
@@ -321,10 +363,12 @@ def run_experiment(
             {
                 "keygen": round(max(ex.first_seconds - warm, 0.0), 4),
                 "first_execute": round(ex.first_seconds, 4),
-                "execute_per_sample": round(statistics.mean(ex.seconds), 4),
-                "authorize_per_sample": round(statistics.mean(ex.authorize_seconds), 4),
+                "execute_per_sample": round(sum(ex.seconds) / n_exec, 4),
+                "execute_per_execution": round(statistics.mean(ex.seconds), 4),
+                "authorize_per_sample": round(sum(ex.authorize_seconds) / n_exec, 4),
                 "execute_rows_per_second": round(n_exec / st.seconds["execute samples"], 3),
                 "prove_mean": _mean(p.prove_seconds for p in proofs_made),
+                "prove_per_sample": _mean(p.prove_seconds / len(units[i]) for i, p in enumerate(proofs_made)),
                 "verify_mean": _mean(v.verify_seconds for v in verifications),
                 "total": round(time.perf_counter() - t_start, 4),
             }
@@ -366,8 +410,10 @@ def run_experiment(
                 if zk_int[i] != t.int_ref[i]
             ],
             circuit={
-                "transitions": 1,
-                "functions": [asdict(FunctionCost(program.program_id, fn, constraints))],
+                "transitions": ex.transitions,
+                "functions": [asdict(c) for c in costs],
+                "programs": [p.program_id for p in programs],
+                "batch": batch,
                 "inputs": zk.inputs,
                 "output": zk.output,
                 "key_cache": ex.key_cache,
@@ -375,7 +421,7 @@ def run_experiment(
             },
             proofs=proof_records,
             timings=timings,
-            versions=versions(built.compiler),
+            versions=versions(built[-1].compiler),
         )
         final = run.commit(result)
         st.emit(Event("stage_finished", "save"))

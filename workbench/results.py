@@ -39,6 +39,8 @@ class ProofRecord:
     path: str  # relative to the run directory
     output: str  # the public output the proof attests, as snarkVM printed it
     error: str | None = None
+    samples: list[int] = field(default_factory=list)  # test rows this proof covers (a batch)
+    prove_seconds_per_sample: float | None = None  # prove_seconds / len(samples)
 
 
 @dataclass

@@ -11,23 +11,34 @@ import numpy as np
 
 from workbench.quantize import IntType, QuantizedInputs
 
-_LITERAL = re.compile(r"^(-?\d+)(?:[iu](?:8|16|32|64|128)|field)$")
+_LITERALS = re.compile(r"(-?\d+)(?:[iu](?:8|16|32|64|128)|field)\b")
 
 
-def parse_int_literal(text: str) -> int:
-    """The integer value of an Aleo literal such as `2u8` or `-17i16` (visibility stripped)."""
-    text = text.strip()
-    for suffix in (".public", ".private"):
-        text = text.removesuffix(suffix)
-    m = _LITERAL.match(text)
-    if not m:
-        raise ValueError(f"not an integer literal: {text!r}")
-    return int(m.group(1))
+def parse_int_literals(text: str) -> list[int]:
+    """Every integer literal in an Aleo value, in order: `[1u8, 2u8]` -> [1, 2]."""
+    return [int(m.group(1)) for m in _LITERALS.finditer(text)]
 
 
 def array_literal(values: np.ndarray, t: IntType) -> str:
-    """An Aleo array literal such as `[3i8, -1i8]`."""
+    """An Aleo array literal such as `[3i8, -1i8]` (nested for 2-D arrays)."""
+    values = np.asarray(values)
+    if values.ndim > 1:
+        return "[" + ", ".join(array_literal(v, t) for v in values) + "]"
     return "[" + ", ".join(f"{int(v)}{t.name}" for v in values) + "]"
+
+
+@dataclass(frozen=True)
+class ProgramPlan:
+    """One Leo program of a model: its template and the template's variables.
+
+    A model that fits one transition has one plan; a sharded model has several, the
+    shards first and the main program (which imports and calls them) last.
+    """
+
+    name: str  # Leo program name, without .aleo
+    template: str  # file stem in leo_templates/
+    context: dict[str, Any]
+    imports: tuple[str, ...] = ()  # names of plans this program calls
 
 
 class QuantizedModel(ABC):
@@ -60,13 +71,24 @@ class QuantizedModel(ABC):
         """Quantized-model prediction for scaled float features."""
         return self.labels(self.predict_int(self.quantize_inputs(X)))
 
-    def aleo_inputs(self, xq: np.ndarray) -> list[str]:
-        """The Aleo input values of one quantized row (one packed array)."""
-        return [array_literal(xq, self.feature_type_)]
+    def aleo_inputs(self, rows: np.ndarray) -> list[str]:
+        """The Aleo inputs of one execution: quantized rows, shape (batch, n_features).
 
-    def decode_outputs(self, outputs: list[str]) -> int:
-        """The circuit output integer from snarkVM's output strings."""
-        return parse_int_literal(outputs[0])
+        One row is passed as a flat array `[T; F]`, several as `[[T; F]; batch]`.
+        """
+        rows = np.asarray(rows)
+        return [array_literal(rows[0] if len(rows) == 1 else rows, self.feature_type_)]
+
+    def decode_outputs(self, outputs: list[str], batch: int) -> list[int]:
+        """The circuit's output integers (one per row of the batch) from snarkVM's outputs."""
+        values = parse_int_literals(outputs[0])
+        if len(values) != batch:
+            raise ValueError(f"expected {batch} output values, snarkVM returned {outputs[0]!r}")
+        return values
+
+    def plan(self, name: str) -> list[ProgramPlan]:
+        """The Leo programs of this model (one unless the family shards it)."""
+        return [ProgramPlan(name=name, template=self.template, context=self.leo_context())]
 
     @abstractmethod
     def leo_context(self) -> dict[str, Any]:

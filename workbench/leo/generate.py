@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +30,28 @@ class LeoProgram:
     name: str  # program name without .aleo
     function: str
     source: str
+    imports: tuple[str, ...] = ()  # names of the programs it calls
 
     @property
     def program_id(self) -> str:
         return f"{self.name}.aleo"
 
 
-def render(model: QuantizedModel, name: str, experiment: str, description: str, inputs: str, output: str) -> LeoProgram:
-    """Render the model's template. `inputs`/`output` are "private" or "public"."""
-    context: dict[str, Any] = {
-        "program": f"{name}.aleo",
+def render(
+    model: QuantizedModel,
+    name: str,
+    experiment: str,
+    description: str,
+    inputs: str,
+    output: str,
+    batch: int = 1,
+) -> list[LeoProgram]:
+    """Render the model's programs (dependencies first, the main program last).
+
+    `inputs`/`output` are "private" or "public"; `batch` is the number of rows one
+    execution of the main function evaluates.
+    """
+    common: dict[str, Any] = {
         "function": FUNCTION,
         "workbench_version": __version__,
         "experiment": experiment,
@@ -51,22 +62,32 @@ def render(model: QuantizedModel, name: str, experiment: str, description: str, 
         "fractional_bits": model.inputs_.fixed.fractional_bits,
         "input_vis": f"{inputs} ",
         "output_vis": f"{output} ",
+        "batch": batch,
     }
-    context.update(model.leo_context())
-    source = _ENV.get_template(f"{model.template}.leo.j2").render(context)
-    return LeoProgram(name=name, function=FUNCTION, source=source)
+    programs = []
+    for plan in model.plan(name):
+        context = {**common, "program": f"{plan.name}.aleo", "imports": [f"{i}.aleo" for i in plan.imports]}
+        context.update(plan.context)
+        source = _ENV.get_template(f"{plan.template}.leo.j2").render(context)
+        programs.append(LeoProgram(name=plan.name, function=FUNCTION, source=source, imports=plan.imports))
+    return programs
 
 
 def write_project(program: LeoProgram, directory: Path) -> Path:
-    """Write program.json, src/main.leo and .gitignore as `leo new` lays them out."""
+    """Write program.json, src/main.leo and .gitignore as `leo new` lays them out.
+
+    Imported programs are declared as local dependencies in sibling directories, the way
+    the pipeline lays out a sharded model (`leo/<name>/` for each program).
+    """
     (directory / "src").mkdir(parents=True, exist_ok=True)
+    dependencies = [{"name": f"{i}.aleo", "location": "local", "path": f"../{i}"} for i in program.imports]
     manifest = {
         "program": program.program_id,
         "version": "0.1.0",
         "description": "",
         "license": "MIT",
         "leo": LEO_VERSION,
-        "dependencies": None,
+        "dependencies": dependencies or None,
         "dev_dependencies": None,
     }
     (directory / "program.json").write_text(json.dumps(manifest, indent=2) + "\n")

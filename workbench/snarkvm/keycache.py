@@ -1,7 +1,7 @@
 """On-disk cache of proving and verifying keys, so a second run skips key synthesis.
 
 Keys are stored under `<cache>/<key-id>/<program>.<function>.{prover,verifier}` where
-`key-id` hashes the compiled Aleo program text together with the aleo-sdk version (a new
+`key-id` hashes the compiled Aleo programs of a model together with the aleo-sdk version (a new
 snarkVM may synthesize different keys). The cache directory is `$WORKBENCH_CACHE_DIR` if
 set, else `$XDG_CACHE_HOME/zkml-workbench/keys`, else `~/.cache/zkml-workbench/keys`.
 
@@ -29,12 +29,13 @@ def cache_dir() -> Path:
     return Path(base) / "zkml-workbench" / "keys"
 
 
-def key_id(aleo_source: str, sdk_version: str) -> str:
-    """Identifies the keys of a compiled program under one aleo-sdk version."""
+def key_id(aleo_sources: list[str], sdk_version: str) -> str:
+    """Identifies the keys of compiled programs (a model's, in order) under one aleo-sdk version."""
     h = hashlib.sha256()
     h.update(sdk_version.encode())
-    h.update(b"\0")
-    h.update(aleo_source.encode())
+    for source in aleo_sources:
+        h.update(b"\0")
+        h.update(source.encode())
     return h.hexdigest()[:32]
 
 
@@ -60,10 +61,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 class KeyCache:
-    """Keys of one compiled program, read from and written to the cache directory."""
+    """Keys of one model's compiled programs, read from and written to the cache directory."""
 
-    def __init__(self, aleo_source: str, sdk_version: str, root: Path | None = None) -> None:
-        self.dir = (root or cache_dir()) / key_id(aleo_source, sdk_version)
+    def __init__(self, aleo_sources: list[str], sdk_version: str, root: Path | None = None) -> None:
+        self.dir = (root or cache_dir()) / key_id(aleo_sources, sdk_version)
 
     def _paths(self, program: str, function: str) -> tuple[Path, Path]:
         stem = f"{program}.{function}"

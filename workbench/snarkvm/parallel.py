@@ -33,13 +33,12 @@ _prover = None  # the worker's own Prover
 _function = ""
 
 
-def _init(aleo_source: str, function: str, prover_key: bytes, verifier_key: bytes) -> None:
+def _init(aleo_sources: list[str], function: str, keys: dict) -> None:
     global _prover, _function
-    from workbench.snarkvm.keycache import CachedKeys
     from workbench.snarkvm.prover import Prover
 
-    _prover = Prover(aleo_source)
-    _prover.insert_keys(function, CachedKeys(prover=prover_key, verifier=verifier_key))
+    _prover = Prover(aleo_sources)
+    _prover.insert_keys(keys)
     _function = function
 
 
@@ -59,14 +58,16 @@ def worker_count(rows: int, cores: int | None = None) -> int:
 
 
 def execute_rows(
-    aleo_source: str,
+    aleo_sources: list[str],
     function: str,
-    keys: tuple[bytes, bytes],
+    keys: dict,
     rows: list[tuple[int, list[str]]],
     workers: int,
     on_row: Callable[[RowOutcome], None] | None = None,
 ) -> list[RowOutcome]:
     """Execute `rows` (index, Aleo inputs) in `workers` processes; outcomes in row order.
+
+    `keys` maps (program, function) to the synthesized CachedKeys of every function.
 
     `on_row` is called in the parent as each row completes (for progress). A halt in any
     row raises the worker's error here, and the pool is terminated.
@@ -74,7 +75,7 @@ def execute_rows(
     chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
     ctx = multiprocessing.get_context("spawn")
     done: dict[int, RowOutcome] = {}
-    with ctx.Pool(workers, initializer=_init, initargs=(aleo_source, function, keys[0], keys[1])) as pool:
+    with ctx.Pool(workers, initializer=_init, initargs=(aleo_sources, function, keys)) as pool:
         for outcomes in pool.imap_unordered(_run_chunk, chunks):
             for o in outcomes:
                 done[o.index] = o

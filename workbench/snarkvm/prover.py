@@ -66,67 +66,98 @@ def _too_large(function: str) -> CircuitTooLarge:
     )
 
 
-class Prover:
-    """A loaded snarkVM process holding one program and a throwaway signing key."""
+FunctionKey = tuple[str, str]  # (program id, function name)
 
-    def __init__(self, aleo_source: str, key_cache: KeyCache | None = None) -> None:
+
+class Prover:
+    """A loaded snarkVM process holding a model's programs and a throwaway signing key.
+
+    `sources` are Aleo programs in dependency order; the last is the main program, whose
+    `main`-style entry function is executed (it may `call` functions of the others).
+    """
+
+    def __init__(self, sources: list[str], key_cache: KeyCache | None = None) -> None:
         params.ensure_installed()
         self.key_cache = key_cache
-        self.source = aleo_source
-        try:
-            self.program = avm.Program.from_source(aleo_source)
-        except (RuntimeError, ValueError) as exc:
-            raise ZkError(f"snarkVM rejected the compiled program: {exc}") from None
+        self.sources = list(sources)
         self.process = avm.Process.load()
-        self.process.add_program(self.program)
+        self.programs = []
+        for source in self.sources:
+            try:
+                program = avm.Program.from_source(source)
+                self.process.add_program(program)
+            except (RuntimeError, ValueError) as exc:
+                raise ZkError(f"snarkVM rejected the compiled program: {str(exc).splitlines()[0]}") from None
+            self.programs.append(program)
+        self.main = self.programs[-1]
         # A fresh key per run: the signer of an inference request is not what is proven,
         # and nothing is spent, so the key is never saved.
         self._key = avm.PrivateKey.random()
 
     @property
     def program_id(self) -> str:
-        return str(self.program.id)
+        """The main program's id."""
+        return str(self.main.id)
 
-    def load_cached_keys(self, function: str) -> CachedKeys | None:
-        """Insert the function's keys from the cache; None when they are not cached."""
+    def functions(self) -> list[FunctionKey]:
+        """Every entry function of every program, in dependency order."""
+        return [(str(p.id), str(f)) for p in self.programs for f in p.functions]
+
+    def load_cached_keys(self) -> dict[FunctionKey, CachedKeys] | None:
+        """Insert every function's keys from the cache; None unless all are cached and readable."""
         if self.key_cache is None:
             return None
-        cached = self.key_cache.load(self.program_id, function)
-        return cached if cached is not None and self.insert_keys(function, cached) else None
+        keys = {}
+        for program, function in self.functions():
+            cached = self.key_cache.load(program, function)
+            if cached is None:
+                return None
+            keys[(program, function)] = cached
+        return keys if self.insert_keys(keys) else None
 
-    def insert_keys(self, function: str, keys: CachedKeys) -> bool:
-        """Use these key bytes for `function` instead of synthesizing; False if unreadable."""
-        name = avm.Identifier.from_string(function)
+    def insert_keys(self, keys: dict[FunctionKey, CachedKeys]) -> bool:
+        """Use these key bytes instead of synthesizing; False if any is unreadable."""
         try:
-            prover = avm.ProvingKey.from_bytes(keys.prover)
-            verifier = avm.VerifyingKey.from_bytes(keys.verifier)
+            parsed = [
+                (program, function, avm.ProvingKey.from_bytes(k.prover), avm.VerifyingKey.from_bytes(k.verifier))
+                for (program, function), k in keys.items()
+            ]
         except (RuntimeError, ValueError):
             return False  # e.g. a corrupt cache entry: synthesize again (and overwrite it)
-        self.process.insert_proving_key(self.program.id, name, prover)
-        self.process.insert_verifying_key(self.program.id, name, verifier)
+        for program, function, prover, verifier in parsed:
+            pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
+            self.process.insert_proving_key(pid, name, prover)
+            self.process.insert_verifying_key(pid, name, verifier)
         return True
 
-    def key_bytes(self, function: str) -> CachedKeys:
-        """The function's synthesized keys as bytes (after its first execution)."""
-        name = avm.Identifier.from_string(function)
-        prover = bytes(self.process.get_proving_key(self.program.id, name).bytes())
-        return CachedKeys(prover=prover, verifier=self.verifying_key_bytes(function))
+    def key_bytes(self) -> dict[FunctionKey, CachedKeys]:
+        """Every function's synthesized keys as bytes (after the first execution)."""
+        out = {}
+        for program, function in self.functions():
+            pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
+            out[(program, function)] = CachedKeys(
+                prover=bytes(self.process.get_proving_key(pid, name).bytes()),
+                verifier=bytes(self.process.get_verifying_key(pid, name).bytes()),
+            )
+        return out
 
-    def store_keys(self, function: str, keys: CachedKeys) -> None:
-        """Save the function's keys into the cache (if there is one)."""
+    def store_keys(self, keys: dict[FunctionKey, CachedKeys]) -> None:
+        """Save keys into the cache (if there is one)."""
         if self.key_cache is not None:
-            self.key_cache.store(self.program_id, function, keys)
+            for (program, function), k in keys.items():
+                self.key_cache.store(program, function, k)
 
     def execute(self, function: str, inputs: list[str]) -> Executed:
-        """Authorize and execute `function` on Aleo input literals; no proof yet.
+        """Authorize and execute the main program's `function` on Aleo input literals.
 
-        The first execution of a function also synthesizes its proving and verifying keys.
+        No proof yet. The first execution also synthesizes the keys of every function it
+        runs (the main one and those it calls).
         """
         values = [avm.Value.parse(v) for v in inputs]
         name = avm.Identifier.from_string(function)
         t0 = time.perf_counter()
         try:
-            auth = self.process.authorize(self._key, self.program.id, name, values)
+            auth = self.process.authorize(self._key, self.main.id, name, values)
             t1 = time.perf_counter()
             response, trace = self.process.execute(auth)
         except RuntimeError as exc:
@@ -142,15 +173,10 @@ class Prover:
             trace=trace,
         )
 
-    def constraints(self, function: str) -> int:
-        """The function's constraint count, from its synthesized verifying key."""
-        return int(self._verifying_key(function).num_constraints())
-
-    def verifying_key_bytes(self, function: str) -> bytes:
-        return bytes(self._verifying_key(function).bytes())
-
-    def _verifying_key(self, function: str) -> Any:
-        return self.process.get_verifying_key(self.program.id, avm.Identifier.from_string(function))
+    def constraints(self, program: str, function: str) -> int:
+        """A function's constraint count, from its synthesized verifying key."""
+        vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
+        return int(vk.num_constraints())
 
     def prove(self, executed: Executed, function: str, ledger_url: str) -> Proof:
         """Prove an execution; the ledger query (height, state root) is read from `ledger_url`."""
