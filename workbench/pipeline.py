@@ -89,6 +89,17 @@ def metrics_for(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, 
         return {}
     if task == "classification":
         return {"accuracy": float(np.mean(y_true == y_pred))}
+    if task == "regression":
+        err = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
+        total = float(np.sum((y_true - np.mean(y_true)) ** 2))
+        return {
+            "mae": float(np.mean(np.abs(err))),
+            "rmse": float(np.sqrt(np.mean(err**2))),
+            "r2": 1.0 - float(np.sum(err**2)) / total if total > 0 else 0.0,
+        }
+    if task == "clustering":
+        # Compared with the float model's assignment (y_true is that assignment).
+        return {"assignment_agreement": float(np.mean(y_true == y_pred))}
     raise ValueError(f"no metrics for task {task!r}")
 
 
@@ -145,7 +156,7 @@ class _Executed:
 
 def _train_and_quantize(exp: Experiment, algorithm: Algorithm, st: _Stages) -> _Trained:
     data: Dataset = st.run(
-        "load data", lambda: load_dataset(exp.dataset, exp.seed, stratify=algorithm.task == "classification")
+        "load data", lambda: load_dataset(exp.dataset, exp.seed, stratify=algorithm.task != "regression")
     )
     estimator = st.run("train", lambda: _train(exp, data))
     model: QuantizedModel = st.run("quantize", lambda: algorithm.lower(estimator, data, exp.quantization))
@@ -357,6 +368,9 @@ def run_experiment(
         task = algorithm.task
         data = t.data
         y_quant = t.model.labels(t.int_ref)
+        # Clustering has no ground truth to score against: each assignment is compared
+        # with the float model's.
+        y_ref = t.y_float if task == "clustering" else data.y_test
         warm = statistics.median(ex.seconds)
         timings = {f"stage_{k.replace(' ', '_')}": round(v, 4) for k, v in st.seconds.items()}
         timings.update(
@@ -394,13 +408,13 @@ def run_experiment(
             },
             task=task,
             metrics={
-                "float": metrics_for(task, data.y_test, t.y_float),
-                "quantized": metrics_for(task, data.y_test, y_quant),
-                "zk": metrics_for(task, data.y_test[:n_exec], t.model.labels(zk_int)),
+                "float": metrics_for(task, y_ref, t.y_float),
+                "quantized": metrics_for(task, y_ref, y_quant),
+                "zk": metrics_for(task, y_ref[:n_exec], t.model.labels(zk_int)),
             },
             metrics_on_zk_samples={
-                "float": metrics_for(task, data.y_test[:n_exec], t.y_float[:n_exec]),
-                "quantized": metrics_for(task, data.y_test[:n_exec], y_quant[:n_exec]),
+                "float": metrics_for(task, y_ref[:n_exec], t.y_float[:n_exec]),
+                "quantized": metrics_for(task, y_ref[:n_exec], y_quant[:n_exec]),
             },
             zk_samples=n_exec,
             agreement=float(np.mean(zk_int == t.int_ref[:n_exec])) if n_exec else 0.0,

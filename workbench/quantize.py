@@ -49,6 +49,26 @@ class IntType:
         return self.min <= low and high <= self.max
 
 
+@dataclass(frozen=True)
+class FieldType:
+    """Leo's `field`: integers modulo FIELD_MODULUS. Additions and multiplications by
+    constants cost no constraints, but there is no overflow check and no ordering, so a
+    negative value v is the element FIELD_MODULUS + v (see `field_to_int`)."""
+
+    name: str = "field"
+
+
+FIELD = FieldType()
+# The scalar field of BLS12-377, which Aleo's `field` type uses.
+FIELD_MODULUS = 8444461749428370424248824938781546531375899335154063827935233455917409239041
+
+
+def field_to_int(value: int) -> int:
+    """Read a field element as a signed integer (elements above p/2 are negative)."""
+    value %= FIELD_MODULUS
+    return value - FIELD_MODULUS if value > FIELD_MODULUS // 2 else value
+
+
 _WIDTHS = (8, 16, 32, 64, 128)
 
 
