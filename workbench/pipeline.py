@@ -60,19 +60,45 @@ def _ignore(_: Event) -> None:
     pass
 
 
+def _reset_peak_memory() -> None:
+    # Writing 5 to clear_refs resets the kernel's peak-RSS mark (VmHWM) of this process,
+    # so each stage's peak is its own, not the run's so far (Linux only; elsewhere the
+    # figures are the run's peak so far).
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident memory of this process since the last reset, in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class _Stages:
-    """Emits started/finished events and records each stage's wall time."""
+    """Emits started/finished events and records each stage's wall time and peak memory."""
 
     def __init__(self, emit: EventSink) -> None:
         self.emit = emit
         self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
 
     def run(self, stage: str, fn: Callable[[], T]) -> T:
         self.emit(Event("stage_started", stage))
+        _reset_peak_memory()
         t0 = time.perf_counter()
         value = fn()
         elapsed = time.perf_counter() - t0
         self.seconds[stage] = elapsed
+        self.peak_mb[stage] = round(_peak_memory_mb(), 1)
         self.emit(Event("stage_finished", stage, elapsed=elapsed))
         return value
 
@@ -271,6 +297,7 @@ def run_experiment(
     """
     # The snarkVM side is imported here: loading aleo-sdk is not needed to validate or
     # train, and a UI process must never import it.
+    from workbench.snarkvm import overhead
     from workbench.snarkvm.keycache import KeyCache
     from workbench.snarkvm.ledger import LedgerStub
     from workbench.snarkvm.prover import CircuitTooLarge, Prover, sdk_version
@@ -318,11 +345,19 @@ def run_experiment(
         except CircuitTooLarge as exc:
             size = ", ".join(f"{k} {v}" for k, v in t.model.describe().items() if isinstance(v, (int, str)) and k != "rounding")
             raise CircuitTooLarge(f"{exc}\nThe model: {size}; {t.data.n_features} input features.") from None
-        costs = [FunctionCost(p, f, prover.constraints(p, f)) for p, f in prover.functions()]
+        by_program = {p.program_id: b.aleo for p, b in zip(programs, built)}
+        costs = [
+            FunctionCost(p, f, prover.constraints(p, f), overhead.measure(prover, by_program[p], f, sdk_version()))
+            for p, f in prover.functions()
+        ]
         for (program_id, function), k in keys.items():
             run.path(f"verifying_keys/{program_id.removesuffix('.aleo')}.{function}.verifier").write_bytes(k.verifier)
         for c in costs:
-            st.log("synthesize keys", f"{c.program}/{c.function}: {c.constraints} constraints")
+            st.log(
+                "synthesize keys",
+                f"{c.program}/{c.function}: {c.constraints} constraints ({c.overhead} fixed transition overhead, "
+                f"{c.constraints - c.overhead} model)",
+            )
 
         proofs_made: list[Any] = []
         with LedgerStub() as ledger:
@@ -423,6 +458,11 @@ def run_experiment(
                 for i in range(n_exec)
                 if zk_int[i] != t.int_ref[i]
             ],
+            memory_mb={
+                **{k.replace(" ", "_"): v for k, v in st.peak_mb.items()},
+                # Worker processes that executed rows: the largest of them.
+                "execute_workers": round(_children_peak_mb(), 1) if ex.workers > 1 else None,
+            },
             circuit={
                 "transitions": ex.transitions,
                 "functions": [asdict(c) for c in costs],
@@ -443,6 +483,12 @@ def run_experiment(
     except BaseException:
         run.discard()
         raise
+
+
+def _children_peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _mean(values: Any) -> float:

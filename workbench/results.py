@@ -45,11 +45,16 @@ class ProofRecord:
 
 @dataclass
 class FunctionCost:
-    """Constraint count of one function's circuit, from its verifying key."""
+    """Constraint count of one function's circuit, from its verifying key.
+
+    `overhead` is the measured count of an empty function with the same inputs and
+    outputs (the fixed cost of a transition); `constraints - overhead` is the model's own.
+    """
 
     program: str
     function: str
     constraints: int
+    overhead: int | None = None
 
 
 @dataclass
@@ -73,6 +78,9 @@ class RunResult:
     # float and quantized metrics on exactly the rows executed in snarkVM (equal to
     # `metrics` when every test row is executed): the like-for-like comparison with ZK.
     metrics_on_zk_samples: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Peak resident memory (MB) of the running process during each stage (Linux: the
+    # stage's own peak), and of the largest worker process that executed rows.
+    memory_mb: dict[str, float | None] = field(default_factory=dict)
     schema: int = SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,6 +187,10 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
+def _int(v: int | None) -> str:
+    return "-" if v is None else str(v)
+
+
 def _fmt(v: float | None, digits: int = 4) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
@@ -200,11 +212,13 @@ def format_summary(r: RunResult) -> str:
         f"agreement quantized = ZK: {r.agreement:.4f} ({len(r.disagreements)} disagreements)",
         "",
         format_table(
-            ["function", "constraints", "keygen s", "execute s/row", "prove s", "verify s", "proof bytes"],
+            ["function", "constraints", "overhead", "model", "keygen s", "execute s/row", "prove s", "verify s", "proof bytes"],
             [
                 [
                     f"{f['program']}/{f['function']}",
                     str(f["constraints"]),
+                    _int(f.get("overhead")),
+                    _int(None if f.get("overhead") is None else f["constraints"] - f["overhead"]),
                     _fmt(t.get("keygen"), 2),
                     _fmt(t.get("execute_per_sample"), 3),
                     _fmt(t.get("prove_mean"), 2),
@@ -214,6 +228,11 @@ def format_summary(r: RunResult) -> str:
                 for f in r.circuit["functions"]
             ],
         ),
+        "",
+        f"transitions per execution: {r.circuit.get('transitions', 1)}; rows per execution and proof (batch): "
+        f"{r.circuit.get('batch', 1)}; prove s per row: {_fmt(t.get('prove_per_sample'), 2)}; "
+        f"execution throughput: {_fmt(t.get('execute_rows_per_second'), 1)} rows/s "
+        f"({r.circuit.get('execute_workers', 1)} process(es)); key cache: {r.circuit.get('key_cache', '-')}",
     ]
     if r.proofs:
         ok = sum(p.verified for p in r.proofs)
