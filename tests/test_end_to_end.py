@@ -51,6 +51,10 @@ def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
     fn = result.circuit["functions"][0]
     assert fn["program"] == "iris_decision_tree.aleo" and fn["function"] == "main"
     assert 10_000 < fn["constraints"] < 2**16
+    # The fixed transition cost, measured on an empty function with the same signature.
+    assert 10_000 < fn["overhead"] < fn["constraints"]
+    assert set(result.memory_mb) >= {"synthesize_keys", "execute_samples", "prove"}
+    assert all(v > 0 for k, v in result.memory_mb.items() if k != "execute_workers")
     assert (run_dir / "iris_decision_tree.aleo").read_text().startswith("program iris_decision_tree.aleo;")
     assert (run_dir / "verifying_keys" / "iris_decision_tree.main.verifier").stat().st_size > 0
     manifest = json.loads((run_dir / "leo" / "iris_decision_tree" / "program.json").read_text())

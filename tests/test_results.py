@@ -18,8 +18,8 @@ from workbench.results import (
     list_runs,
     load_result,
     render_comparison,
-    write_json_atomic,
 )
+from workbench.atomic import write_json_atomic
 
 
 def test_corrupt_and_newer_results_give_clear_errors(tmp_path: Path) -> None:

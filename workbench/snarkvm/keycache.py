@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from workbench.atomic import write_bytes_atomic
 
 
 def cache_dir() -> Path:
@@ -47,19 +48,6 @@ class CachedKeys:
     verifier: bytes
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class KeyCache:
     """Keys of one model's compiled programs, read from and written to the cache directory."""
 
@@ -84,8 +72,8 @@ class KeyCache:
         """Save keys (prover first, verifier last)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         prover, verifier = self._paths(program, function)
-        _write_atomic(prover, keys.prover)
-        _write_atomic(verifier, keys.verifier)
+        write_bytes_atomic(prover, keys.prover)
+        write_bytes_atomic(verifier, keys.verifier)
 
 
 def clear(root: Path | None = None) -> tuple[int, int]:

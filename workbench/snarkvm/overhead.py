@@ -15,7 +15,7 @@ import json
 import re
 from pathlib import Path
 
-from workbench.results import write_json_atomic
+from workbench.atomic import write_json_atomic
 from workbench.snarkvm.keycache import cache_dir
 
 _FUNCTION = re.compile(r"^function (\w+):\s*$")

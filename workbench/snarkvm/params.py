@@ -7,11 +7,10 @@ are offline, so we install the packaged copy there after checking its SHA-256.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
+from workbench.atomic import write_bytes_atomic
 from workbench.errors import WorkbenchError
 
 SRS_FILE = "powers-of-beta-16.usrs.84631bc"
@@ -57,12 +56,5 @@ def ensure_installed() -> Path:
     if hashlib.sha256(data).hexdigest() != expected:
         raise SetupParameterError(f"the packaged {SRS_FILE} does not match its SHA-256; reinstall the workbench")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{SRS_FILE}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, data)
     return target

@@ -1,0 +1,482 @@
+"""Estimate snarkVM constraint counts of Aleo functions before key synthesis.
+
+The estimate is a sum of measured costs (``costs.json``, written by
+``scripts/measure_costs.py``; see docs/cost-model.md):
+
+* the fixed overhead of a transition: an empty function's count plus a cost per input and
+  output that depends on type, visibility and array length;
+* one cost per instruction, looked up by opcode, operand type and whether operands are
+  variables or constants (an instruction whose operands are all constants is folded by
+  snarkVM and costs nothing).
+
+Types or opcodes that were not measured are interpolated from the nearest measured type
+(by bit width, scaled linearly) or, when nothing fits, charged a conservative default; every
+such fallback is reported in the function's ``notes`` (and logged), never raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Charged for an opcode with no measurement and no sensible neighbour (hashes, commits,
+# signatures, records...). Deliberately larger than the dearest measured arithmetic op
+# (i64 var*var mul, a few hundred constraints) so an unknown op errs towards "too big".
+DEFAULT_UNKNOWN_OP_COST = 1000
+# Charged per input/output whose type the overhead model does not cover (records, structs
+# without a definition, futures): about the cost of a private scalar field input.
+DEFAULT_UNKNOWN_IO_COST = 2000
+# Used only if costs.json has no measured budget (it should; see docs/cost-model.md).
+_FALLBACK_BUDGET = 16000
+
+_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "i128": 128,
+         "u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128,
+         "field": 253, "scalar": 251, "group": 253, "boolean": 1, "address": 253}
+_CMP = {"lt", "lte", "gt", "gte"}
+_BOOL_RESULT = _CMP | {"is.eq", "is.neq"}
+# Opcodes known to cost like another measured opcode (same snarkVM gadget underneath).
+_ALIASES = {"lte": "lt", "gt": "lt", "gte": "lt", "is.neq": "is.eq", "sub": "add",
+            "add.w": "add", "sub.w": "add", "mul.w": "mul", "shl": "shr", "shr": "shl",
+            "shl.w": "shl", "shr.w": "shr", "abs.w": "abs", "div.w": "div", "rem": "div",
+            "rem.w": "div", "nand": "and", "nor": "or", "or": "and", "xor": "and",
+            "and": "or", "not": "and", "assert.eq": "is.eq", "assert.neq": "is.eq",
+            "double": "add", "square": "mul", "cast.lossy": "cast"}
+
+
+@dataclass
+class FunctionEstimate:
+    """Estimated constraints of one function, split into overhead and instructions."""
+
+    name: str
+    overhead: float = 0.0
+    instructions: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """The estimate, rounded to whole constraints."""
+        return int(round(self.overhead + self.instructions))
+
+
+@lru_cache(maxsize=1)
+def load_costs() -> dict[str, Any]:
+    """The measured cost tables shipped with the package (costs.json)."""
+    text = resources.files("workbench.snarkvm").joinpath("costs.json").read_text()
+    return json.loads(text)
+
+
+def _budget() -> int:
+    try:
+        b = load_costs().get("offline_budget") or {}
+        return int(b.get("largest_ok") or _FALLBACK_BUDGET)
+    except (OSError, ValueError):  # a broken install should not break imports
+        return _FALLBACK_BUDGET
+
+
+#: Largest constraint count measured to prove with the shipped 2^16 setup (costs.json).
+OFFLINE_BUDGET: int = _budget()
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing
+
+
+@dataclass(frozen=True)
+class AleoType:
+    """A plaintext type: a base literal type and array dimensions, outermost first."""
+
+    base: str
+    dims: tuple[int, ...] = ()
+
+    @property
+    def elements(self) -> int:
+        n = 1
+        for d in self.dims:
+            n *= d
+        return n
+
+    @property
+    def array_nodes(self) -> int:
+        """Arrays in the value: 1 for [T; n], 1 + K for [[T; F]; K], and so on."""
+        nodes, width = 0, 1
+        for d in self.dims:
+            nodes += width
+            width *= d
+        return nodes
+
+    def element(self, depth: int) -> "AleoType":
+        return AleoType(self.base, self.dims[depth:])
+
+
+_ARRAY_RE = re.compile(r"^\[(.*);\s*(\d+)u32\]$")
+_LITERAL_RE = re.compile(r"^-?\d[\d_]*(i8|i16|i32|i64|i128|u8|u16|u32|u64|u128|field|group|scalar)$")
+
+
+def parse_type(text: str) -> AleoType:
+    """Parse `[[i16; 4u32]; 2u32]`, `u8`, `boolean`, `foo` (struct) into an AleoType."""
+    text = text.strip()
+    dims: list[int] = []
+    m = _ARRAY_RE.match(text)
+    while m:
+        dims.append(int(m.group(2)))
+        text = m.group(1).strip()
+        m = _ARRAY_RE.match(text)
+    return AleoType(text, tuple(dims))
+
+
+def _split_type_vis(text: str) -> tuple[AleoType, str]:
+    """`[u8; 4u32].public` -> (type, "public"); records are `name.record`."""
+    text = text.strip().rstrip(";").strip()
+    head, _, vis = text.rpartition(".")
+    if not head or vis in ("aleo",):
+        return parse_type(text), "private"
+    return parse_type(head), vis
+
+
+@dataclass
+class _Operand:
+    type: AleoType | None
+    const: bool
+
+
+@dataclass
+class _Function:
+    name: str
+    inputs: list[tuple[AleoType, str]] = field(default_factory=list)
+    outputs: list[tuple[AleoType, str]] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+
+
+def _parse_functions(source: str) -> tuple[list[_Function], dict[str, list[AleoType]]]:
+    """Functions (not closures/constructors) and struct member types of a program."""
+    funcs: list[_Function] = []
+    structs: dict[str, list[AleoType]] = {}
+    cur: _Function | None = None
+    cur_struct: list[AleoType] | None = None
+    for raw in source.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if not line:
+            continue
+        m = re.match(r"^(function|closure|constructor|struct|record|mapping|finalize)\b\s*([\w.]*)\s*:?$", line)
+        if m:
+            kind, name = m.group(1), m.group(2)
+            cur, cur_struct = None, None
+            if kind == "function":
+                cur = _Function(name)
+                funcs.append(cur)
+            elif kind == "struct":
+                cur_struct = structs.setdefault(name, [])
+            continue
+        if cur_struct is not None:
+            sm = re.match(r"^\w+\s+as\s+(.+);$", line)
+            if sm:
+                cur_struct.append(parse_type(sm.group(1)))
+            continue
+        if cur is None:
+            continue
+        if line.startswith("input "):
+            im = re.match(r"^input\s+r\d+\s+as\s+(.+);$", line)
+            if im:
+                cur.inputs.append(_split_type_vis(im.group(1)))
+        elif line.startswith("output "):
+            om = re.match(r"^output\s+\S+\s+as\s+(.+);$", line)
+            if om:
+                cur.outputs.append(_split_type_vis(om.group(1)))
+        else:
+            cur.body.append(line.rstrip(";").strip())
+    return funcs, structs
+
+
+def _literal_type(tok: str) -> str | None:
+    if tok in ("true", "false"):
+        return "boolean"
+    m = _LITERAL_RE.match(tok)
+    return m.group(1) if m else None
+
+
+# ---------------------------------------------------------------------------------------
+# Cost lookup
+
+
+def _same_class(a: str, b: str) -> bool:
+    if a in ("field", "boolean") or b in ("field", "boolean"):
+        return a == b
+    return a in _BITS and b in _BITS
+
+
+def _interpolate(table: dict[str, float], ty: str) -> tuple[float, str] | None:
+    """Cost for type `ty` from a {type: cost} table: exact, else nearest same-class type
+    (same signedness preferred) scaled linearly by bit width (integer gadgets work bit by bit)."""
+    if ty in table:
+        return table[ty], ty
+    cands = [t for t in table if _same_class(t, ty) and t in _BITS and ty in _BITS]
+    if not cands:
+        return None
+    cands.sort(key=lambda t: (t[0] != ty[0], abs(_BITS[t] - _BITS[ty])))
+    src = cands[0]
+    return table[src] * _BITS[ty] / _BITS[src], src
+
+
+class _CostModel:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.ops: dict[str, dict[str, float]] = data.get("ops", {})
+        self.oh: dict[str, Any] = data.get("overhead", {})
+        call = data.get("call") or {}
+        self.call_cost = float(call.get("cost", 1800))
+        self.call_measured = bool(call.get("measured", False))
+
+    # -- instructions ------------------------------------------------------------------
+    def op_table(self, op: str, mode: str) -> dict[str, float]:
+        return {k.split("/")[0]: v for k, v in self.ops.get(op, {}).items() if k.endswith("/" + mode)}
+
+    def op_cost(self, op: str, ty: str, mode: str, notes: list[str]) -> float:
+        """Cost of one `op` on operand type `ty`; mode v (unary), vv, vc or cc (ternary)."""
+        modes = [mode] + (["vv"] if mode in ("vc", "cc") else [])  # vv is the safe upper bound
+        for name in (op, _ALIASES.get(op)):
+            if not name:
+                continue
+            for md in modes:
+                got = _interpolate(self.op_table(name, md), ty)
+                if got is not None:
+                    cost, src = got
+                    if name != op and op not in ("lte", "gt", "gte", "is.neq", "sub"):
+                        notes.append(f"{op} {ty}: not measured, costed like {name} {src} ({cost:.0f})")
+                    return cost
+        notes.append(f"{op} {ty} ({mode}): not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
+        return float(DEFAULT_UNKNOWN_OP_COST)
+
+    def cast_cost(self, src: str, dst: str, notes: list[str]) -> float:
+        table = {k.split("/")[0]: v for k, v in self.ops.get("cast", {}).items()}
+        key = f"{src}->{dst}"
+        if key in table:
+            return table[key]
+        if src == dst:
+            return 0.0
+        if src in _BITS and dst in _BITS:
+            # nearest measured pair of the same direction (into/out of field, widen/narrow)
+            def kind(a: str, b: str) -> tuple:
+                return (a == "field", b == "field", _BITS[b] >= _BITS[a])
+
+            pairs = [(p.split("->")[0], p.split("->")[1]) for p in table]
+            pairs = [p for p in pairs if p[0] in _BITS and p[1] in _BITS and kind(*p) == kind(src, dst)]
+            if pairs:
+                best = min(pairs, key=lambda p: abs(_BITS[p[0]] - _BITS[src]) + abs(_BITS[p[1]] - _BITS[dst]))
+                cost = table[f"{best[0]}->{best[1]}"]
+                scale = max(_BITS[src], _BITS[dst]) / max(_BITS[best[0]], _BITS[best[1]])
+                if "field" not in (src, dst):
+                    cost *= scale
+                return cost
+        notes.append(f"cast {src}->{dst}: not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
+        return float(DEFAULT_UNKNOWN_OP_COST)
+
+    # -- inputs and outputs -------------------------------------------------------------
+    def _io_model(self, kind: str, vis: str) -> dict[str, Any] | None:
+        tab = self.oh.get(kind, {})
+        return tab.get(vis) or tab.get("public" if vis == "private" else "private")
+
+    def io_cost(self, t: AleoType, vis: str, is_output: bool, structs: dict[str, list[AleoType]],
+                notes: list[str]) -> float:
+        """fixed + node * array_nodes + sum over elements of element[T] (see costs.json)."""
+        kind = "output" if is_output else "input"
+        if vis == "constant":
+            vis = "public"  # hashed like a public value
+        m = self._io_model(kind, vis) if vis in ("private", "public") else None
+        if m is None:
+            notes.append(f"{vis} {kind} {t.base}: not modelled, charged default {DEFAULT_UNKNOWN_IO_COST}")
+            return float(DEFAULT_UNKNOWN_IO_COST)
+        if vis not in self.oh.get(kind, {}):
+            notes.append(f"{vis} {kind}s not measured; costed like the other visibility")
+        leaves: list[str] = []
+        if t.base in structs:
+            # a struct is costed like an array of its members (one array node)
+            for mem in structs[t.base]:
+                leaves += [mem.base] * mem.elements
+            leaves = leaves * t.elements
+            nodes = t.array_nodes + t.elements
+        else:
+            leaves = [t.base] * t.elements
+            nodes = t.array_nodes
+        per: dict[str, float] = m.get("element", {})
+        total = float(m.get("fixed", 0.0)) + float(m.get("node", 0.0)) * nodes
+        for base in set(leaves):
+            got = _interpolate(per, base)
+            if got is None:
+                notes.append(f"{kind} element type {base}: not measured, charged {DEFAULT_UNKNOWN_IO_COST // 4} each")
+                cost = DEFAULT_UNKNOWN_IO_COST / 4
+            else:
+                cost = got[0]
+            total += cost * leaves.count(base)
+        return total
+
+
+def _model() -> _CostModel:
+    return _CostModel(load_costs())
+
+
+# ---------------------------------------------------------------------------------------
+# Estimation
+
+
+_ACCESS_RE = re.compile(r"^(r\d+)((?:\[\d+u32\]|\.\w+)*)$")
+
+
+def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoType]]) -> _Operand:
+    lt = _literal_type(tok)
+    if lt is not None:
+        return _Operand(AleoType(lt), True)
+    m = _ACCESS_RE.match(tok)
+    if m and m.group(1) in regs:
+        reg = regs[m.group(1)]
+        t = reg.type
+        for step in re.findall(r"\[\d+u32\]|\.\w+", m.group(2)):
+            if t is None:
+                break
+            if step.startswith("[") and t.dims:
+                t = t.element(1)
+            else:
+                t = None  # struct member access: the member type is resolved below if possible
+        return _Operand(t, reg.const)
+    return _Operand(None, False)  # e.g. self.caller, block.height, program ids
+
+
+def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
+                      structs: dict[str, list[AleoType]], notes: list[str]) -> float:
+    """Cost of one instruction; records the destination register's type and constness."""
+    parts = line.split()
+    op = parts[0]
+    dests: list[str] = []
+    as_type: AleoType | None = None
+    if "into" in parts:
+        i = parts.index("into")
+        operands = parts[1:i]
+        rest = parts[i + 1:]
+        if "as" in rest:
+            j = rest.index("as")
+            dests, as_type = rest[:j], parse_type(" ".join(rest[j + 1:]).split(".")[0])
+        else:
+            dests = rest
+    else:
+        operands = parts[1:]
+
+    if op == "call":
+        target = operands[0] if operands else "?"
+        for d in dests:
+            regs[d] = _Operand(None, False)
+        if "/" in target or target.endswith(".aleo"):
+            if not model.call_measured:
+                notes.append(f"call {target}: cost {model.call_cost:.0f} from DESIGN.md, not measured")
+            return model.call_cost
+        notes.append(f"call {target}: local closure not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
+        return float(DEFAULT_UNKNOWN_OP_COST)
+
+    ops = [_operand(o, regs, structs) for o in operands]
+    const = all(o.const for o in ops) and bool(ops)
+    # destination type
+    if op in _BOOL_RESULT:
+        dtype: AleoType | None = AleoType("boolean")
+    elif op.startswith("cast"):
+        dtype = as_type
+    elif op == "ternary":
+        dtype = ops[1].type if len(ops) > 1 else None
+    else:
+        dtype = ops[0].type if ops else None
+    for d in dests:
+        regs[d] = _Operand(dtype, const)
+
+    if const:
+        return 0.0  # snarkVM folds instructions on constants
+    if op.startswith("cast"):
+        src = ops[0].type
+        if src is None or src.dims or as_type is None or as_type.dims:
+            notes.append(f"{line}: cast of a non-literal value not modelled, charged default "
+                         f"{DEFAULT_UNKNOWN_OP_COST}")
+            return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.cast_cost(src.base, as_type.base, notes)
+    if op == "ternary":
+        if len(ops) != 3 or ops[1].type is None:
+            notes.append(f"{line}: ternary operand type unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
+            return float(DEFAULT_UNKNOWN_OP_COST)
+        if ops[0].const:
+            return 0.0  # a constant condition just selects one branch
+        t = ops[1].type
+        if t.dims or t.base in structs:
+            # a ternary on an aggregate selects every element
+            elems = t.elements if t.base not in structs else t.elements * max(1, len(structs[t.base]))
+            return elems * model.op_cost("ternary", t.base if t.base not in structs else "field", "vv", notes)
+        n_const = sum(o.const for o in ops[1:])
+        mode = {0: "vv", 1: "vc", 2: "cc"}[n_const]
+        return model.op_cost("ternary", t.base, mode, notes)
+    typed = next((o.type for o in ops if o.type is not None), None)
+    if typed is None:
+        notes.append(f"{line}: operand types unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
+        return float(DEFAULT_UNKNOWN_OP_COST)
+    if op in ("shl", "shr", "shl.w", "shr.w", "pow", "pow.w"):
+        typed = ops[0].type or typed  # the amount/exponent has its own (u8/u16/u32) type
+        mode = "vc" if len(ops) > 1 and ops[1].const else "vv"
+    elif len(ops) == 1:
+        mode = "v"
+    else:
+        mode = "vc" if any(o.const for o in ops) else "vv"
+    if typed.dims:
+        if op in ("is.eq", "is.neq", "assert.eq", "assert.neq"):
+            return typed.elements * model.op_cost(op, typed.base, mode, notes)
+        notes.append(f"{line}: op on an array not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
+        return float(DEFAULT_UNKNOWN_OP_COST)
+    return model.op_cost(op, typed.base, mode, notes)
+
+
+def _function_overhead(fn: _Function, model: _CostModel, structs: dict[str, list[AleoType]],
+                       notes: list[str]) -> float:
+    total = float(model.oh.get("empty", 0.0))
+    for t, vis in fn.inputs:
+        total += model.io_cost(t, vis, False, structs, notes)
+    for t, vis in fn.outputs:
+        total += model.io_cost(t, vis, True, structs, notes)
+    return total
+
+
+def estimate(aleo_source: str) -> dict[str, FunctionEstimate]:
+    """Detailed estimate per function: overhead, instruction cost and fallback notes."""
+    model = _model()
+    funcs, structs = _parse_functions(aleo_source)
+    out: dict[str, FunctionEstimate] = {}
+    for fn in funcs:
+        est = FunctionEstimate(fn.name)
+        est.overhead = _function_overhead(fn, model, structs, est.notes)
+        regs: dict[str, _Operand] = {f"r{i}": _Operand(t, False) for i, (t, _) in enumerate(fn.inputs)}
+        for line in fn.body:
+            try:
+                est.instructions += _instruction_cost(line, regs, model, structs, est.notes)
+            except Exception as exc:  # an odd line must never crash the estimator
+                est.notes.append(f"{line}: could not be parsed ({exc}); charged default {DEFAULT_UNKNOWN_OP_COST}")
+                est.instructions += DEFAULT_UNKNOWN_OP_COST
+        est.notes = list(dict.fromkeys(est.notes))  # one note per distinct fallback
+        for n in est.notes:
+            log.info("constraint estimate %s: %s", fn.name, n)
+        out[fn.name] = est
+    return out
+
+
+def estimate_constraints(aleo_source: str) -> dict[str, int]:
+    """Estimated constraint count of every function of an Aleo program, by name.
+
+    Unmeasured opcodes/types fall back to documented defaults; see `estimate` for the notes
+    (they are also logged at INFO level).
+    """
+    return {name: e.total for name, e in estimate(aleo_source).items()}
+
+
+def overhead_constraints(aleo_source: str) -> dict[str, int]:
+    """Estimated constraints of an empty function with each function's inputs and outputs.
+
+    This is the fixed cost of a transition (request signature, input/output hashing); the
+    rest of the offline budget (`OFFLINE_BUDGET`) is what the function body may spend.
+    """
+    return {name: int(round(e.overhead)) for name, e in estimate(aleo_source).items()}
