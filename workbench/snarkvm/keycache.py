@@ -77,14 +77,17 @@ class KeyCache:
 
 
 def clear(root: Path | None = None) -> tuple[int, int]:
-    """Delete every cached key; returns (entries removed, bytes freed)."""
+    """Delete every cached key (and the cached overhead counts); returns (programs removed, bytes freed)."""
     root = root or cache_dir()
     if not root.is_dir():
         return 0, 0
-    entries, size = 0, 0
+    programs, size = 0, 0
     for entry in root.iterdir():
         if entry.is_dir():
             size += sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
             shutil.rmtree(entry, ignore_errors=True)
-            entries += 1
-    return entries, size
+            programs += 1
+        else:
+            size += entry.stat().st_size
+            entry.unlink(missing_ok=True)
+    return programs, size
