@@ -210,7 +210,7 @@ class Checker:
     # ------------------------------------------------------------ program
     def check_unit(self, unit: A.SourceUnit) -> Optional[CheckedProgram]:
         if not unit.programs:
-            self.error(Span(len_or0(unit), len_or0(unit)), "no `program name.aleo { ... }` block found")
+            self.error(Span(_unit_start(unit), _unit_start(unit)), "no `program name.aleo { ... }` block found")
             return None
         for extra in unit.programs[1:]:
             self.error(extra.name_span, "only one program block is allowed per file")
@@ -295,7 +295,7 @@ class Checker:
             if a.args:
                 self.error(a.span, "`@noupgrade` takes no arguments")
         if ctor.body.stmts:
-            self.error(ctor.body.span, "a `@noupgrade` constructor has an empty body")
+            self.error(ctor.body.span, "a `@noupgrade` constructor must have an empty body")
 
     def check_const(self, c: A.ConstDecl) -> None:
         ty = self.resolve_type(c.type_expr) if c.type_expr is not None else None
@@ -868,7 +868,7 @@ class Checker:
         return StructType(e.name)
 
 
-def len_or0(unit: A.SourceUnit) -> int:
+def _unit_start(unit: A.SourceUnit) -> int:
     return unit.span.start
 
 

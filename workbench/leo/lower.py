@@ -150,6 +150,7 @@ class _Lowerer:
         self.instrs: list[Instr] = []
         self.next_reg = 0
         self.memo: dict[tuple, int] = {}
+        self.defs: dict[int, Instr] = {}  # virtual register -> the instruction writing it
         self.guard: Scalar = TRUE
         self.frame = _Frame([])
         self.inline_depth = 0
@@ -164,7 +165,9 @@ class _Lowerer:
             return Reg(ty, self.memo[key])
         dest = self.next_reg
         self.next_reg += 1
-        self.instrs.append(Instr(op, args, dest, ty, _may_halt(op, operand_ty)))
+        ins = Instr(op, args, dest, ty, _may_halt(op, operand_ty))
+        self.instrs.append(ins)
+        self.defs[dest] = ins
         self.memo[key] = dest
         return Reg(ty, dest)
 
@@ -192,6 +195,10 @@ class _Lowerer:
     def op1(self, op: str, a: Scalar, span: Span) -> Scalar:
         ty = a.ty
         assert isinstance(ty, Prim)
+        if op == "not" and isinstance(a, Reg) and not a.path and a.id in self.defs:
+            inner = self.defs[a.id]
+            if inner.op == "not":  # !!x is x
+                return inner.args[0]
         if isinstance(a, Const) and op != "sqrt":
             try:
                 return Const(ty, fold.unary(op, ty, a.value))
@@ -319,7 +326,7 @@ class _Lowerer:
 
     def lower_entry(self, fn: A.FnDecl) -> LoweredFunction:
         sig = self.checked.signatures[fn.name]
-        self.instrs, self.memo, self.guard = [], {}, TRUE
+        self.instrs, self.memo, self.defs, self.guard = [], {}, {}, TRUE
         self.next_reg = len(fn.params)
         params: dict[str, Value] = {}
         inputs = []
@@ -336,7 +343,7 @@ class _Lowerer:
             seen: set[Scalar] = set()
             for v, t, o in zip(values, sig.outputs, fn.outputs):
                 operand = self.materialize(v)
-                if operand in seen or (isinstance(operand, Reg) and operand.path):
+                if operand in seen:
                     # snarkVM rejects an output repeated verbatim; copy it to a new register.
                     dest = self.next_reg
                     self.next_reg += 1

@@ -34,12 +34,6 @@ _TERMINAL_NAMES = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _parser() -> lark.Lark:
-    grammar = importlib.resources.files("workbench.leo").joinpath("leo.lark").read_text()
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
-
-
 def _span(meta: Any) -> Span:
     if getattr(meta, "empty", True):
         return Span(0, 0)
@@ -57,10 +51,21 @@ class _Returns:
 
 
 @dataclass
+class _ProgramParts:
+    program: A.ProgramBlock
+    items: list[object]  # structs and constants declared inside the block
+
+
+@dataclass
 class _Pattern:
     names: list[tuple[str, Span]]
     is_tuple: bool
 
+
+# Binding strength of binary operators (higher binds tighter), from Leo's documentation.
+_PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4,
+               "^": 5, "|": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
+               "*": 10, "/": 10, "%": 10, "**": 11}
 
 _EXPR_TYPES = (A.Expr,)
 _TYPE_TYPES = (A.NamedTypeExpr, A.ArrayTypeExpr, A.TupleTypeExpr)
@@ -70,40 +75,37 @@ _TYPE_TYPES = (A.NamedTypeExpr, A.ArrayTypeExpr, A.TupleTypeExpr)
 class _ToAst(Transformer):
     """Parse tree -> AST. Method names are the grammar's rule names and aliases."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.lifted_structs: list[A.StructDecl] = []
-        self.lifted_consts: list[A.ConstDecl] = []
-
     # ---- items
     def start(self, meta, children):
         unit = A.SourceUnit(_span(meta), [], [], [], [])
+        lifted: list[object] = []
         for c in children:
-            if isinstance(c, A.ProgramBlock):
-                unit.programs.append(c)
+            if isinstance(c, _ProgramParts):
+                unit.programs.append(c.program)
+                lifted.extend(c.items)
             elif isinstance(c, A.StructDecl):
                 unit.structs.append(c)
             elif isinstance(c, A.ConstDecl):
                 unit.consts.append(c)
             elif isinstance(c, A.FnDecl):
                 unit.helpers.append(c)
-        unit.structs.extend(self.lifted_structs)
-        unit.consts.extend(self.lifted_consts)
+        # Structs and constants declared inside the program block are global all the same.
+        unit.structs.extend(x for x in lifted if isinstance(x, A.StructDecl))
+        unit.consts.extend(x for x in lifted if isinstance(x, A.ConstDecl))
         return unit
 
     def program_block(self, meta, children):
         name, net, *members = children
         prog = A.ProgramBlock(_span(meta), str(name), _tspan(name), str(net), _tspan(net), [], [])
+        parts = _ProgramParts(prog, [])
         for m in members:
             if isinstance(m, A.FnDecl):
                 prog.functions.append(m)
             elif isinstance(m, A.Constructor):
                 prog.constructors.append(m)
-            elif isinstance(m, A.StructDecl):
-                self.lifted_structs.append(m)
-            elif isinstance(m, A.ConstDecl):
-                self.lifted_consts.append(m)
-        return prog
+            else:
+                parts.items.append(m)
+        return parts
 
     def program_member(self, meta, children):
         *annotations, decl = children
@@ -242,9 +244,21 @@ class _ToAst(Transformer):
     def ternary(self, meta, children):
         return A.Ternary(_span(meta), *children)
 
-    def binop(self, meta, children):
-        left, op, right = children
-        return A.Binary(_span(meta), str(op), left, right, _tspan(op))
+    def binary(self, meta, children):
+        operands, ops = children[0::2], children[1::2]
+
+        def climb(i: int, min_prec: int) -> tuple[A.Expr, int]:
+            # operands[i] starts the sub-expression; ops[k] sits between operands k and k+1.
+            left = operands[i]
+            while i < len(ops) and _PRECEDENCE[str(ops[i])] >= min_prec:
+                op = ops[i]
+                prec = _PRECEDENCE[str(op)]
+                # `**` is right-associative; everything else associates to the left.
+                right, i = climb(i + 1, prec if str(op) == "**" else prec + 1)
+                left = A.Binary(left.span.to(right.span), str(op), left, right, _tspan(op))
+            return left, i
+
+        return climb(0, 0)[0]
 
     def unop(self, meta, children):
         op, operand = children
@@ -328,6 +342,14 @@ class _SyntaxProblem(Exception):
         super().__init__(message)
         self.span = span
         self.message = message
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> lark.Lark:
+    grammar = importlib.resources.files("workbench.leo").joinpath("leo.lark").read_text()
+    # `cache` keeps lark's grammar analysis between processes (it takes seconds to build).
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False,
+                     cache=True)
 
 
 def _describe_expected(expected: set[str]) -> str:
