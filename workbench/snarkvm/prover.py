@@ -51,6 +51,16 @@ class CircuitTooLarge(UserError):
     title = "model too large for the offline setup"
 
 
+def is_vm_failure(exc: BaseException) -> bool:
+    """Whether an exception is snarkVM refusing or halting (not an interrupt or a bug of ours).
+
+    aleo-sdk raises RuntimeError for most failures, but a halting instruction (overflow,
+    failed assert, bad cast) surfaces as pyo3's PanicException, which derives from
+    BaseException, not Exception.
+    """
+    return isinstance(exc, (RuntimeError, ValueError)) or type(exc).__name__ == "PanicException"
+
+
 def _needs_larger_setup(message: str) -> bool:
     # snarkVM asks for a larger universal setup, and tries to download it, when a circuit
     # exceeds the shipped degree; offline the download fails with a network error.
@@ -160,7 +170,9 @@ class Prover:
             auth = self.process.authorize(self._key, self.main.id, name, values)
             t1 = time.perf_counter()
             response, trace = self.process.execute(auth)
-        except RuntimeError as exc:
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
             message = str(exc).splitlines()[0]
             if _needs_larger_setup(str(exc)):
                 raise _too_large(f"{self.program_id}/{function}") from None
@@ -184,7 +196,9 @@ class Prover:
         try:
             executed.trace.prepare(avm.Query.rest(ledger_url))
             execution = executed.trace.prove_execution(f"{self.program_id}/{function}")
-        except RuntimeError as exc:
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
             if _needs_larger_setup(str(exc)):
                 raise _too_large(f"{self.program_id}/{function}") from None
             raise ZkError(f"proving {self.program_id}/{function} failed: {str(exc).splitlines()[0]}") from None
@@ -195,7 +209,9 @@ class Prover:
         t0 = time.perf_counter()
         try:
             self.process.verify_execution(proof.execution)
-        except RuntimeError as exc:
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
             return Verification(False, time.perf_counter() - t0, str(exc).splitlines()[0])
         return Verification(True, time.perf_counter() - t0, None)
 

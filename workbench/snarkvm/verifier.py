@@ -16,6 +16,7 @@ from aleo import mainnet as avm
 
 from workbench.errors import UserError
 from workbench.snarkvm import params
+from workbench.snarkvm.prover import is_vm_failure
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,9 @@ def verify_run(run_dir: Path) -> list[ProofCheck]:
             continue
         try:
             process.verify_execution(avm.Execution.from_json(text))
-        except (RuntimeError, ValueError) as exc:
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
             checks.append(ProofCheck(rel, _public_outputs(text), False, time.perf_counter() - t0, _first_line(exc)))
             continue
         checks.append(ProofCheck(rel, _public_outputs(text), True, time.perf_counter() - t0))
