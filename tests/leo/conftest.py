@@ -21,6 +21,7 @@ class Runner:
         self.process = Process.load()
         self.key = PrivateKey.random()
         self.loaded: dict[str, object] = {}
+        self.last_transitions = 0  # transitions of the last successful execution
 
     def load(self, aleo_text: str) -> object:
         """Parse (snarkVM validates it here) and add a program; idempotent per program id."""
@@ -36,7 +37,7 @@ class Runner:
         values = [self._Value.parse(i) for i in inputs]
         auth = self.process.authorize(self.key, program.id, self._Identifier.from_string(function), values)
         try:
-            response, _ = self.process.execute(auth)
+            response, trace = self.process.execute(auth)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as err:  # noqa: BLE001 - a halt is pyo3's PanicException (a BaseException)
@@ -44,6 +45,8 @@ class Runner:
                 # Not a halt: the circuit outgrew the offline setup (2^16); the test is too big.
                 raise AssertionError(f"{function}: circuit too large for the offline SRS: {str(err).splitlines()[0]}") from None
             return None
+        # One transition for the function itself and one for every call to another program.
+        self.last_transitions = len(trace.transitions())
         return [str(o) for o in response.outputs]
 
 

@@ -99,6 +99,25 @@ class Call(Expr):
 
 
 @dataclass
+class ExternalCall(Expr):
+    """``prog.aleo::fn(args)``: a call to an entry function of an imported program."""
+
+    program: str  # without ".aleo"
+    function: str
+    callee_span: Span  # the whole ``prog.aleo::fn``, where errors about the callee point
+    args: list[Expr]
+
+    @property
+    def program_id(self) -> str:
+        return f"{self.program}.aleo"
+
+    @property
+    def locator(self) -> str:
+        """How the callee is named in messages and in Aleo (``prog.aleo/fn``)."""
+        return f"{self.program}.aleo/{self.function}"
+
+
+@dataclass
 class MethodCall(Expr):
     receiver: Expr
     method: str
@@ -287,6 +306,21 @@ class Constructor:
 
 
 @dataclass
+class ImportDecl:
+    """``import name.aleo;`` at the top level of the file."""
+
+    span: Span
+    name: str  # without ".aleo"
+    name_span: Span
+    network: str
+    network_span: Span
+
+    @property
+    def program_id(self) -> str:
+        return f"{self.name}.{self.network}"
+
+
+@dataclass
 class ProgramBlock:
     span: Span
     name: str  # without ".aleo"
@@ -306,3 +340,4 @@ class SourceUnit:
     structs: list[StructDecl]
     consts: list[ConstDecl]
     helpers: list[FnDecl]
+    imports: list[ImportDecl] = field(default_factory=list)

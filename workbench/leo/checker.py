@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Mapping, Optional
 
 from . import ast_nodes as A
 from . import fold
 from .diagnostics import DiagnosticSink, Span
+from .interface import MAX_IMPORTS, ProgramSignature, struct_in
 from .ltypes import (BOOL, FIELD, INT_BITS, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
                      Prim, StructType, TupleType, Type, fits, is_bool, is_field, is_int,
                      is_numeric, is_signed, is_unsigned)
@@ -88,6 +89,8 @@ class CheckedProgram:
     signatures: dict[str, Signature]
     helpers: dict[str, A.FnDecl]
     consts: list[A.ConstDecl]  # global constants in declaration order
+    # Imported programs in declaration order, each with the signature it was checked against.
+    imports: dict[str, ProgramSignature] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,8 +112,11 @@ def _untyped(e: A.Expr) -> bool:
 
 
 class Checker:
-    def __init__(self, sink: DiagnosticSink) -> None:
+    def __init__(self, sink: DiagnosticSink, available: Mapping[str, ProgramSignature]) -> None:
         self.sink = sink
+        self.available = available  # signatures of the dependencies, by program id
+        self.imported: dict[str, ProgramSignature] = {}
+        self.import_decls: dict[str, A.ImportDecl] = {}
         self.struct_types: dict[str, list[tuple[str, Type]]] = {}
         self.struct_decls: dict[str, A.StructDecl] = {}
         self.signatures: dict[str, Signature] = {}
@@ -216,6 +222,7 @@ class Checker:
             self.error(extra.name_span, "only one program block is allowed per file")
         prog = unit.programs[0]
         self.check_program_header(prog)
+        self.check_imports(unit.imports, prog)
 
         # Structs: names first (so members may refer to any struct), then members.
         for s in unit.structs:
@@ -266,7 +273,32 @@ class Checker:
             self.check_body(fn)
         self.check_recursion()
 
-        return CheckedProgram(unit, prog, ordered, self.signatures, self.helpers, unit.consts)
+        return CheckedProgram(unit, prog, ordered, self.signatures, self.helpers, unit.consts,
+                              self.imported)
+
+    def check_imports(self, imports: list[A.ImportDecl], prog: A.ProgramBlock) -> None:
+        """Each import names a distinct dependency whose signature the driver supplied."""
+        for imp in imports:
+            pid = imp.program_id
+            if imp.network != "aleo":
+                self.error(imp.network_span, f"an imported program name must end in `.aleo`, found `.{imp.network}`")
+                continue
+            if pid in self.import_decls:
+                self.error(imp.span, f"`{pid}` is already imported")
+                continue
+            self.import_decls[pid] = imp
+            if imp.name == prog.name:
+                self.error(imp.name_span, "a program cannot import itself")
+                continue
+            sig = self.available.get(pid)
+            if sig is None:
+                self.error(imp.name_span, f"`{pid}` is not a dependency of this program; add it to "
+                                          f"`dependencies` in program.json (a local project)")
+                continue
+            self.imported[pid] = sig
+        if len(self.import_decls) > MAX_IMPORTS:
+            extra = list(self.import_decls.values())[MAX_IMPORTS]
+            self.error(extra.span, f"a program may import at most {MAX_IMPORTS} programs, found {len(self.import_decls)}")
 
     def check_program_header(self, prog: A.ProgramBlock) -> None:
         if prog.network != "aleo":
@@ -460,7 +492,7 @@ class Checker:
                 if ta is not None and tb is not None and ta != tb:
                     self.error(s.span, f"`{s.kind}` compares `{ta}` with `{tb}`; both sides need the same type")
         elif isinstance(s, A.ExprStmt):
-            if not isinstance(s.expr, (A.Call, A.MethodCall)):
+            if not isinstance(s.expr, (A.Call, A.MethodCall, A.ExternalCall)):
                 self.error(s.span, "this expression statement has no effect")
             self.expr(s.expr, None)
         elif isinstance(s, A.Block):
@@ -598,6 +630,8 @@ class Checker:
             return self.cast(e)
         if isinstance(e, A.Call):
             return self.call(e)
+        if isinstance(e, A.ExternalCall):
+            return self.external_call(e)
         if isinstance(e, A.MethodCall):
             return self.method(e, expected)
         if isinstance(e, A.Member):
@@ -769,6 +803,53 @@ class Checker:
             return None
         return sig.return_type
 
+    def external_call(self, e: A.ExternalCall) -> Optional[Type]:
+        """A call to an imported program's entry function, typed from its signature.
+
+        Whether the call sits under a run-time condition is only known after unrolling,
+        so the lowering checks that.
+        """
+        def skip_args() -> None:
+            for a in e.args:
+                self.expr(a, None)
+
+        if self.current is None or not self.current.is_entry:
+            self.error(e.callee_span, f"`{e.program_id}::{e.function}` is called outside an entry function; "
+                                      f"calls to other programs are only allowed in the entry functions of the program block")
+            skip_args()
+            return None
+        pid = e.program_id
+        if pid not in self.import_decls:
+            self.error(e.callee_span, f"program `{pid}` is not imported; add `import {pid};` at the top of the file")
+            skip_args()
+            return None
+        prog = self.imported.get(pid)
+        if prog is None:  # the import itself was reported
+            skip_args()
+            return None
+        sig = prog.functions.get(e.function)
+        if sig is None:
+            known = ", ".join(f"`{n}`" for n in sorted(prog.functions)) or "none"
+            self.error(e.callee_span, f"program `{pid}` has no entry function `{e.function}` (it has: {known})")
+            skip_args()
+            return None
+        for t in sig.inputs + sig.outputs:
+            st = struct_in(t)
+            if st is not None:
+                self.error(e.callee_span, f"`{pid}::{e.function}` takes or returns struct `{st.name}`; "
+                                          f"structs of other programs are outside the supported subset")
+                skip_args()
+                return None
+        if len(e.args) != len(sig.inputs):
+            self.error(e.span, f"`{pid}::{e.function}` takes {len(sig.inputs)} argument(s) but {len(e.args)} were given")
+        for i, (a, pt) in enumerate(zip(e.args, sig.inputs), 1):
+            at = self.expr(a, pt)
+            if at is not None and at != pt:
+                self.error(a.span, f"argument {i} of `{pid}::{e.function}` is `{pt}`, found `{at}`")
+        for a in e.args[len(sig.inputs):]:
+            self.expr(a, None)
+        return sig.return_type
+
     def method(self, e: A.MethodCall, expected: Optional[Type]) -> Optional[Type]:
         if e.method not in METHODS:
             self.error(e.method_span, f"unknown method `{e.method}`")
@@ -882,6 +963,10 @@ def _always_returns(s: A.Stmt | None) -> bool:
     return False
 
 
-def check(unit: A.SourceUnit, sink: DiagnosticSink) -> Optional[CheckedProgram]:
-    """Run every static check; diagnostics go to ``sink``."""
-    return Checker(sink).check_unit(unit)
+def check(unit: A.SourceUnit, sink: DiagnosticSink,
+          imports: Mapping[str, ProgramSignature] | None = None) -> Optional[CheckedProgram]:
+    """Run every static check; diagnostics go to ``sink``.
+
+    ``imports`` holds the signatures of the programs this one may import, by program id.
+    """
+    return Checker(sink, imports or {}).check_unit(unit)

@@ -4,23 +4,28 @@ The driver reads like the pipeline it runs::
 
     source --parse--> AST --check--> checked AST --lower--> instructions --emit--> .aleo text
 
-``compile_source`` compiles one file; ``build_project`` compiles a Leo project directory
-the way ``leo build`` lays it out. Every user error is a LeoCompileError holding
+``compile_source`` compiles one file, checked against the signatures of the programs it
+imports; ``build_project`` compiles a Leo project directory the way ``leo build`` lays it
+out, building its local dependencies first. Every user error is a LeoCompileError holding
 diagnostics (``file:line:col: message``, source line, caret); none surfaces as a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import sys
 from dataclasses import dataclass
+from typing import Iterable
 
 from . import checker, emit, lower, parser
 from .diagnostics import (Abort, Diagnostic, DiagnosticSink, LeoCompileError, SourceFile, Span)
+from .interface import EntrySignature, ProgramSignature
 
-__all__ = ["COMPILER_VERSION", "CompiledProgram", "LeoCompileError", "Diagnostic",
-           "compile_source", "build_project", "main_build"]
+__all__ = ["COMPILER_VERSION", "CompiledProgram", "LeoCompileError", "Diagnostic", "ProgramSignature",
+           "EntrySignature", "Build", "compile_source", "build_project", "build_with_dependencies",
+           "main_build"]
 
 COMPILER_VERSION = "workbench-leo 0.1.0"
 
@@ -31,14 +36,21 @@ class CompiledProgram:
 
     program_id: str  # "name.aleo"
     aleo: str  # the Aleo instructions text
+    signature: ProgramSignature  # what a program importing this one is checked against
 
 
-def compile_source(source: str, filename: str = "src/main.leo") -> CompiledProgram:
-    """Compile Leo source text to Aleo instructions; raises LeoCompileError on user errors."""
+def compile_source(source: str, filename: str = "src/main.leo",
+                   imports: Iterable[ProgramSignature] = ()) -> CompiledProgram:
+    """Compile Leo source text to Aleo instructions; raises LeoCompileError on user errors.
+
+    ``imports`` are the signatures of the programs the source may import (its
+    dependencies); an ``import`` of any other program is an error.
+    """
+    available = {sig.program_id: sig for sig in imports}
     src = SourceFile(filename, source)
     unit = parser.parse(src)
     sink = DiagnosticSink(src)
-    checked = checker.check(unit, sink)
+    checked = checker.check(unit, sink, available)
     sink.raise_if_any()
     assert checked is not None
     try:
@@ -52,15 +64,68 @@ def compile_source(source: str, filename: str = "src/main.leo") -> CompiledProgr
             sink.error(decl.name_span, f"function `{fn.name}` compiles to {counts[fn.name]} instructions; "
                                        f"snarkVM allows {emit.MAX_INSTRUCTIONS}")
     sink.raise_if_any()
-    return CompiledProgram(f"{checked.program.name}.aleo", text)
+    program_id = f"{checked.program.name}.aleo"
+    return CompiledProgram(program_id, text, _signature(program_id, checked, lowered))
+
+
+def _signature(program_id: str, checked: checker.CheckedProgram,
+               lowered: lower.LoweredProgram) -> ProgramSignature:
+    transitions = {fn.name: fn.transitions for fn in lowered.functions}
+    functions = {}
+    for fn in checked.program.functions:
+        sig = checked.signatures[fn.name]
+        functions[fn.name] = EntrySignature(tuple(sig.params), tuple(sig.outputs), transitions[fn.name])
+    return ProgramSignature(program_id, functions)
+
+
+# ---------------------------------------------------------------- projects
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One entry of program.json's ``dependencies``."""
+
+    name: str  # "shard_a.aleo"
+    location: str  # "local", "network", "git", ...
+    path: str  # relative to the depending project (or absolute)
+    offset: int  # of its name in program.json, where errors about it point
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the compiler reads from program.json."""
+
+    path: pathlib.Path
+    text: str
+    program: str  # "name.aleo"
+    dependencies: tuple[Dependency, ...]
+
+    def error(self, dep: Dependency, message: str) -> LeoCompileError:
+        """An error located at a dependency's entry."""
+        return _project_error(self.path, self.text, message, dep.offset)
+
+
+@dataclass(frozen=True)
+class Build:
+    """A built project: where its program went, and every program it needs."""
+
+    out: pathlib.Path  # build/<name>/<name>.aleo
+    program: CompiledProgram
+    # The project's dependencies, transitively, each after its own dependencies; this is the
+    # order in which snarkVM must add them (before ``program``).
+    dependencies: tuple[CompiledProgram, ...]
+
+    def sources(self) -> list[str]:
+        """Aleo texts in load order: dependencies first, this project's program last."""
+        return [p.aleo for p in self.dependencies] + [self.program.aleo]
 
 
 def _project_error(path: pathlib.Path, text: str, message: str, offset: int = 0) -> LeoCompileError:
     return LeoCompileError([Diagnostic(Span(offset, offset), message)], SourceFile(str(path), text))
 
 
-def _read_manifest(project_dir: pathlib.Path) -> str:
-    """The program id declared in program.json (e.g. "x.aleo")."""
+def _read_manifest(project_dir: pathlib.Path) -> Manifest:
+    """program.json's program id (e.g. "x.aleo") and dependencies."""
     manifest = project_dir / "program.json"
     try:
         text = manifest.read_text(encoding="utf-8")
@@ -75,33 +140,121 @@ def _read_manifest(project_dir: pathlib.Path) -> str:
     program = data.get("program") if isinstance(data, dict) else None
     if not isinstance(program, str) or not program.endswith(".aleo") or len(program) <= 5:
         raise _project_error(manifest, text, 'program.json needs a "program" entry like "name.aleo"')
-    return program
+    return Manifest(manifest, text, program, _read_dependencies(manifest, text, data.get("dependencies")))
 
 
-def build_project(project_dir: pathlib.Path) -> pathlib.Path:
-    """Compile ``project_dir/src/main.leo`` into ``build/<name>/<name>.aleo``; returns that path."""
-    project_dir = pathlib.Path(project_dir)
-    program_id = _read_manifest(project_dir)
-    main = project_dir / "src" / "main.leo"
+def _read_dependencies(manifest: pathlib.Path, text: str, raw: object) -> tuple[Dependency, ...]:
+    """``dependencies``: null/missing for none, else a list of {name, location, path?}."""
+    where = max(0, text.find('"dependencies"'))
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _project_error(manifest, text, '"dependencies" must be a list (or null)', where)
+    deps = []
+    for entry in raw:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.endswith(".aleo") or len(name) <= 5:
+            raise _project_error(manifest, text, 'each dependency needs a "name" like "name.aleo"', where)
+        at = max(where, text.find(json.dumps(name)))
+        location = entry.get("location")
+        if location != "local":
+            raise _project_error(
+                manifest, text, f"dependency `{name}` has location {json.dumps(location)}; only local "
+                f"dependencies (\"location\": \"local\" with a \"path\") are supported offline", at)
+        path = entry.get("path")
+        if not isinstance(path, str) or not path:
+            raise _project_error(manifest, text, f'local dependency `{name}` needs a "path" to its project', at)
+        deps.append(Dependency(name, location, path, at))
+    return tuple(deps)
+
+
+def _read_source(main: pathlib.Path) -> str:
     try:
-        source = main.read_text(encoding="utf-8")
+        return main.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise _project_error(main, "", f"{main} not found; a Leo project keeps its program in src/main.leo") from None
     except (OSError, UnicodeDecodeError) as e:
         raise _project_error(main, "", f"cannot read {main}: {e}") from None
-    compiled = compile_source(source, str(main))
-    if compiled.program_id != program_id:
-        unit = parser.parse(SourceFile(str(main), source))
-        span = unit.programs[0].name_span if unit.programs else Span(0, 0)
-        raise LeoCompileError(
-            [Diagnostic(span, f"program `{compiled.program_id}` does not match `{program_id}` in program.json")],
-            SourceFile(str(main), source))
-    name = program_id[: -len(".aleo")]
+
+
+class _Builder:
+    """Builds projects depth-first: dependencies before dependents, each project once."""
+
+    def __init__(self) -> None:
+        self.done: dict[pathlib.Path, Build] = {}
+        self.stack: list[tuple[pathlib.Path, str]] = []  # projects being built, outermost first
+
+    def build(self, project_dir: pathlib.Path) -> Build:
+        key = project_dir.resolve()
+        if key in self.done:
+            return self.done[key]
+        manifest = _read_manifest(project_dir)
+        self.stack.append((key, manifest.program))
+        direct: list[CompiledProgram] = []
+        needed: dict[str, CompiledProgram] = {}  # transitive, in load order
+        for dep in manifest.dependencies:
+            # normpath, not resolve: `../shard_a` is shown as written, without `main/..`.
+            dep_dir = pathlib.Path(os.path.normpath(project_dir / dep.path))
+            self.check_cycle(manifest, dep, dep_dir)
+            if not (dep_dir / "program.json").is_file():
+                raise manifest.error(dep, f"dependency `{dep.name}`: no Leo project at {dep_dir} (no program.json)")
+            built = self.build(dep_dir)
+            if built.program.program_id != dep.name:
+                raise manifest.error(dep, f"dependency `{dep.name}` at {dep_dir} is the program "
+                                          f"`{built.program.program_id}`")
+            for p in built.dependencies + (built.program,):
+                needed.setdefault(p.program_id, p)
+            direct.append(built.program)
+        self.stack.pop()
+
+        main = project_dir / "src" / "main.leo"
+        source = _read_source(main)
+        # Only direct dependencies may be imported, as in Leo.
+        compiled = compile_source(source, str(main), [p.signature for p in direct])
+        if compiled.program_id != manifest.program:
+            unit = parser.parse(SourceFile(str(main), source))
+            span = unit.programs[0].name_span if unit.programs else Span(0, 0)
+            raise LeoCompileError(
+                [Diagnostic(span, f"program `{compiled.program_id}` does not match `{manifest.program}` in program.json")],
+                SourceFile(str(main), source))
+        out = _write(project_dir, compiled)
+        # `leo build` puts every dependency's program in the dependent's build/ as well.
+        for p in needed.values():
+            _write(project_dir, p)
+        result = Build(out, compiled, tuple(needed.values()))
+        self.done[key] = result
+        return result
+
+    def check_cycle(self, manifest: Manifest, dep: Dependency, dep_dir: pathlib.Path) -> None:
+        key = dep_dir.resolve()
+        for i, (k, _) in enumerate(self.stack):
+            if k == key:
+                chain = " -> ".join(name for _, name in self.stack[i:]) + f" -> {dep.name}"
+                raise manifest.error(dep, f"dependency cycle: {chain}; programs cannot depend on each other in a loop")
+
+
+def _write(project_dir: pathlib.Path, program: CompiledProgram) -> pathlib.Path:
+    name = program.program_id[: -len(".aleo")]
     out_dir = project_dir / "build" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{name}.aleo"
-    out.write_text(compiled.aleo, encoding="utf-8")
+    out.write_text(program.aleo, encoding="utf-8")
     return out
+
+
+def build_with_dependencies(project_dir: pathlib.Path) -> Build:
+    """Build ``project_dir`` and, first, every local dependency listed in its program.json.
+
+    Each project's program goes to its own ``build/<name>/<name>.aleo``; a project's build
+    directory also receives the programs of all its dependencies (``build/<dep>/<dep>.aleo``),
+    as ``leo build`` lays them out. Cycles and non-local dependencies are errors.
+    """
+    return _Builder().build(pathlib.Path(project_dir))
+
+
+def build_project(project_dir: pathlib.Path) -> pathlib.Path:
+    """Compile ``project_dir/src/main.leo`` into ``build/<name>/<name>.aleo``; returns that path."""
+    return build_with_dependencies(project_dir).out
 
 
 def main_build(path: str) -> int:

@@ -1,7 +1,8 @@
 """Stage 4: lowered functions -> Aleo instructions text.
 
 Drops instructions whose results are unused and that cannot halt, then numbers registers
-in order without gaps (inputs first), as snarkVM requires.
+in order without gaps (inputs first), as snarkVM requires. Imports come before the
+`program` line (the only ordering Aleo's grammar enforces).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def emit_function(fn: LoweredFunction) -> tuple[str, int]:
     for i in range(len(fn.inputs)):
         numbering[i] = i
     for ins in body:
-        if ins.dest is not None:
-            numbering[ins.dest] = len(numbering)
+        for d in ((ins.dest,) if ins.dest is not None else ()) + ins.more_dests:
+            numbering[d] = len(numbering)
 
     def operand(a: Scalar) -> str:
         if isinstance(a, Const):
@@ -49,14 +50,16 @@ def emit_function(fn: LoweredFunction) -> tuple[str, int]:
     for i, (t, vis) in enumerate(fn.inputs):
         lines.append(f"    input r{i} as {aleo_type(t)}.{vis};")
     for ins in body:
-        args = " ".join(operand(a) for a in ins.args)
+        # Operator and operands; a call to a function without inputs has no operands.
+        head = " ".join([ins.op] + [operand(a) for a in ins.args])
         if ins.dest is None:
-            lines.append(f"    {ins.op} {args};")
+            lines.append(f"    {head};")
         elif ins.op == "cast":
             assert ins.ty is not None
-            lines.append(f"    cast {args} into r{numbering[ins.dest]} as {aleo_type(ins.ty)};")
-        else:
-            lines.append(f"    {ins.op} {args} into r{numbering[ins.dest]};")
+            lines.append(f"    {head} into r{numbering[ins.dest]} as {aleo_type(ins.ty)};")
+        else:  # a call with several outputs writes several registers
+            dests = " ".join(f"r{numbering[d]}" for d in (ins.dest,) + ins.more_dests)
+            lines.append(f"    {head} into {dests};")
     for op, t, vis in fn.outputs:
         lines.append(f"    output {operand(op)} as {aleo_type(t)}.{vis};")
     return "\n".join(lines) + "\n", len(body)
@@ -65,6 +68,8 @@ def emit_function(fn: LoweredFunction) -> tuple[str, int]:
 def emit_program(prog: LoweredProgram) -> tuple[str, dict[str, int]]:
     """The whole `.aleo` file, plus the instruction count of each function."""
     parts = [f"program {prog.name}.aleo;\n"]
+    if prog.imports:
+        parts.insert(0, "".join(f"import {pid};\n" for pid in prog.imports))
     for name, members in prog.structs.items():
         lines = [f"struct {name}:"] + [f"    {n} as {aleo_type(t)};" for n, t in members]
         parts.append("\n".join(lines) + "\n")

@@ -11,8 +11,11 @@ compile-time constants or virtual registers, so that:
   execute); an ``assert`` only binds under its branch's guard, and an early ``return``
   turns into a select on a "has returned" flag;
 * composite values (structs, arrays, tuples) stay split into leaves until they must
-  exist as one register (an output), where a ``cast`` builds them. Element assignment
-  with a constant index is then just a replacement of one leaf.
+  exist as one register (an output or a call argument), where a ``cast`` builds them.
+  Element assignment with a constant index is then just a replacement of one leaf;
+* a call to an imported program becomes one ``call`` instruction (a separate transition).
+  snarkVM runs every ``call`` it meets, so one under a run-time condition is an error
+  rather than code that silently runs when the condition is false.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from . import ast_nodes as A
 from . import fold
 from .checker import BINARY_OPS, METHODS, UNIT, CheckedProgram
 from .diagnostics import Abort, Diagnostic, Span
+from .interface import MAX_TRANSITIONS
 from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, Prim, StructType, TupleType, Type,
                      is_field, is_signed)
 
@@ -93,6 +97,7 @@ class Instr:
     dest: Optional[int]  # virtual register written, None for asserts
     ty: Optional[Type]  # type of dest (the `as` type of a cast)
     keep: bool  # may halt, so it stays even when its result is unused
+    more_dests: tuple[int, ...] = ()  # further registers written (a call with several outputs)
 
 
 @dataclass
@@ -102,6 +107,7 @@ class LoweredFunction:
     body: list[Instr]
     outputs: list[tuple[Scalar, Type, str]]  # (operand, type, visibility)
     span: Span
+    transitions: int = 1  # itself plus those run by its calls to other programs
 
 
 @dataclass
@@ -109,6 +115,7 @@ class LoweredProgram:
     name: str
     structs: dict[str, list[tuple[str, Type]]]
     functions: list[LoweredFunction]
+    imports: list[str] = field(default_factory=list)  # program ids, in declaration order
 
 
 # Operations that can never halt, so unused results may be dropped.
@@ -154,6 +161,8 @@ class _Lowerer:
         self.guard: Scalar = TRUE
         self.frame = _Frame([])
         self.inline_depth = 0
+        self.select_depth = 0  # > 0 while lowering a side of a `?:` chosen at run time
+        self.transitions = 1  # of the entry function being lowered
 
     def fail(self, span: Span, message: str) -> "Abort":
         return Abort(Diagnostic(span, message))
@@ -316,7 +325,7 @@ class _Lowerer:
         funcs = []
         for fn in self.checked.program.functions:
             funcs.append(self.lower_entry(fn))
-        return LoweredProgram(self.checked.program.name, self.structs, funcs)
+        return LoweredProgram(self.checked.program.name, self.structs, funcs, list(self.checked.imports))
 
     def const_value(self, c: A.ConstDecl) -> Value:
         v = self.expr(c.value)
@@ -327,6 +336,7 @@ class _Lowerer:
     def lower_entry(self, fn: A.FnDecl) -> LoweredFunction:
         sig = self.checked.signatures[fn.name]
         self.instrs, self.memo, self.defs, self.guard = [], {}, {}, TRUE
+        self.transitions = 1
         self.next_reg = len(fn.params)
         params: dict[str, Value] = {}
         inputs = []
@@ -351,7 +361,7 @@ class _Lowerer:
                     operand = Reg(t, dest)
                 seen.add(operand)
                 outputs.append((operand, t, o.visibility or "private"))
-        return LoweredFunction(fn.name, inputs, self.instrs, outputs, fn.span)
+        return LoweredFunction(fn.name, inputs, self.instrs, outputs, fn.span, self.transitions)
 
     # ---- statements
     def block(self, b: A.Block, new_scope: bool = True) -> None:
@@ -539,11 +549,16 @@ class _Lowerer:
                 # A constant condition selects at compile time; the other side is never built
                 # (this is what lets `i == 0u32 ? x : a[i - 1u32]` unroll).
                 return self.expr(e.then if c.value else e.otherwise)
-            return self.select(c, self.expr(e.then), self.expr(e.otherwise))  # type: ignore[arg-type]
+            self.select_depth += 1
+            then, otherwise = self.expr(e.then), self.expr(e.otherwise)
+            self.select_depth -= 1
+            return self.select(c, then, otherwise)  # type: ignore[arg-type]
         if isinstance(e, A.Cast):
             return self.cast(e)
         if isinstance(e, A.Call):
             return self.call(e)
+        if isinstance(e, A.ExternalCall):
+            return self.external_call(e)
         if isinstance(e, A.MethodCall):
             _, op = METHODS[e.method]
             recv = self.expr(e.receiver)
@@ -610,6 +625,38 @@ class _Lowerer:
         self.frame, self.guard = saved_frame, saved_guard
         self.inline_depth -= 1
         return result
+
+
+    def external_call(self, e: A.ExternalCall) -> Value:
+        """``call prog.aleo/fn args into r..;``: never folded, merged or dropped."""
+        args = tuple(self.materialize(self.expr(a)) for a in e.args)
+        # The arguments are evaluated first, so errors inside them are reported first.
+        where = f"`{e.program_id}::{e.function}`"
+        if self.guard != TRUE:
+            raise self.fail(e.callee_span, f"the call to {where} is under a condition known only at run time; "
+                                           "snarkVM runs every call whichever branch is taken. Call it "
+                                           "unconditionally and select its result with `?:`")
+        if self.frame.returned != FALSE:
+            raise self.fail(e.callee_span, f"the call to {where} follows a `return` taken at run time; "
+                                           "snarkVM would run it even after the function has returned. "
+                                           "Call it before the `return`")
+        if self.select_depth:
+            raise self.fail(e.callee_span, f"the call to {where} is a side of a `?:` whose condition is known "
+                                           "only at run time; snarkVM runs it whichever side is chosen. "
+                                           "Call it before the `?:`")
+        sig = self.checked.imports[e.program_id].functions[e.function]
+        self.transitions += sig.transitions
+        if self.transitions > MAX_TRANSITIONS:
+            raise self.fail(e.callee_span, f"with this call one execution would run {self.transitions} transitions; "
+                                           f"snarkVM allows {MAX_TRANSITIONS} (the 32nd is the fee)")
+        dests = list(range(self.next_reg, self.next_reg + len(sig.outputs)))
+        self.next_reg += len(dests)
+        self.instrs.append(Instr(f"call {e.locator}", args, dests[0] if dests else None,
+                                 sig.outputs[0] if dests else None, True, tuple(dests[1:])))
+        results = [self.expand(Reg(t, d)) for t, d in zip(sig.outputs, dests)]
+        if len(results) == 1:
+            return results[0]
+        return TupleV(TupleType(sig.outputs), tuple(results))
 
 
 def lower(checked: CheckedProgram) -> LoweredProgram:

@@ -29,6 +29,7 @@ _TERMINAL_NAMES = {
     "IDENT": "an identifier",
     "NUMBER": "a number",
     "STRUCT_START": "a struct literal",
+    "EXTERNAL_FN": "a call like `prog.aleo::fn`",
     "STRING": "a string",
     "$END": "end of file",
 }
@@ -89,10 +90,16 @@ class _ToAst(Transformer):
                 unit.consts.append(c)
             elif isinstance(c, A.FnDecl):
                 unit.helpers.append(c)
+            elif isinstance(c, A.ImportDecl):
+                unit.imports.append(c)
         # Structs and constants declared inside the program block are global all the same.
         unit.structs.extend(x for x in lifted if isinstance(x, A.StructDecl))
         unit.consts.extend(x for x in lifted if isinstance(x, A.ConstDecl))
         return unit
+
+    def import_decl(self, meta, children):
+        name, net = children
+        return A.ImportDecl(_span(meta), str(name), _tspan(name), str(net), _tspan(net))
 
     def program_block(self, meta, children):
         name, net, *members = children
@@ -312,6 +319,12 @@ class _ToAst(Transformer):
         name = children[0]
         args = children[1] if len(children) > 1 else []
         return A.Call(_span(meta), str(name), _tspan(name), args)
+
+    def external_call(self, meta, children):
+        tok = children[0]
+        program, function = str(tok).split(".aleo::")
+        args = children[1] if len(children) > 1 else []
+        return A.ExternalCall(_span(meta), program, function, _tspan(tok), args)
 
     def args(self, meta, children):
         return list(children)
