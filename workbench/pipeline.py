@@ -22,35 +22,10 @@ from workbench.algorithms import registry
 from workbench.algorithms.base import Algorithm, QuantizedModel
 from workbench.data import Dataset, load_dataset
 from workbench.errors import UserError
+from workbench.events import STAGES, Event  # noqa: F401 - re-exported for callers
 from workbench.experiment import Experiment
 from workbench.leo import generate, toolchain
 from workbench.results import FunctionCost, ProofRecord, RunDirectory, RunResult, new_run_id, now_iso
-
-STAGES = (
-    "load data",
-    "train",
-    "quantize",
-    "generate Leo",
-    "compile",
-    "synthesize keys",
-    "execute samples",
-    "prove",
-    "verify",
-    "save",
-)
-
-
-@dataclass(frozen=True)
-class Event:
-    """A progress event. kind: stage_started | stage_progress | stage_finished | log."""
-
-    kind: str
-    stage: str
-    message: str = ""
-    done: int = 0
-    total: int = 0
-    elapsed: float = 0.0
-
 
 EventSink = Callable[[Event], None]
 T = TypeVar("T")

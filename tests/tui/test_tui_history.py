@@ -1,0 +1,128 @@
+"""History: saved runs, filter by experiment, select and compare; opening a result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Select, Static, TabbedContent
+from tui_helpers import sync, widget_text
+
+from workbench.results import comparison_table, list_runs, load_result
+from workbench.tui.app import make_app
+from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.screens.history import HistoryScreen
+from workbench.tui.screens.result import ResultScreen
+from workbench.tui.widgets.runs_plot import RunsPlot
+
+
+@sync
+async def test_filter_select_and_compare_two_runs(dirs: tuple[Path, Path]) -> None:
+    _, res_dir = dirs
+    app = make_app(*dirs)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        table = screen.query_one("#runs", DataTable)
+        assert table.row_count == 3
+        # Newest first.
+        assert table.get_row_at(0)[1] == "20260103-120000-cccc"
+
+        screen.query_one("#filter", Select).value = "iris_decision_tree"
+        await pilot.pause()
+        assert table.row_count == 2
+        assert {table.get_row_at(i)[2] for i in range(2)} == {"iris_decision_tree"}
+
+        # Comparing needs two runs: with one selected it only warns.
+        await pilot.press("space", "c")
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("down", "space")
+        assert len(screen.selected) == 2
+        assert "2 selected" in widget_text(screen.query_one("#history-status", Static))
+        await pilot.press("c")
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+
+        # The table is results.comparison_table of the two runs, one column per run.
+        runs = [load_result(p) for p in reversed(list_runs(res_dir, "iris_decision_tree"))]
+        headers, rows = comparison_table(runs)
+        ctable = compare.query_one(DataTable)
+        assert [str(c.label) for c in ctable.columns.values()][1:] == [r[0] for r in rows]
+        assert ctable.row_count == len(headers) - 1
+        zk = ctable.get_row("zk")
+        assert zk[1:] == ["0.9667", "1.0000"]  # in the order selected: newest first
+        assert ctable.get_row("bits")[1:] == ["3", "5"]
+
+        await pilot.press("escape")
+        assert app.screen is screen
+        # Space again unselects.
+        await pilot.press("space")
+        assert len(screen.selected) == 1
+
+
+@sync
+async def test_open_result_tabs_show_metrics_costs_and_sources(dirs: tuple[Path, Path]) -> None:
+    app = make_app(*dirs)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h", "down", "enter")  # the run with a disagreement
+        screen = app.screen
+        assert isinstance(screen, ResultScreen)
+        assert screen.result is not None and screen.result.run_id == "20260102-120000-bbbb"
+        summary = widget_text(screen.query_one("#summary-view", Static))
+        assert "float quantized ZK (snarkVM)" in summary.replace("┃", "").replace("  ", " ")
+        assert "0.9333" in summary and "0.9000" in summary and "0.9667" in summary
+        assert "1 disagreements" in summary and "12" in summary
+
+        await pilot.press("2")
+        assert screen.query_one(TabbedContent).active == "costs"
+        costs = widget_text(screen.query_one("#costs-view", Static))
+        assert "11,650" in costs and "4.21" in costs and "2,437" in costs and "transitions" in costs
+
+        await pilot.press("3")
+        leo = widget_text(screen.query_one("#leo-view", Static))
+        assert "program iris_decision_tree.aleo {" in leo and "@noupgrade" in leo
+
+        await pilot.press("4")
+        aleo = widget_text(screen.query_one("#aleo-view", Static))
+        assert "program iris_decision_tree.aleo;" in aleo and "function main:" in aleo
+
+        await pilot.press("5")
+        await pilot.pause()
+        plots = list(screen.query(RunsPlot))
+        assert len(plots) == 2
+        # Both runs of this experiment, oldest first: ZK accuracy 1.0 then 0.9667.
+        assert [v[2] for v in plots[0].values()] == [1.0, 0.9667]
+        assert [v[0] for v in plots[1].values()] == [6.6215, 4.21]
+
+        await pilot.press("escape")
+        assert isinstance(app.screen, HistoryScreen)
+
+
+@sync
+async def test_unreadable_result_is_an_error_on_screen(dirs: tuple[Path, Path]) -> None:
+    _, res_dir = dirs
+    bad = res_dir / "iris_decision_tree" / "20260104-120000-dddd"
+    bad.mkdir()
+    (bad / "result.json").write_text("{not json")
+    app = make_app(*dirs)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert screen.query_one(DataTable).row_count == 3
+        assert "1 unreadable" in widget_text(screen.query_one("#history-status", Static))
+        app.push_screen(ResultScreen(bad))
+        await pilot.pause()
+        text = widget_text(app.screen.query_one("#load-error", Static))
+        assert "cannot read result" in text and "corrupt JSON" in text
+
+
+@sync
+async def test_empty_results_directory(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "experiments", tmp_path / "results")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "No experiments" in widget_text(app.screen.query_one("#detail", Static))
+        await pilot.press("h", "c", "enter", "space")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert "no saved runs" in widget_text(screen.query_one("#history-status", Static))

@@ -1,0 +1,117 @@
+"""The result screen: metrics side by side, costs, Leo and Aleo source, plots across runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Header, Static, TabbedContent, TabPane
+
+from workbench.errors import WorkbenchError
+from workbench.results import RunResult, list_runs, load_result
+from workbench.tui.widgets.footer import WorkbenchFooter
+from workbench.tui.widgets.result_views import aleo_source, cost_table, leo_source, summary
+from workbench.tui.widgets.runs_plot import RunsPlot
+
+if TYPE_CHECKING:
+    from workbench.tui.app import WorkbenchApp
+
+
+def source_files(run_dir: Path) -> tuple[Path | None, Path | None]:
+    """The run's Leo source and compiled Aleo instructions, if present."""
+    leo = run_dir / "leo" / "src" / "main.leo"
+    aleo = sorted(run_dir.glob("*.aleo"))
+    return (leo if leo.is_file() else None), (aleo[0] if aleo else None)
+
+
+class ResultScreen(Screen[None]):
+    """One saved run, in tabs."""
+
+    CSS_PATH = "result.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("1", "tab('summary')", "Summary", show=False),
+        Binding("2", "tab('costs')", "Costs", show=False),
+        Binding("3", "tab('leo')", "Leo", show=False),
+        Binding("4", "tab('aleo')", "Aleo", show=False),
+        Binding("5", "tab('plots')", "Plots", show=False),
+    ]
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.result: RunResult | None = None
+        self.error: WorkbenchError | None = None
+        try:
+            self.result = load_result(self.run_dir)
+        except WorkbenchError as exc:
+            self.error = exc
+
+    @property
+    def wb(self) -> "WorkbenchApp":
+        return self.app  # type: ignore[return-value]
+
+    def _history(self) -> list[RunResult]:
+        """Every saved run of this experiment (oldest first), for the plots."""
+        assert self.result is not None
+        runs: list[RunResult] = []
+        for d in list_runs(self.run_dir.parent.parent, self.result.experiment.get("name")):
+            try:
+                runs.append(load_result(d))
+            except WorkbenchError:
+                continue  # a damaged neighbour should not hide this run
+        return runs or [self.result]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.result is None:
+            assert self.error is not None
+            yield Static(Text.assemble((f"✗ {self.error.title}\n", "bold red"), str(self.error)), id="load-error")
+            yield WorkbenchFooter()
+            return
+        r = self.result
+        leo, aleo = source_files(self.run_dir)
+        with TabbedContent(initial="summary"):
+            with TabPane("Summary", id="summary"):
+                with VerticalScroll():
+                    yield Static(summary(r), id="summary-view")
+            with TabPane("Costs", id="costs"):
+                with VerticalScroll():
+                    yield Static(cost_table(r), id="costs-view")
+            with TabPane("Leo", id="leo"):
+                with VerticalScroll(classes="source"):
+                    yield Static(
+                        leo_source(leo.read_text()) if leo else Text("no leo/src/main.leo in this run", style="dim"),
+                        id="leo-view",
+                        expand=True,
+                    )
+            with TabPane("Aleo", id="aleo"):
+                with VerticalScroll(classes="source"):
+                    yield Static(
+                        aleo_source(aleo.read_text()) if aleo else Text("no .aleo file in this run", style="dim"),
+                        id="aleo-view",
+                        expand=True,
+                    )
+            with TabPane("Plots", id="plots"):
+                history = self._history()
+                with Horizontal():
+                    yield RunsPlot(history, "metric", id="plot-metric")
+                    yield RunsPlot(history, "prove", id="plot-prove")
+        yield WorkbenchFooter()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"result {self.run_dir.name}"
+
+    def action_tab(self, tab: str) -> None:
+        """Show one of the tabs."""
+        if self.result is not None:
+            self.query_one(TabbedContent).active = tab
+
+    def action_back(self) -> None:
+        """Back to where the result was opened from."""
+        self.dismiss(None)

@@ -1,0 +1,138 @@
+"""Rich renderables for a run: metrics side by side, costs, disagreements, source code."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from workbench.results import RunResult
+
+
+def _f(v: float | None, digits: int = 4) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def metrics_table(r: RunResult) -> Table:
+    """Float vs quantized vs ZK, per metric, on all test rows and on the ZK rows."""
+    t = Table(title="metrics", title_justify="left", expand=False, padding=(0, 1))
+    t.add_column("metric")
+    for col in ("float", "quantized", "ZK (snarkVM)"):
+        t.add_column(col, justify="right")
+    for m in r.metrics.get("float", {}):
+        t.add_row(
+            m,
+            _f(r.metrics["float"].get(m)),
+            _f(r.metrics.get("quantized", {}).get(m)),
+            _f(r.metrics.get("zk", {}).get(m)),
+        )
+        on_zk = r.metrics_on_zk_samples
+        if on_zk and r.zk_samples != r.dataset.get("n_test"):
+            t.add_row(
+                Text(f"{m} (ZK rows)", style="dim"),
+                _f(on_zk.get("float", {}).get(m)),
+                _f(on_zk.get("quantized", {}).get(m)),
+                _f(r.metrics.get("zk", {}).get(m)),
+            )
+    return t
+
+
+def summary(r: RunResult) -> RenderableType:
+    """The result's headline: what ran, metrics, agreement, proofs, disagreements."""
+    head = Text.assemble(
+        (r.experiment.get("name", ""), "bold"),
+        f"  {r.model.get('algorithm', '')} on {r.dataset.get('name', '')}",
+        ("  run ", "dim"),
+        r.run_id,
+    )
+    n_test = r.dataset.get("n_test", "?")
+    agree_style = "green" if r.agreement == 1.0 else "bold red"
+    notes = Text.assemble(
+        f"float/quantized over {n_test} test rows; ZK over {r.zk_samples} rows executed in snarkVM\n",
+        "agreement quantized = ZK: ",
+        (f"{r.agreement:.4f} ({len(r.disagreements)} disagreements)", agree_style),
+    )
+    parts: list[RenderableType] = [head, Text(""), metrics_table(r), notes]
+    if r.proofs:
+        ok = sum(p.verified for p in r.proofs)
+        style = "green" if ok == len(r.proofs) else "bold red"
+        parts.append(Text(f"proofs: {ok}/{len(r.proofs)} verified", style=style))
+    else:
+        parts.append(Text("proofs: none requested", style="dim"))
+    if r.disagreements:
+        d = Table(title="disagreements", title_justify="left")
+        d.add_column("sample", justify="right")
+        d.add_column("integer reference", justify="right")
+        d.add_column("snarkVM", justify="right")
+        for row in r.disagreements:
+            d.add_row(str(row["sample"]), str(row["expected"]), str(row["got"]))
+        parts += [Text(""), d]
+    return Group(*parts)
+
+
+def cost_table(r: RunResult) -> RenderableType:
+    """Constraints per function, transitions, keygen/prove/verify seconds, proof size."""
+    t = r.timings
+    fn = Table(title="circuit", title_justify="left", padding=(0, 1))
+    fn.add_column("function")
+    fn.add_column("constraints", justify="right")
+    for f in r.circuit.get("functions", []):
+        fn.add_row(f"{f['program']}/{f['function']}", f"{f['constraints']:,}")
+    proof_bytes = max((p.proof_bytes for p in r.proofs), default=0)
+    costs = Table(title="costs", title_justify="left", padding=(0, 1))
+    costs.add_column("measure")
+    costs.add_column("value", justify="right")
+    for label, value in (
+        ("transitions", str(r.circuit.get("transitions", "-"))),
+        ("inputs / output", f"{r.circuit.get('inputs', '-')} / {r.circuit.get('output', '-')}"),
+        ("keygen s", _f(t.get("keygen"), 2)),
+        ("execute s/row", _f(t.get("execute_per_sample"), 3)),
+        ("prove s (mean)", _f(t.get("prove_mean"), 2) if r.proofs else "-"),
+        ("verify s (mean)", _f(t.get("verify_mean"), 3) if r.proofs else "-"),
+        ("proof bytes", f"{proof_bytes:,}" if proof_bytes else "-"),
+        ("total s", _f(t.get("total"), 1)),
+    ):
+        costs.add_row(label, value)
+    stages = Table(title="stage seconds", title_justify="left", padding=(0, 1))
+    stages.add_column("stage")
+    stages.add_column("s", justify="right")
+    for k, v in t.items():
+        if k.startswith("stage_"):
+            stages.add_row(k.removeprefix("stage_").replace("_", " "), f"{v:.2f}")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row(costs, stages)
+    versions = Text(
+        "  ".join(f"{k} {v}" for k, v in r.versions.items()),
+        style="dim",
+    )
+    return Group(fn, Text(""), grid, Text(""), versions)
+
+
+# Aleo instructions have no Pygments lexer; a few regular expressions do the job.
+ALEO_PATTERNS = (
+    (r"\b(program|import|function|closure|constructor|input|output|as|into|to)\b", "bold magenta"),
+    (r"\.(public|private|record|constant)\b", "cyan"),
+    (r"\b(i8|i16|i32|i64|i128|u8|u16|u32|u64|u128|field|group|scalar|boolean|address)\b", "blue"),
+    (r"\br\d+\b", "yellow"),
+    (r"-?\b\d+(i8|i16|i32|i64|i128|u8|u16|u32|u64|u128|field|group|scalar)\b", "green"),
+    (r"//.*$", "dim italic"),
+)
+
+
+def aleo_source(text: str) -> RenderableType:
+    """Aleo instructions with line numbers and highlighting."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", style="dim")
+    table.add_column(no_wrap=True)
+    for i, line in enumerate(text.splitlines(), 1):
+        t = Text(line)
+        for pattern, style in ALEO_PATTERNS:
+            t.highlight_regex(pattern, style=style)
+        table.add_row(str(i), t)
+    return table
+
+
+def leo_source(text: str) -> RenderableType:
+    """Leo source, highlighted with the Rust lexer (the closest Pygments has)."""
+    return Syntax(text, "rust", line_numbers=True, word_wrap=False, theme="ansi_dark", background_color="default")
