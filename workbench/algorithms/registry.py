@@ -24,6 +24,9 @@ def register(algorithm: Algorithm) -> None:
 def _load() -> None:
     # Importing the family modules registers them.
     from workbench.algorithms import trees  # noqa: F401
+    from workbench.algorithms import ensembles  # noqa: F401
+    from workbench.algorithms import linear, mlp  # noqa: F401
+    from workbench.algorithms import neighbors  # noqa: F401
 
 
 def algorithm_names() -> tuple[str, ...]:

@@ -1,0 +1,392 @@
+"""Clustering and neighbours: KMeans (nearest centroid) and k-nearest-neighbours voting.
+
+Both models compare a row x with a set of public points P (centroids, or stored training
+rows) by squared Euclidean distance, in fixed point with f fractional bits:
+
+    D_p(x) = sum_j (x_j - p_j)^2 = |x|^2 + (|p|^2 - 2 x.p)
+
+|x|^2 is the same for every point, so the order of the D_p is the order of the *scores*
+s_p(x) = |p|^2 - 2 x.p, which are linear in x with public coefficients. The circuit
+computes them in `field` (constant multiplications and additions cost no constraints),
+adds one public offset that makes every score non-negative over the declared input range,
+and casts them to the narrowest unsigned type holding that range (the cast is the range
+check). KMeans compares those integers with a strict `<` scan (an argmin). k-NN, which
+makes k comparisons per stored row, compares in field instead: with every score in
+[0, 2^B), `s < v` is bit B of v - s + 2^B - 1 (a value in [0, 2^(B+1) - 2]), read by one
+cast to an unsigned type (the range check) and a shift; the sorted top-k slots and their
+classes are then selected with field arithmetic a + c * (b - a) (one constraint each),
+and a majority vote over the k classes follows. Everything is in the circuit; only the
+prediction is output.
+
+Inputs travel as unsigned offset-binary integers u_j = xq_j - q(low_j) (so that the cast
+to field is exact: a negative signed integer cast to field is its bit pattern, not p - |v|),
+and the offset is folded into the score constants:
+
+    s_p + O = (|p|^2 - 2 sum_j p_j q(low_j) + O) + sum_j (-2 p_j) u_j
+
+Overflow argument: over the box 0 <= u_j <= q(high_j) - q(low_j) a linear form reaches its
+extremes at corners, so its exact range is known; O = -(smallest minimum over all points),
+the score type is the narrowest unsigned type holding the largest maximum + O, and the
+lowering refuses magnitudes that are not far below the field modulus (they are < 2^126), so
+the field value equals the integer and the cast never halts. The k-NN circuit asserts
+0 <= u_j <= q(high_j) - q(low_j) (its bounds hold for every input it accepts); KMeans needs
+no assert, its casts are the range checks.
+
+Ties: the lowest index wins, in the integer reference and in the circuit (strict `<`
+scans), as numpy's argmin / KMeans.predict and scikit-learn's brute-force neighbour order
+(stored index order among equal distances; `np.argmax` of class counts for the vote).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.neighbors import KNeighborsClassifier
+
+from workbench.algorithms.base import Algorithm, ProgramPlan, QuantizedModel, array_literal
+from workbench.algorithms.registry import register
+from workbench.algorithms.trees import choose_fractional_bits
+from workbench.data import Dataset
+from workbench.errors import UserError
+from workbench.experiment import QuantizationSpec
+from workbench.quantize import FixedPoint, InputRange, IntType, QuantizedInputs, narrowest_int
+
+# Scores must stay far below the field modulus (~2^252) so that field arithmetic is exact
+# integer arithmetic; well above anything a fitting circuit uses (u64 at most).
+_MAX_SCORE_BITS = 126
+
+
+@dataclass(frozen=True)
+class LinearScores:
+    """Scores s_p(u) = const[p] + coef[p] . u of P points on offset-binary inputs u.
+
+    `const` already includes the common offset, so every score over the declared input
+    range lies in [0, high]; `score_type` is the narrowest unsigned type holding it.
+    Values are Python ints (exact, no int64 wrap-around).
+    """
+
+    const: tuple[int, ...]
+    coef: tuple[tuple[int, ...], ...]
+    high: int
+    score_type: IntType
+
+    @classmethod
+    def for_points(cls, points_q: np.ndarray, inputs: QuantizedInputs) -> "LinearScores":
+        """Scores of quantized points (shape (P, F)) for inputs in the declared range."""
+        lo = [int(v) for v in inputs.int_low]
+        span = [int(h) - int(l) for l, h in zip(inputs.int_low, inputs.int_high)]
+        consts, coefs, lows, highs = [], [], [], []
+        for p in points_q:
+            p = [int(v) for v in p]
+            c = sum(v * v for v in p) - 2 * sum(v * l for v, l in zip(p, lo))
+            a = [-2 * v for v in p]
+            # A linear form over a box: each term is extreme at one end of its interval.
+            lows.append(c + sum(min(0, aj * s) for aj, s in zip(a, span)))
+            highs.append(c + sum(max(0, aj * s) for aj, s in zip(a, span)))
+            consts.append(c)
+            coefs.append(tuple(a))
+        offset = -min(lows)
+        high = max(highs) + offset
+        if high.bit_length() > _MAX_SCORE_BITS:
+            raise UserError(f"distance scores need {high.bit_length()} bits; use fewer fractional bits")
+        return cls(
+            const=tuple(c + offset for c in consts),
+            coef=tuple(coefs),
+            high=high,
+            score_type=narrowest_int(0, high, signed=False),
+        )
+
+    def evaluate(self, U: np.ndarray) -> np.ndarray:
+        """Scores of offset-binary rows U (shape (n, F)) -> shape (n, P), exact ints.
+
+        Raises if a score leaves [0, high], which is where the circuit's cast would halt.
+        """
+        U = np.asarray(U, dtype=object)
+        S = U @ np.array(self.coef, dtype=object).T + np.array(self.const, dtype=object)
+        S = np.asarray(S, dtype=object).reshape(len(U), len(self.const))
+        if S.size and (S.min() < 0 or S.max() > self.high):
+            raise ValueError("a score is outside its proven range (input outside the declared range?)")
+        return S
+
+    def leo_expressions(self, var: str = "xf") -> list[str]:
+        """One field expression per point, e.g. `12field - 4field * xf0 + 2field * xf1`."""
+        out = []
+        for c, a in zip(self.const, self.coef):
+            text = f"{c}field"
+            for j, aj in enumerate(a):
+                if aj > 0:
+                    text += f" + {aj}field * {var}{j}"
+                elif aj < 0:
+                    text += f" - {-aj}field * {var}{j}"
+            out.append(text)
+        return out
+
+
+def offset_feature_type(inputs: QuantizedInputs) -> IntType:
+    """The unsigned type of offset-binary inputs u_j in [0, q(high_j) - q(low_j)]."""
+    return narrowest_int(0, int(np.max(inputs.int_high - inputs.int_low)), signed=False)
+
+
+def argmin_first(S: np.ndarray) -> np.ndarray:
+    """Per row, the index of the smallest score, the lowest index on ties (strict `<` scan)."""
+    return np.asarray([min(range(len(row)), key=lambda p: (row[p], p)) for row in S], dtype=np.int64)
+
+
+def top_k_insertion(S: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """The circuit's selection: labels of the k smallest scores per row, ascending.
+
+    Stored rows are inserted one at a time, in index order, into a sorted list of k slots
+    with a strict `<`, so among equal scores the earlier row stays first. This is the same
+    order as a stable sort by score, truncated to k.
+    """
+    n, n_points = S.shape
+    out = np.zeros((n, k), dtype=np.int64)
+    for r in range(n):
+        vals: list[Any] = []
+        labs: list[int] = []
+        for i in range(n_points):
+            s, y = S[r, i], int(labels[i])
+            less = [s < v for v in vals]  # c_m, monotone in m because vals is sorted
+            new_vals, new_labs = [], []
+            for m in range(min(len(vals) + 1, k)):
+                if m < len(vals):
+                    if m > 0 and less[m - 1]:
+                        new_vals.append(vals[m - 1]), new_labs.append(labs[m - 1])
+                    elif less[m]:
+                        new_vals.append(s), new_labs.append(y)
+                    else:
+                        new_vals.append(vals[m]), new_labs.append(labs[m])
+                else:  # a still-empty slot: the shifted last value, or the new one
+                    if m > 0 and less[m - 1]:
+                        new_vals.append(vals[m - 1]), new_labs.append(labs[m - 1])
+                    else:
+                        new_vals.append(s), new_labs.append(y)
+            vals, labs = new_vals, new_labs
+        out[r] = labs
+    return out
+
+
+def majority_vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """The most frequent class per row, the smallest class index on ties (argmax)."""
+    counts = np.stack([(neighbour_labels == c).sum(axis=1) for c in range(n_classes)], axis=1)
+    return np.argmax(counts, axis=1).astype(np.int64)
+
+
+class _DistanceModel(QuantizedModel):
+    """What both families share: offset-binary inputs and linear distance scores."""
+
+    points_q_: np.ndarray
+    scores_: LinearScores
+
+    def _setup(self, points: np.ndarray, inputs: QuantizedInputs) -> None:
+        self.inputs_ = inputs
+        self.points_q_ = inputs.fixed.quantize(points)
+        self.scores_ = LinearScores.for_points(self.points_q_, inputs)
+        self.feature_type_: IntType = offset_feature_type(inputs)
+
+    def offset_rows(self, Xq: np.ndarray) -> np.ndarray:
+        """Quantized rows -> the unsigned offset-binary integers the circuit receives."""
+        return np.asarray(Xq, dtype=np.int64) - self.inputs_.int_low
+
+    def aleo_inputs(self, rows: np.ndarray) -> list[str]:
+        rows = self.offset_rows(np.asarray(rows))
+        return [array_literal(rows[0] if len(rows) == 1 else rows, self.feature_type_)]
+
+    def scores(self, Xq: np.ndarray) -> np.ndarray:
+        """The circuit's score of every point for every quantized row, shape (n, P).
+
+        Defined on the declared input range only (rows are clipped to it before they are
+        quantized); outside it the circuit may halt, so the reference refuses.
+        """
+        U = self.offset_rows(Xq)
+        if U.size and (U.min() < 0 or np.any(U > self.inputs_.int_high - self.inputs_.int_low)):
+            raise ValueError("a quantized input lies outside the declared input range")
+        return self.scores_.evaluate(U)
+
+    def _common_context(self) -> dict[str, Any]:
+        return {
+            "score_type": self.scores_.score_type.name,
+            "score_high": self.scores_.high,
+            "score_exprs": self.scores_.leo_expressions(),
+        }
+
+    def _common_describe(self) -> dict[str, Any]:
+        return {
+            "fractional_bits": self.inputs_.fixed.fractional_bits,
+            "rounding": "floor(v * 2^f + 1/2), inputs clipped to the declared range first",
+            "feature_type": self.feature_type_.name,
+            "feature_encoding": "offset binary: u = q(x) - q(low)",
+            "score_type": self.scores_.score_type.name,
+            "score_max": int(self.scores_.high),
+            "output_type": self.output_type_.name,
+            "input_range": self.inputs_.range.as_lists(),
+        }
+
+
+class QuantizedKMeans(_DistanceModel):
+    """KMeans in fixed point: the index of the nearest quantized centroid."""
+
+    template = "kmeans"
+    task = "clustering"
+
+    def __init__(self, centers: np.ndarray, inputs: QuantizedInputs) -> None:
+        self.centers_ = np.asarray(centers, dtype=np.float64)
+        self._setup(self.centers_, inputs)
+        self.output_type_: IntType = narrowest_int(0, max(len(centers) - 1, 0), signed=False)
+
+    def predict_int(self, Xq: np.ndarray) -> np.ndarray:
+        return argmin_first(self.scores(Xq))
+
+    def labels(self, outputs: np.ndarray) -> np.ndarray:
+        return np.asarray(outputs, dtype=np.int64)
+
+    def leo_context(self) -> dict[str, Any]:
+        return {**self._common_context(), "n_clusters": len(self.centers_)}
+
+    def describe(self) -> dict[str, Any]:
+        return {**self._common_describe(), "n_clusters": len(self.centers_)}
+
+
+class QuantizedKNeighborsClassifier(_DistanceModel):
+    """k-NN classification in fixed point over public stored rows."""
+
+    template = "knn"
+    task = "classification"
+
+    def __init__(
+        self, stored: np.ndarray, stored_labels: np.ndarray, classes: np.ndarray, k: int, inputs: QuantizedInputs
+    ) -> None:
+        if not 1 <= k <= len(stored):
+            raise UserError(f"n_neighbors = {k} needs at least {k} stored rows, the model has {len(stored)}")
+        self.stored_ = np.asarray(stored, dtype=np.float64)
+        self.stored_labels_ = np.asarray(stored_labels, dtype=np.int64)  # class indices
+        self.classes_ = classes
+        self.k_ = k
+        self._setup(self.stored_, inputs)
+        self.output_type_: IntType = narrowest_int(0, max(len(classes) - 1, 0), signed=False)
+
+    @property
+    def score_bits(self) -> int:
+        """B with every score in [0, 2^B): the comparison reads bit B of v - s + 2^B - 1."""
+        return max(1, int(self.scores_.high).bit_length())
+
+    @property
+    def diff_type(self) -> IntType:
+        """The unsigned type holding v - s + 2^B - 1, which lies in [0, 2^(B+1) - 2]."""
+        return narrowest_int(0, 2 ** (self.score_bits + 1) - 2, signed=False)
+
+    def neighbours(self, Xq: np.ndarray) -> np.ndarray:
+        """Class indices of the k selected neighbours of each row, nearest first."""
+        return top_k_insertion(self.scores(Xq), self.stored_labels_, self.k_)
+
+    def predict_int(self, Xq: np.ndarray) -> np.ndarray:
+        return majority_vote(self.neighbours(Xq), len(self.classes_))
+
+    def labels(self, outputs: np.ndarray) -> np.ndarray:
+        return self.classes_[np.asarray(outputs, dtype=np.int64)]
+
+    def stored_row_ranges(self) -> list[tuple[int, int]]:
+        """The stored rows each program scans, as [start, stop) ranges.
+
+        One range today (one transition). A sharded plan would split the rows into
+        ranges, each shard returning its own top-k (scores and labels) and the main
+        program inserting the shards' candidates in range order, which keeps the
+        lowest-index tie rule.
+        """
+        return [(0, len(self.stored_))]
+
+    def _selection_context(self, start: int, stop: int) -> dict[str, Any]:
+        """The insertion steps for stored rows [start, stop), for the template."""
+        k = self.k_
+        rows = []
+        for i in range(start, stop):
+            r = i - start
+            rows.append({"i": i, "r": r, "label": int(self.stored_labels_[i]), "active": min(r, k)})
+        return {"rows": rows, "last": stop - start - 1}
+
+    def plan(self, name: str) -> list[ProgramPlan]:
+        (start, stop), = self.stored_row_ranges()
+        return [ProgramPlan(name=name, template=self.template, context=self.leo_context(start, stop))]
+
+    def leo_context(self, start: int = 0, stop: int | None = None) -> dict[str, Any]:
+        stop = len(self.stored_) if stop is None else stop
+        ctx = self._common_context()
+        ctx["score_exprs"] = ctx["score_exprs"][start:stop]
+        return {
+            **ctx,
+            **self._selection_context(start, stop),
+            "k": self.k_,
+            "n_stored": stop - start,
+            "n_classes": len(self.classes_),
+            "count_type": narrowest_int(0, self.k_, signed=False).name,
+            "score_bits": self.score_bits,
+            "diff_type": self.diff_type.name,
+            "spans": [int(v) for v in self.inputs_.int_high - self.inputs_.int_low],
+        }
+
+    def describe(self) -> dict[str, Any]:
+        info = self._common_describe()
+        info.pop("score_type")  # k-NN keeps scores in field; it compares through diff_type
+        return {
+            **info,
+            "score_bits": self.score_bits,
+            "diff_type": self.diff_type.name,
+            "n_neighbors": self.k_,
+            "stored_rows": len(self.stored_),
+        }
+
+
+def lower_kmeans(est: KMeans, data: Dataset, spec: QuantizationSpec) -> QuantizedKMeans:
+    """Quantize a fitted KMeans: its centroids at the inputs' scale."""
+    rng = InputRange.from_training(data.X_train, spec.input_range)
+
+    def make(f: int) -> QuantizedKMeans:
+        return QuantizedKMeans(est.cluster_centers_, QuantizedInputs(FixedPoint(f), rng))
+
+    _, model = choose_fractional_bits(make, data.X_train, est.predict(data.X_train), spec.fractional_bits)
+    return model
+
+
+def lower_knn_classifier(est: KNeighborsClassifier, data: Dataset, spec: QuantizationSpec) -> QuantizedKNeighborsClassifier:
+    """Quantize a fitted KNeighborsClassifier (Euclidean distance, uniform weights)."""
+    if est.weights != "uniform":
+        raise UserError(f"knn_classifier: weights = {est.weights!r} is not supported; use \"uniform\"")
+    p = est.effective_metric_params_.get("p", 2) if est.effective_metric_ == "minkowski" else None
+    if est.effective_metric_ not in ("euclidean", "minkowski") or (p is not None and p != 2):
+        raise UserError(f"knn_classifier: metric {est.metric!r} is not supported; use the Euclidean distance")
+    if np.ndim(est._y) != 1:
+        raise UserError("knn_classifier: multi-output targets are not supported")
+    rng = InputRange.from_training(data.X_train, spec.input_range)
+
+    def make(f: int) -> QuantizedKNeighborsClassifier:
+        return QuantizedKNeighborsClassifier(
+            est._fit_X, est._y, est.classes_, est.n_neighbors, QuantizedInputs(FixedPoint(f), rng)
+        )
+
+    _, model = choose_fractional_bits(make, data.X_train, est.predict(data.X_train), spec.fractional_bits)
+    return model
+
+
+@dataclass(frozen=True)
+class _BruteForceNeighbors(Algorithm):
+    """k-NN trained with `algorithm="brute"`.
+
+    The TOML key `algorithm` names the workbench algorithm, so the estimator's own
+    `algorithm` hyperparameter cannot be set there; brute force is what the circuit does
+    (it scans every stored row), and its neighbour order among equal distances is the
+    stored index order, the tie rule of the circuit.
+    """
+
+    def make_estimator(self, params: dict[str, Any], seed: int) -> Any:
+        return super().make_estimator({"algorithm": "brute", **params}, seed)
+
+
+register(Algorithm(name="kmeans", estimator=KMeans, task="clustering", lower=lower_kmeans))
+register(
+    _BruteForceNeighbors(
+        name="knn_classifier", estimator=KNeighborsClassifier, task="classification", lower=lower_knn_classifier
+    )
+)
