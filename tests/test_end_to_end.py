@@ -94,7 +94,9 @@ def test_model_too_large_for_the_offline_setup_is_a_clear_user_error(write_toml)
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert "offline you have 2^16" in proc.stderr and "Shrink the model" in proc.stderr
+    # Refused from the cost model's estimate, before any key synthesis.
+    assert "is estimated at" in proc.stderr and "offline setup (degree 2^16)" in proc.stderr
+    assert "shrink the model" in proc.stderr and "synthesize keys" not in proc.stderr
     assert "internal_nodes" in proc.stderr and "64 input features" in proc.stderr
     assert not any((path.parent / "r" / "digits_big_tree").iterdir())  # nothing saved
 
@@ -110,3 +112,16 @@ def test_batched_execution_and_proof_cover_several_rows(write_toml) -> None:
     assert proof.verified and proof.samples == [0, 1, 2, 3]
     assert proof.prove_seconds_per_sample == pytest.approx(proof.prove_seconds / 4, abs=1e-3)
     assert "xs: [[i16; 4]; 4]" in (run_dir / "leo" / "iris_tree_batch" / "src" / "main.leo").read_text()
+
+
+def test_auto_batch_is_the_largest_that_fits_and_the_key_confirms_it(write_toml) -> None:
+    from workbench.snarkvm.costs import OFFLINE_BUDGET
+
+    text = EXPERIMENT.read_text().replace('name = "iris_decision_tree"', 'name = "iris_tree_auto"')
+    text = text.replace('samples = "all"', 'samples = "all"\nbatch = "auto"').replace("proofs = 1", "proofs = 0")
+    result, _ = run_experiment(load_experiment(write_toml(text)), write_toml("").parent / "r")
+    fn = result.circuit["functions"][0]
+    assert result.circuit["batch"] > 1 and result.agreement == 1.0
+    assert fn["estimated"] <= OFFLINE_BUDGET  # chosen from the estimate ...
+    assert fn["constraints"] <= OFFLINE_BUDGET  # ... and the synthesized key agrees
+    assert abs(fn["estimated"] - fn["constraints"]) <= 0.10 * fn["constraints"]

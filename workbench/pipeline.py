@@ -25,9 +25,12 @@ from workbench.errors import UserError
 from workbench.events import STAGES, Event  # noqa: F401 - re-exported for callers
 from workbench.experiment import Experiment
 from workbench.leo import generate, toolchain
+from workbench.snarkvm.costs import OFFLINE_BUDGET, estimate_constraints
+from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.results import FunctionCost, ProofRecord, RunDirectory, RunResult, new_run_id, now_iso
 
 EventSink = Callable[[Event], None]
+MAX_BATCH = 64  # the largest `[zk] batch` accepted (experiment.py checks the same bound)
 T = TypeVar("T")
 
 
@@ -275,7 +278,7 @@ def run_experiment(
     from workbench.snarkvm import overhead
     from workbench.snarkvm.keycache import KeyCache
     from workbench.snarkvm.ledger import LedgerStub
-    from workbench.snarkvm.prover import CircuitTooLarge, Prover, sdk_version
+    from workbench.snarkvm.prover import Prover, sdk_version
 
     zk = replace(
         exp.zk,
@@ -289,18 +292,18 @@ def run_experiment(
     t = _train_and_quantize(exp, algorithm, st)
     n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
 
-    batch = zk.batch if isinstance(zk.batch, int) else 1
+    def render(batch: int) -> list[generate.LeoProgram]:
+        return generate.render(t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch)
+
+    # With batch = "auto" the largest batch whose estimated circuit fits the offline setup
+    # is chosen here, from the compiled program; the synthesized key confirms it later.
+    batch = zk.batch if isinstance(zk.batch, int) else st.run("generate Leo", lambda: _auto_batch(render, n_exec))
     units = _batches(n_exec, batch)
     n_proofs = min(zk.proofs, len(units))
 
     run = RunDirectory(results_root, exp.name, new_run_id())
     try:
-        programs: list[generate.LeoProgram] = st.run(
-            "generate Leo",
-            lambda: generate.render(
-                t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch
-            ),
-        )
+        programs: list[generate.LeoProgram] = st.run("generate Leo", lambda: render(batch))
 
         def compile_all() -> list[toolchain.BuildOutput]:
             built = []
@@ -312,17 +315,23 @@ def run_experiment(
 
         built = st.run("compile", compile_all)
         sources = [b.aleo for b in built]
+        estimates = {
+            (p.program_id, f): n for p, b in zip(programs, built) for f, n in estimate_constraints(b.aleo).items()
+        }
+        _check_fits(estimates, t.model, t.data, batch)
         fn = programs[-1].function
 
         prover = Prover(sources, KeyCache(sources, sdk_version()) if use_key_cache else None)
         try:
             ex, keys = _execute(prover, fn, t, units, batch, n_proofs, use_key_cache, workers, st)
         except CircuitTooLarge as exc:
-            size = ", ".join(f"{k} {v}" for k, v in t.model.describe().items() if isinstance(v, (int, str)) and k != "rounding")
-            raise CircuitTooLarge(f"{exc}\nThe model: {size}; {t.data.n_features} input features.") from None
+            raise CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}") from None
         by_program = {p.program_id: b.aleo for p, b in zip(programs, built)}
         costs = [
-            FunctionCost(p, f, prover.constraints(p, f), overhead.measure(prover, by_program[p], f, sdk_version()))
+            FunctionCost(
+                p, f, prover.constraints(p, f), overhead.measure(prover, by_program[p], f, sdk_version()),
+                estimates.get((p, f)),
+            )
             for p, f in prover.functions()
         ]
         for (program_id, function), k in keys.items():
@@ -458,6 +467,46 @@ def run_experiment(
     except BaseException:
         run.discard()
         raise
+
+
+def _model_size(model: QuantizedModel, data: Dataset) -> str:
+    size = ", ".join(f"{k} {v}" for k, v in model.describe().items() if isinstance(v, (int, str)) and k != "rounding")
+    return f"The model: {size}; {data.n_features} input features."
+
+
+def _check_fits(estimates: dict[tuple[str, str], int], model: QuantizedModel, data: Dataset, batch: int) -> None:
+    """Refuse, before key synthesis, a circuit whose estimate exceeds the offline budget."""
+    over = {k: v for k, v in estimates.items() if v > OFFLINE_BUDGET}
+    if not over:
+        return
+    (program, function), n = max(over.items(), key=lambda kv: kv[1])
+    advice = "lower [zk] batch, or " if batch > 1 else ""
+    raise CircuitTooLarge(
+        f"{program}/{function} is estimated at {n:,} constraints; the offline setup (degree 2^16) proves at "
+        f"most about {OFFLINE_BUDGET:,} per transition, of which about 10,400 are the fixed cost of any "
+        f"transition. To fit, {advice}shrink the model: fewer trees, nodes or depth, fewer hidden units, "
+        f"fewer stored rows or features, fewer fractional bits.\n{_model_size(model, data)}"
+    )
+
+
+def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], n_rows: int) -> int:
+    """The largest batch (1..64, at most the rows executed) whose estimated circuit fits."""
+    from workbench.leo.compiler import compile_source
+
+    def fits(k: int) -> bool:
+        return all(
+            n <= OFFLINE_BUDGET
+            for p in render(k)
+            for n in estimate_constraints(compile_source(p.source, f"{p.name}/src/main.leo").aleo).values()
+        )
+
+    lo, hi = 1, max(1, min(MAX_BATCH, n_rows))
+    if not fits(lo):
+        return 1  # the run reports the model as too large with its estimate
+    while lo < hi:  # the estimate grows with the batch: binary search the largest fit
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
 
 
 def _children_peak_mb() -> float:

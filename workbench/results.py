@@ -49,12 +49,14 @@ class FunctionCost:
 
     `overhead` is the measured count of an empty function with the same inputs and
     outputs (the fixed cost of a transition); `constraints - overhead` is the model's own.
+    `estimated` is what the cost model predicted from the Aleo instructions.
     """
 
     program: str
     function: str
     constraints: int
     overhead: int | None = None
+    estimated: int | None = None  # the cost model's estimate, made before key synthesis
 
 
 @dataclass

@@ -216,6 +216,11 @@ def _interpolate(table: dict[str, float], ty: str) -> tuple[float, str] | None:
     (same signedness preferred) scaled linearly by bit width (integer gadgets work bit by bit)."""
     if ty in table:
         return table[ty], ty
+    if ty == "boolean":
+        # a boolean is one bit: costing it like the narrowest integer measured is an upper bound
+        narrow = [t for t in ("u8", "i8", "u16", "i16") if t in table]
+        if narrow:
+            return table[narrow[0]], narrow[0]
     cands = [t for t in table if _same_class(t, ty) and t in _BITS and ty in _BITS]
     if not cands:
         return None
@@ -283,7 +288,7 @@ class _CostModel:
 
     def io_cost(self, t: AleoType, vis: str, is_output: bool, structs: dict[str, list[AleoType]],
                 notes: list[str]) -> float:
-        """fixed + node * array_nodes + sum over elements of element[T] (see costs.json)."""
+        """fixed + node * inner arrays + sum over elements of element[T] (see costs.json)."""
         kind = "output" if is_output else "input"
         if vis == "constant":
             vis = "public"  # hashed like a public value
@@ -299,10 +304,10 @@ class _CostModel:
             for mem in structs[t.base]:
                 leaves += [mem.base] * mem.elements
             leaves = leaves * t.elements
-            nodes = t.array_nodes + t.elements
+            nodes = max(t.array_nodes - 1, 0) + t.elements
         else:
             leaves = [t.base] * t.elements
-            nodes = t.array_nodes
+            nodes = max(t.array_nodes - 1, 0)  # inner arrays of a nested array
         per: dict[str, float] = m.get("element", {})
         total = float(m.get("fixed", 0.0)) + float(m.get("node", 0.0)) * nodes
         for base in set(leaves):

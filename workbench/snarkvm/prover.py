@@ -12,8 +12,9 @@ from typing import Any
 
 from aleo import mainnet as avm
 
-from workbench.errors import UserError, ZkError
+from workbench.errors import ZkError
 from workbench.snarkvm import params
+from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.snarkvm.keycache import CachedKeys, KeyCache
 
 
@@ -43,12 +44,6 @@ class Verification:
     verified: bool
     verify_seconds: float
     error: str | None
-
-
-class CircuitTooLarge(UserError):
-    """The circuit needs a universal setup larger than the one shipped (offline)."""
-
-    title = "model too large for the offline setup"
 
 
 def is_vm_failure(exc: BaseException) -> bool:

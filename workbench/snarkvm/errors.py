@@ -1,0 +1,11 @@
+"""Errors of the snarkVM side that callers handle without importing aleo-sdk."""
+
+from __future__ import annotations
+
+from workbench.errors import UserError
+
+
+class CircuitTooLarge(UserError):
+    """The circuit needs a universal setup larger than the one shipped (offline)."""
+
+    title = "model too large for the offline setup"
