@@ -74,24 +74,37 @@ def _f(v: float | None, digits: int = 2) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def benchmark_table(runs: list[BenchRun]) -> tuple[list[str], list[list[str]]]:
-    """One row per experiment with the figures BENCHMARKS.md reports."""
+def benchmark_table(runs: list[tuple[BenchRun, BenchRun | None]]) -> tuple[list[str], list[list[str]]]:
+    """One row per experiment: the configured run (one row per proof) and the auto-batch run."""
     headers = [
-        "experiment", "metric", "float", "ZK", "agree", "constraints", "transitions", "keygen s",
-        "exec s/row", "rows/s", "prove s", "verify s", "proof B", "peak MB", "wall s",
+        "experiment", "metric", "float", "ZK", "agree", "constraints", "overhead", "model", "transitions",
+        "keygen s", "exec s/row", "rows/s", "prove s", "verify s", "proof B", "peak MB",
+        "batch", "constraints@batch", "prove s/row@batch", "rows/s@batch",
     ]
     rows = []
-    for b in runs:
+    for b, auto in runs:
         r = b.result
         m = primary_metric(r)
-        constraints = [f["constraints"] for f in r.circuit["functions"]]
-        rows.append([
+        main = r.circuit["functions"][-1]
+        overhead = main.get("overhead")
+        row = [
             r.experiment["name"], m, _f(r.metrics["float"].get(m), 4), _f(r.metrics["zk"].get(m), 4),
-            _f(r.agreement, 3), str(max(constraints)), str(r.circuit["transitions"]), _f(r.timings.get("keygen")),
-            _f(r.timings.get("execute_per_sample"), 3), _f(r.timings.get("execute_rows_per_second"), 1),
-            _f(r.timings.get("prove_mean")), _f(r.timings.get("verify_mean"), 3),
-            str(max((p.proof_bytes for p in r.proofs), default=0) or "-"), _f(b.peak_mb, 0), _f(b.wall_seconds, 1),
-        ])
+            _f(r.agreement, 3), str(main["constraints"]), "-" if overhead is None else str(overhead),
+            "-" if overhead is None else str(main["constraints"] - overhead), str(r.circuit["transitions"]),
+            _f(r.timings.get("keygen")), _f(r.timings.get("execute_per_sample"), 3),
+            _f(r.timings.get("execute_rows_per_second"), 1), _f(r.timings.get("prove_mean")),
+            _f(r.timings.get("verify_mean"), 3), str(max((p.proof_bytes for p in r.proofs), default=0) or "-"),
+            _f(b.peak_mb, 0),
+        ]
+        if auto is None:
+            row += ["-", "-", "-", "-"]
+        else:
+            a = auto.result
+            row += [
+                str(a.circuit.get("batch", 1)), str(a.circuit["functions"][-1]["constraints"]),
+                _f(a.timings.get("prove_per_sample")), _f(a.timings.get("execute_rows_per_second"), 1),
+            ]
+        rows.append(row)
     return headers, rows
 
 
@@ -101,20 +114,28 @@ def _markdown(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def run_benchmarks(
-    experiments: list[Path], results: Path, speedups: bool = False, progress: Callable[[str], None] = print
+    experiments: list[Path],
+    results: Path,
+    speedups: bool = False,
+    batching: bool = True,
+    progress: Callable[[str], None] = print,
 ) -> str:
     """Benchmark the experiments; write results/BENCHMARKS.md and return its text."""
     if not experiments:
         raise UserError("no experiments to benchmark")
-    cold: list[BenchRun] = []
+    table: list[tuple[BenchRun, BenchRun | None]] = []
     speed_rows: list[list[str]] = []
     versions: dict[str, str] = {}
     for exp in experiments:
         with tempfile.TemporaryDirectory(prefix="workbench-bench-cache-") as cache:
-            progress(f"bench: {exp} (cold key cache)")
+            progress(f"bench: {exp} (as configured, cold key cache)")
             first = _run_once(exp, results, Path(cache), [])
-            cold.append(first)
             versions = first.result.versions
+            auto = None
+            if batching:
+                progress(f"bench: {exp} (batch auto, cold key cache)")
+                auto = _run_once(exp, results, Path(cache), ["--batch", "auto"])
+            table.append((first, auto))
             if speedups:
                 progress(f"bench: {exp} (warm key cache)")
                 warm = _run_once(exp, results, Path(cache), [])
@@ -129,7 +150,7 @@ def run_benchmarks(
                     _f(s["stage_execute_samples"]), _f(w["stage_execute_samples"]),
                     _f(s["stage_execute_samples"] / w["stage_execute_samples"], 2) + "x",
                 ])
-    headers, rows = benchmark_table(cold)
+    headers, rows = benchmark_table(table)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = [
         "# Benchmarks",
@@ -138,16 +159,20 @@ def run_benchmarks(
         "",
         f"- Machine: {machine()}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "- Each experiment ran as its own process with an empty key cache (keygen measured), "
-        "every test row executed in snarkVM, the configured number of proofs generated and verified.",
+        "- Each experiment ran as its own `workbench run` process with an empty key cache (keygen measured), "
+        "every test row executed in snarkVM, the configured number of proofs generated and verified; then again "
+        "with `--batch auto` (the largest batch whose estimated circuit fits the offline setup).",
         "",
         _markdown(headers, rows),
         "",
         "Columns: `float`/`ZK` the primary metric of the float model and of snarkVM's outputs; `agree` the fraction "
-        "of executed rows where snarkVM equals the integer reference; `constraints` the largest function; `keygen s` "
-        "first execution minus a warm one; `exec s/row` authorize + execute per row (mean, in its worker); `rows/s` "
-        "executed rows per second of the whole execute stage; `prove s`/`verify s` means per proof; `proof B` the "
-        "execution JSON; `peak MB` the peak resident memory of the run's largest process; `wall s` the whole command.",
+        "of executed rows where snarkVM equals the integer reference; `constraints` the main function's count from "
+        "its verifying key, `overhead` the measured count of an empty function with the same inputs and outputs "
+        "(the fixed transition cost), `model` the difference; `keygen s` first execution minus a warm one; "
+        "`exec s/row` authorize + execute per row; `rows/s` rows executed per second over the whole execute stage "
+        "(worker processes included); `prove s`/`verify s` per proof of one row; `proof B` the execution JSON; "
+        "`peak MB` the largest resident set of the run's processes; `@batch` columns: the auto-batch run, with "
+        "prove seconds per row (one proof covers `batch` rows).",
     ]
     if speed_rows:
         text += [

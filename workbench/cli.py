@@ -51,6 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         proofs=args.proofs,
         use_key_cache=not args.no_key_cache,
         workers=args.workers,
+        batch=args.batch,
     )
     print(format_summary(result))
     print(f"\nsaved to {run_dir}")
@@ -118,7 +119,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     experiments = shipped_experiments(Path(args.experiments), args.names)
     text = run_benchmarks(
-        experiments, Path(args.results), speedups=args.speedups, progress=lambda m: print(m, file=sys.stderr, flush=True)
+        experiments,
+        Path(args.results),
+        speedups=args.speedups,
+        batching=not args.no_batching,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(text)
     return ExitCode.OK
@@ -134,6 +139,15 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _batch(text: str) -> int | str:
+    if text == "auto":
+        return text
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError('must be "auto" or from 1 to 64')
     return value
 
 
@@ -164,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results", default="results", help="results directory (default: ./results)")
     run.add_argument("--samples", type=_positive, help="override [zk] samples (rows executed in snarkVM)")
     run.add_argument("--proofs", type=_positive, help="override [zk] proofs (proofs generated and verified)")
+    run.add_argument("--batch", type=_batch, help='override [zk] batch: rows per execution and proof, or "auto"')
     run.add_argument("--workers", type=_positive, help="processes executing rows (default: by rows and cores)")
     run.add_argument("--no-key-cache", action="store_true", help="synthesize keys even if they are cached")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -195,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--experiments", default="experiments", help="directory of shipped experiments")
     bench.add_argument("--results", default="results", help="results directory (default: ./results)")
     bench.add_argument("--speedups", action="store_true", help="also measure key-cache and parallel speed-ups")
+    bench.add_argument("--no-batching", action="store_true", help="skip the second run with --batch auto")
     bench.set_defaults(func=_cmd_bench)
 
     leo = sub.add_parser("leo", help="Leo tools")

@@ -266,10 +266,12 @@ def run_experiment(
     proofs: int | None = None,
     use_key_cache: bool = True,
     workers: int | None = None,
+    batch: int | str | None = None,
 ) -> tuple[RunResult, Path]:
     """Run an experiment end to end and save it; returns the result and its run directory.
 
-    `samples` and `proofs` override the experiment's `[zk]` settings when given.
+    `samples`, `proofs` and `batch` (an int or "auto") override the experiment's `[zk]`
+    settings when given.
     `use_key_cache` reads and writes the on-disk key cache; `workers` sets the number of
     processes executing rows (None: by the number of rows and cores; 1: this process only).
     """
@@ -284,6 +286,7 @@ def run_experiment(
         exp.zk,
         samples=exp.zk.samples if samples is None else samples,
         proofs=exp.zk.proofs if proofs is None else proofs,
+        batch=exp.zk.batch if batch is None else batch,
     )
     st = _Stages(on_event or _ignore)
     algorithm = registry.get(exp.model.algorithm)

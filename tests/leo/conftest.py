@@ -35,8 +35,9 @@ class Runner:
     def execute(self, program: object, function: str, inputs: list[str]) -> list[str] | None:
         """Outputs as strings, or None when snarkVM halts."""
         values = [self._Value.parse(i) for i in inputs]
-        auth = self.process.authorize(self.key, program.id, self._Identifier.from_string(function), values)
         try:
+            # authorize evaluates the function too, so a halt can surface here already.
+            auth = self.process.authorize(self.key, program.id, self._Identifier.from_string(function), values)
             response, trace = self.process.execute(auth)
         except (KeyboardInterrupt, SystemExit):
             raise
