@@ -155,11 +155,17 @@ class _Section:
     def bad(self, k: str, expected: str, value: Any) -> None:
         self.problems.append(Problem(self.key(k), f"expected {expected}, found {_type_name(value)}"))
 
-    def get(self, k: str, default: Any, check: Callable[[Any], bool], expected: str, required: bool = False) -> Any:
+    def _absent(self, k: str, expected: str, required: bool) -> bool:
+        """Mark `k` as read; True (recording a problem if it is required) when it is absent."""
         self.seen.add(k)
-        if k not in self.table:
-            if required:
-                self.problems.append(Problem(self.key(k), f"missing; expected {expected}"))
+        if k in self.table:
+            return False
+        if required:
+            self.problems.append(Problem(self.key(k), f"missing; expected {expected}"))
+        return True
+
+    def get(self, k: str, default: Any, check: Callable[[Any], bool], expected: str, required: bool = False) -> Any:
+        if self._absent(k, expected, required):
             return default
         value = self.table[k]
         if not check(value):
@@ -169,10 +175,7 @@ class _Section:
 
     def choice(self, k: str, default: str | None, choices: tuple[str, ...], required: bool = False) -> Any:
         expected = "one of " + ", ".join(f'"{c}"' for c in choices)
-        self.seen.add(k)
-        if k not in self.table:
-            if required:
-                self.problems.append(Problem(self.key(k), f"missing; expected {expected}"))
+        if self._absent(k, expected, required):
             return default
         value = self.table[k]
         if not isinstance(value, str) or value not in choices:

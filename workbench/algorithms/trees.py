@@ -49,17 +49,10 @@ class TreeIR:
     @classmethod
     def from_sklearn_classifier(cls, tree: Any) -> "TreeIR":
         """From a fitted scikit-learn tree_: leaf value = argmax of class weights (ties: first)."""
-        t = tree.tree_
-        return cls(
-            left=t.children_left.copy(),
-            right=t.children_right.copy(),
-            feature=t.feature.copy(),
-            threshold=t.threshold.copy(),
-            value=np.argmax(t.value[:, 0, :], axis=1),
-        )
+        return cls.from_sklearn(tree, np.argmax(tree.tree_.value[:, 0, :], axis=1), dtype=np.int64)
 
     @classmethod
-    def from_sklearn(cls, tree: Any, value: np.ndarray) -> "TreeIR":
+    def from_sklearn(cls, tree: Any, value: np.ndarray, dtype: Any = np.float64) -> "TreeIR":
         """From a fitted scikit-learn tree with per-node values given by the caller."""
         t = tree.tree_
         return cls(
@@ -67,7 +60,7 @@ class TreeIR:
             right=t.children_right.copy(),
             feature=t.feature.copy(),
             threshold=t.threshold.copy(),
-            value=np.asarray(value, dtype=np.float64),
+            value=np.asarray(value, dtype=dtype),
         )
 
     @property
