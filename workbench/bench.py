@@ -125,16 +125,25 @@ def run_benchmarks(
         raise UserError("no experiments to benchmark")
     table: list[tuple[BenchRun, BenchRun | None]] = []
     speed_rows: list[list[str]] = []
+    failures: list[str] = []
     versions: dict[str, str] = {}
     for exp in experiments:
         with tempfile.TemporaryDirectory(prefix="workbench-bench-cache-") as cache:
             progress(f"bench: {exp} (as configured, cold key cache)")
-            first = _run_once(exp, results, Path(cache), [])
+            try:
+                first = _run_once(exp, results, Path(cache), [])
+            except WorkbenchError as exc:  # one failing experiment must not hide the others
+                failures.append(f"- `{exp.stem}`: {str(exc).strip().splitlines()[-1]}")
+                progress(f"bench: {exp} failed")
+                continue
             versions = first.result.versions
             auto = None
             if batching:
                 progress(f"bench: {exp} (batch auto, cold key cache)")
-                auto = _run_once(exp, results, Path(cache), ["--batch", "auto"])
+                try:
+                    auto = _run_once(exp, results, Path(cache), ["--batch", "auto"])
+                except WorkbenchError as exc:
+                    failures.append(f"- `{exp.stem}` with `--batch auto`: {str(exc).strip().splitlines()[-1]}")
             table.append((first, auto))
             if speedups:
                 progress(f"bench: {exp} (warm key cache)")
@@ -174,6 +183,8 @@ def run_benchmarks(
         "`peak MB` the largest resident set of the run's processes; `@batch` columns: the auto-batch run, with "
         "prove seconds per row (one proof covers `batch` rows).",
     ]
+    if failures:
+        text += ["", "## Failed runs", "", *failures]
     if speed_rows:
         text += [
             "",

@@ -258,6 +258,15 @@ def _execute(
     return executed, keys
 
 
+class _AutoBatchTooLarge(Exception):
+    """An automatically chosen batch did not fit at key synthesis (carries the batch)."""
+
+    def __init__(self, batch: int, error: CircuitTooLarge) -> None:
+        super().__init__(str(error))
+        self.batch = batch
+        self.error = error
+
+
 def run_experiment(
     exp: Experiment,
     results_root: Path,
@@ -274,7 +283,34 @@ def run_experiment(
     settings when given.
     `use_key_cache` reads and writes the on-disk key cache; `workers` sets the number of
     processes executing rows (None: by the number of rows and cores; 1: this process only).
+
+    With batch "auto", the batch comes from the cost model's estimate. The estimate counts
+    constraints, but the setup also bounds other sizes of the circuit (its non-zero
+    entries), so a batch estimated to fit can still be refused at key synthesis; the run
+    then retries with three quarters of that batch.
     """
+    cap = MAX_BATCH
+    while True:
+        try:
+            return _run_experiment(exp, results_root, on_event, samples, proofs, use_key_cache, workers, batch, cap)
+        except _AutoBatchTooLarge as exc:
+            if exc.batch <= 1:
+                raise exc.error from None
+            cap = max(1, exc.batch * 3 // 4)
+            (on_event or _ignore)(Event("log", "synthesize keys", f"batch {exc.batch} too large for the setup; retrying with at most {cap}"))
+
+
+def _run_experiment(
+    exp: Experiment,
+    results_root: Path,
+    on_event: EventSink | None,
+    samples: int | None,
+    proofs: int | None,
+    use_key_cache: bool,
+    workers: int | None,
+    batch: int | str | None,
+    batch_cap: int,
+) -> tuple[RunResult, Path]:
     # The snarkVM side is imported here: loading aleo-sdk is not needed to validate or
     # train, and a UI process must never import it.
     from workbench.snarkvm import overhead
@@ -298,15 +334,18 @@ def run_experiment(
     def render(batch: int) -> list[generate.LeoProgram]:
         return generate.render(t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch)
 
-    # With batch = "auto" the largest batch whose estimated circuit fits the offline setup
-    # is chosen here, from the compiled program; the synthesized key confirms it later.
-    batch = zk.batch if isinstance(zk.batch, int) else st.run("generate Leo", lambda: _auto_batch(render, n_exec))
+    def generate_programs() -> tuple[int, list[generate.LeoProgram]]:
+        # With batch = "auto" the largest batch whose estimated circuit fits the offline
+        # setup is chosen from the compiled program; the synthesized key confirms it later.
+        b = zk.batch if isinstance(zk.batch, int) else _auto_batch(render, min(n_exec, batch_cap))
+        return b, render(b)
+
+    batch, programs = st.run("generate Leo", generate_programs)
     units = _batches(n_exec, batch)
     n_proofs = min(zk.proofs, len(units))
 
     run = RunDirectory(results_root, exp.name, new_run_id())
     try:
-        programs: list[generate.LeoProgram] = st.run("generate Leo", lambda: render(batch))
 
         def compile_all() -> list[toolchain.BuildOutput]:
             built = []
@@ -328,7 +367,10 @@ def run_experiment(
         try:
             ex, keys = _execute(prover, fn, t, units, batch, n_proofs, use_key_cache, workers, st)
         except CircuitTooLarge as exc:
-            raise CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}") from None
+            error = CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}")
+            if zk.batch == "auto":
+                raise _AutoBatchTooLarge(batch, error) from None
+            raise error from None
         by_program = {p.program_id: b.aleo for p, b in zip(programs, built)}
         costs = [
             FunctionCost(
