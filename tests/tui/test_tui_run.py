@@ -53,6 +53,11 @@ async def test_run_to_the_end_with_a_real_proof(dirs: tuple[Path, Path]) -> None
         summary = widget_text(result_screen.query_one("#summary-view", Static))
         assert "ZK (snarkVM)" in summary and "proofs: 1/1 verified" in summary
         assert "agreement quantized = ZK: 1.0000" in summary
+        # The source tabs find the files of a real run directory.
+        await pilot.press("3")
+        assert "fn predict_row" in widget_text(result_screen.query_one("#leo-view", Static))
+        await pilot.press("4")
+        assert "function main:" in widget_text(result_screen.query_one("#aleo-view", Static))
 
     # Every stage started and finished, in order; progress came for executions and proofs.
     started = [m.stage for m in posted if isinstance(m, M.StageStarted)]

@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 
 def source_files(run_dir: Path) -> tuple[Path | None, Path | None]:
     """The run's Leo source and compiled Aleo instructions, if present."""
-    leo = run_dir / "leo" / "src" / "main.leo"
     aleo = sorted(run_dir.glob("*.aleo"))
-    return (leo if leo.is_file() else None), (aleo[0] if aleo else None)
+    if not aleo:
+        return None, None
+    # Each program's Leo project is saved as leo/<program>/ (results/README.md).
+    leo = run_dir / "leo" / aleo[0].stem / "src" / "main.leo"
+    return (leo if leo.is_file() else None), aleo[0]
 
 
 class ResultScreen(Screen[None]):
@@ -86,7 +89,7 @@ class ResultScreen(Screen[None]):
             with TabPane("Leo", id="leo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        leo_source(leo.read_text()) if leo else Text("no leo/src/main.leo in this run", style="dim"),
+                        leo_source(leo.read_text()) if leo else Text("no Leo source (leo/<program>/src/main.leo) in this run", style="dim"),
                         id="leo-view",
                         expand=True,
                     )
