@@ -125,3 +125,32 @@ def test_auto_batch_is_the_largest_that_fits_and_the_key_confirms_it(write_toml)
     assert fn["estimated"] <= OFFLINE_BUDGET  # chosen from the estimate ...
     assert fn["constraints"] <= OFFLINE_BUDGET  # ... and the synthesized key agrees
     assert abs(fn["estimated"] - fn["constraints"]) <= 0.10 * fn["constraints"]
+
+
+def test_forest_too_large_for_one_transition_is_proven_as_a_chain(tmp_path: Path) -> None:
+    from workbench.snarkvm.costs import OFFLINE_BUDGET
+
+    shipped = EXPERIMENT.parent / "wine_random_forest_40.toml"
+    result, run_dir = run_experiment(load_experiment(shipped), tmp_path, samples=2, proofs=1, batch="auto")
+    chain = result.circuit["chain"]
+    functions = result.circuit["functions"]
+    # Split from the estimate into links, each a transition of its own within the budget.
+    assert chain["unit"] == "trees" and chain["units"] == 40 and len(chain["cuts"]) >= 1
+    assert result.circuit["transitions"] == len(functions) == len(chain["cuts"]) + 1
+    assert result.circuit["batch"] == 1  # a chain evaluates one row per execution
+    assert all(f["constraints"] <= OFFLINE_BUDGET and f["estimated"] <= OFFLINE_BUDGET for f in functions)
+    assert result.circuit["programs"][-1] == "wine_random_forest_40.aleo"
+    assert result.agreement == 1.0 and result.proofs[0].verified
+    # One proof covers every transition; only the main program's prediction is public.
+    execution = json.loads((run_dir / result.proofs[0].path).read_text())
+    transitions = execution["transitions"]
+    assert len(transitions) == len(functions)
+    visibility = {t["program"]: {o["type"] for o in t["outputs"]} for t in transitions}
+    assert visibility.pop("wine_random_forest_40.aleo") == {"public"}
+    assert all(v == {"private"} for v in visibility.values())
+    assert all(i["type"] == "private" for t in transitions for i in t["inputs"])
+    # A third party re-verifies it from the run directory alone.
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "verify", str(run_dir)], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr

@@ -30,7 +30,7 @@ VISIBILITIES = ("private", "public")
 COMPILERS = ("auto", "workbench", "leo")
 
 # Leo program names: a letter, then [a-z0-9_], no "__", no "aleo"; docs cap them at 30.
-# Experiment names stop at 26 so that shard programs (`<name>_s12`) stay within 30.
+# Experiment names stop at 26 so that the links of a split model (`<name>_p123`) stay within 31.
 _PROGRAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,25}$")
 
 

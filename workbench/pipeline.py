@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
-from workbench import __version__
+from workbench import __version__, split
 from workbench.algorithms import registry
 from workbench.algorithms.base import Algorithm, QuantizedModel
 from workbench.data import Dataset, load_dataset
@@ -331,16 +331,25 @@ def _run_experiment(
     t = _train_and_quantize(exp, algorithm, st)
     n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
 
-    def render(batch: int) -> list[generate.LeoProgram]:
-        return generate.render(t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch)
+    def render(batch: int, cuts: tuple[int, ...] = ()) -> list[generate.LeoProgram]:
+        return generate.render(
+            t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch, cuts=cuts
+        )
 
-    def generate_programs() -> tuple[int, list[generate.LeoProgram]]:
+    def generate_programs() -> tuple[int, tuple[int, ...], list[generate.LeoProgram]]:
+        # A model whose single program does not fit one transition is split into a chain
+        # of transitions (families that can be split), one row per execution.
+        cuts = _split(t.model, t.data, lambda c: render(1, c))
+        if cuts:
+            if zk.batch != 1:
+                st.log("generate Leo", f"the model is split across {len(cuts) + 1} transitions: one row per execution")
+            return 1, cuts, render(1, cuts)
         # With batch = "auto" the largest batch whose estimated circuit fits the offline
         # setup is chosen from the compiled program; the synthesized key confirms it later.
         b = zk.batch if isinstance(zk.batch, int) else _auto_batch(render, min(n_exec, batch_cap))
-        return b, render(b)
+        return b, cuts, render(b)
 
-    batch, programs = st.run("generate Leo", generate_programs)
+    batch, cuts, programs = st.run("generate Leo", generate_programs)
     units = _batches(n_exec, batch)
     n_proofs = min(zk.proofs, len(units))
 
@@ -357,8 +366,11 @@ def _run_experiment(
 
         built = st.run("compile", compile_all)
         sources = [b.aleo for b in built]
+        aleo_of = {p.name: b.aleo for p, b in zip(programs, built)}
         estimates = {
-            (p.program_id, f): n for p, b in zip(programs, built) for f, n in estimate_constraints(b.aleo).items()
+            (p.program_id, f): n
+            for p, b in zip(programs, built)
+            for f, n in estimate_constraints(b.aleo, [aleo_of[i] for i in p.imports]).items()
         }
         _check_fits(estimates, t.model, t.data, batch)
         fn = programs[-1].function
@@ -496,6 +508,8 @@ def _run_experiment(
                 "transitions": ex.transitions,
                 "functions": [asdict(c) for c in costs],
                 "programs": [p.program_id for p in programs],
+                # Where a model split across transitions is cut: the first unit of each link.
+                "chain": {"unit": t.model.chain_unit, "units": t.model.chain_units(), "cuts": list(cuts)} if cuts else None,
                 "batch": batch,
                 "inputs": zk.inputs,
                 "output": zk.output,
@@ -519,6 +533,12 @@ def _model_size(model: QuantizedModel, data: Dataset) -> str:
     return f"The model: {size}; {data.n_features} input features."
 
 
+_SHRINK = (
+    "shrink the model: fewer trees, nodes or depth, fewer hidden units, fewer stored rows or features, "
+    "fewer fractional bits"
+)
+
+
 def _check_fits(estimates: dict[tuple[str, str], int], model: QuantizedModel, data: Dataset, batch: int) -> None:
     """Refuse, before key synthesis, a circuit whose estimate exceeds the offline budget."""
     over = {k: v for k, v in estimates.items() if v > OFFLINE_BUDGET}
@@ -529,9 +549,19 @@ def _check_fits(estimates: dict[tuple[str, str], int], model: QuantizedModel, da
     raise CircuitTooLarge(
         f"{program}/{function} is estimated at {n:,} constraints; the offline setup (degree 2^16) proves at "
         f"most about {OFFLINE_BUDGET:,} per transition, of which about 10,400 are the fixed cost of any "
-        f"transition. To fit, {advice}shrink the model: fewer trees, nodes or depth, fewer hidden units, "
-        f"fewer stored rows or features, fewer fractional bits.\n{_model_size(model, data)}"
+        f"transition. To fit, {advice}{_SHRINK}.\n{_model_size(model, data)}"
     )
+
+
+def _split(model: QuantizedModel, data: Dataset, render: split.Render) -> tuple[int, ...]:
+    """Cuts of a chain of transitions for a model that does not fit one; () if it fits
+    or its family cannot be split (then `_check_fits` reports it)."""
+    if model.chain_units() < 2:
+        return ()
+    try:
+        return split.choose_cuts(render, model.chain_units(), OFFLINE_BUDGET, model.chain_unit)
+    except CircuitTooLarge as exc:
+        raise CircuitTooLarge(f"{exc}. To fit, {_SHRINK}.\n{_model_size(model, data)}") from None
 
 
 def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], n_rows: int) -> int:

@@ -18,6 +18,7 @@ from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 from xgboost import XGBClassifier, XGBRegressor
 
+from workbench import split
 from workbench.algorithms import registry
 from workbench.algorithms.ensembles import (
     QuantizedTreeEnsemble,
@@ -26,13 +27,14 @@ from workbench.algorithms.ensembles import (
     ir_decision_tree_regressor,
     ir_random_forest,
     ir_xgboost,
-    shard_groups,
 )
 from workbench.algorithms.trees import TreeIR, float_leaf_index, leaf_index, quantize_thresholds
 from workbench.data import Dataset, load_dataset
 from workbench.experiment import DatasetSpec, QuantizationSpec, load_experiment
 from workbench.leo import generate
 from workbench.leo.compiler import compile_source
+from workbench.snarkvm.costs import OFFLINE_BUDGET, estimate_constraints
+from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.quantize import FIELD_MODULUS, FixedPoint, InputRange, QuantizedInputs
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
@@ -231,23 +233,78 @@ def test_rendered_programs_compile(name: str) -> None:
     assert f"-> public {out}" in program.source.replace("[", "").replace(f"; {batch}]", "")
 
 
-def test_sharded_plan_splits_trees_into_shards_and_a_main_program() -> None:
-    assert shard_groups(5, 2) == [[0, 1], [2, 3], [4]]
-    assert shard_groups(5, None) == [[0, 1, 2, 3, 4]]
-    est, data = _fit("random_forest_classifier", "wine", n_estimators=5, max_depth=2)
+def _compile_chain(programs: list[generate.LeoProgram]) -> dict[str, str]:
+    """Compile a chain (dependencies first) against its imports; Aleo text by program name."""
+    compiled: dict[str, Any] = {}
+    for p in programs:
+        compiled[p.name] = compile_source(p.source, f"{p.name}/src/main.leo", imports=[compiled[i].signature for i in p.imports])
+    return {name: c.aleo for name, c in compiled.items()}
+
+
+@pytest.mark.parametrize("name, dataset", [("random_forest_classifier", "wine"), ("xgb_regressor", "diabetes")])
+def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, dataset: str) -> None:
+    est, data = _fit(name, dataset, n_estimators=7, max_depth=2)
+    model = _lower(name, est, data)
+    assert model.chain_units() == 7 and model.chain_unit == "trees"
+    plans = model.plan("forest", (2, 5))
+    # Dependencies first: the last link, the middle one, then the main program.
+    assert [p.name for p in plans] == ["forest_p5", "forest_p2", "forest"]
+    assert [p.imports for p in plans] == [(), ("forest_p5",), ("forest_p2",)]
+    assert [p.template for p in plans] == ["tree_ensemble_link", "tree_ensemble_link", "tree_ensemble"]
+    assert [[t["index"] for t in p.context["trees"]] for p in plans] == [[5, 6], [2, 3, 4], [0, 1]]
+    programs = generate.render(model, "forest", "forest", "", "private", "public", cuts=(2, 5))
+    aleo = _compile_chain(programs)
+    assert "call forest_p5.aleo/main r0 into" in aleo["forest_p2"]
+    assert "call forest_p2.aleo/main r0 into" in aleo["forest"]
+    assert " call " not in aleo["forest_p5"]
+    # Each link's partial scores are carried in an unsigned type with a proven bound.
+    for i, p in zip((5, 2), plans[:2]):
+        t, off = model._suffix_type(i)
+        part = model.scores_int(model.quantize_inputs(data.X_test), list(range(i, 7)), bias=False) + off
+        assert p.context["acc_type"] == t.name and part.min() >= 0 and part.max() <= t.max
+    with pytest.raises(ValueError):
+        model.plan("forest", (5, 2))
+    with pytest.raises(ValueError):
+        generate.render(model, "forest", "forest", "", "private", "public", batch=2, cuts=(2,))
+
+
+def test_choose_cuts_splits_a_forest_into_links_that_fit_the_budget() -> None:
+    # 40 trees of depth 4 on 13 features: over the offline budget as one program.
+    est, data = _fit("random_forest_classifier", "wine", n_estimators=40, max_depth=4)
     model = _lower("random_forest_classifier", est, data)
-    model.max_trees_per_program_ = 2
-    plans = model.plan("forest")
-    assert [p.name for p in plans] == ["forest_s0", "forest_s1", "forest_s2", "forest"]
-    assert plans[-1].imports == ("forest_s0", "forest_s1", "forest_s2")
-    programs = generate.render(model, "forest", "forest", "", "private", "public")
-    main = programs[-1].source
-    assert "import forest_s0.aleo;" in main and "forest_s2.aleo::main(x)" in main
-    # A shard has no imports: it compiles today; its partial scores sum to the model's.
-    compile_source(programs[0].source)
+
+    def render(cuts: tuple[int, ...]) -> list[generate.LeoProgram]:
+        return generate.render(model, "forest", "forest", "", "private", "public", cuts=cuts)
+
+    def estimates(cuts: tuple[int, ...]) -> dict[str, int]:
+        programs = render(cuts)
+        aleo = _compile_chain(programs)
+        return {
+            p.name: max(estimate_constraints(aleo[p.name], [aleo[i] for i in p.imports]).values()) for p in programs
+        }
+
+    (whole,) = estimates(()).values()
+    assert whole > OFFLINE_BUDGET
+    assert split.choose_cuts(render, 40, budget=whole) == ()
+    # Over the budget as one program: a chain whose every program fits it.
+    budget = OFFLINE_BUDGET
+    cuts = split.choose_cuts(render, 40, budget=budget)
+    assert cuts and list(cuts) == sorted(set(cuts)) and 0 < cuts[0] and cuts[-1] < 40
+    assert all(n <= budget for n in estimates(cuts).values())
+    # The last link took as many trees as fit: one more would not.
+    last, previous = cuts[-1], (cuts[-2] if len(cuts) > 1 else 0)
+    if last - 1 > previous:
+        assert estimates(cuts[:-1] + (last - 1,))[f"forest_p{last - 1}"] > budget
+    # The partial sums of the chain's groups are the model's scores.
     Xq = model.quantize_inputs(data.X_test)
-    parts = sum(model.scores_int(Xq, g, bias=False) for g in shard_groups(5, 2))
+    bounds = [0, *cuts, 40]
+    parts = sum(model.scores_int(Xq, list(range(a, b)), bias=False) for a, b in zip(bounds, bounds[1:]))
     assert (np.argmax(parts + model.bias_, axis=1) == model.predict_int(Xq)).all()
+    # Too small a budget for even one tree per link: a clear error, not a traceback.
+    with pytest.raises(CircuitTooLarge, match="one tree alone is estimated"):
+        split.choose_cuts(render, 40, budget=13000, what="trees")
+    with pytest.raises(CircuitTooLarge, match="does not fit in 2 transitions"):
+        split.choose_cuts(render, 40, budget=budget, what="trees", max_transitions=2)
 
 
 def test_every_estimator_is_registered() -> None:

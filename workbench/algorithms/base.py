@@ -31,8 +31,9 @@ def array_literal(values: np.ndarray, t: IntType) -> str:
 class ProgramPlan:
     """One Leo program of a model: its template and the template's variables.
 
-    A model that fits one transition has one plan; a sharded model has several, the
-    shards first and the main program (which imports and calls them) last.
+    A model that fits one transition has one plan; a model split across transitions has
+    several, dependencies first and the main program (whose entry function is executed and
+    calls the first link) last.
     """
 
     name: str  # Leo program name, without .aleo
@@ -86,8 +87,17 @@ class QuantizedModel(ABC):
             raise ValueError(f"expected {batch} output values, snarkVM returned {outputs[0]!r}")
         return values
 
-    def plan(self, name: str) -> list[ProgramPlan]:
-        """The Leo programs of this model (one unless the family shards it)."""
+    chain_unit = "pieces"  # what `chain_units` counts, for messages ("trees")
+
+    def chain_units(self) -> int:
+        """Pieces a chain of transitions may cut the model between (0: cannot be split)."""
+        return 0
+
+    def plan(self, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
+        """The Leo programs of this model: one, or a chain cut before each unit in `cuts`
+        (families whose `chain_units` is non-zero)."""
+        if cuts:
+            raise ValueError(f"{type(self).__name__} cannot be split across transitions")
         return [ProgramPlan(name=name, template=self.template, context=self.leo_context())]
 
     @abstractmethod

@@ -93,23 +93,15 @@ class TreeEnsembleIR:
         return s
 
 
-def shard_groups(n_trees: int, max_trees: int | None) -> list[list[int]]:
-    """Tree indices per program: one group unless `max_trees` splits them (in order)."""
-    if not max_trees or max_trees >= n_trees:
-        return [list(range(n_trees))]
-    return [list(range(i, min(i + max_trees, n_trees))) for i in range(0, n_trees, max_trees)]
-
-
 class QuantizedTreeEnsemble(QuantizedModel):
     """A sum of trees in fixed point: argmax of class scores, or a regression value.
 
-    `max_trees_per_program` (None: one program) splits the trees into shard programs, each
-    returning its partial scores, and a main program that calls them, adds the bias and
-    takes the argmax (see `plan`). The built-in compiler does not yet support imports, so
-    the shipped experiments use one program.
+    A model too large for one transition is split into a chain of programs, a group of
+    consecutive trees each (see `plan`); the pipeline chooses where to cut.
     """
 
     template = "tree_ensemble"
+    chain_unit = "trees"
 
     def __init__(
         self,
@@ -117,14 +109,12 @@ class QuantizedTreeEnsemble(QuantizedModel):
         inputs: QuantizedInputs,
         value_bits: int,
         classes: np.ndarray | None = None,
-        max_trees_per_program: int | None = None,
     ) -> None:
         self.ir_ = ir
         self.task = ir.task
         self.inputs_ = inputs
         self.classes_ = classes
         self.value_bits_ = value_bits
-        self.max_trees_per_program_ = max_trees_per_program
         vfix = FixedPoint(value_bits)
         self.thresholds_ = [quantize_thresholds(t, inputs) for t in ir.trees]
         self.values_ = [vfix.quantize(t.value) for t in ir.trees]  # (n_nodes, n_outputs) each
@@ -257,27 +247,57 @@ class QuantizedTreeEnsemble(QuantizedModel):
             "value_bits": self.value_bits_,
             "n_trees": len(self.ir_.trees),
             "strict": any(t.strict for t in self.ir_.trees),
-            "shards": [],
         }
 
-    def plan(self, name: str) -> list[ProgramPlan]:
-        """One program, or shard programs (partial scores of a group of trees) + a main one.
+    def chain_units(self) -> int:
+        """Trees: a chain of transitions can cut the model between any two of them."""
+        return len(self.ir_.trees)
 
-        A shard `<name>_s<i>` returns the `[field; n_outputs]` partial scores of its trees;
-        the main program imports every shard, calls `<shard>.aleo::main(x)`, adds the
-        bias and takes the argmax (or returns the sum). Each call is its own transition,
-        so each shard has its own ~16k-constraint budget (up to 31 transitions).
+    def _suffix_type(self, start: int) -> tuple[IntType, int]:
+        """Type and offset carrying the partial scores of trees start..end between links.
+
+        The bound is proven like the main scores': each tree adds one of its leaf rows, so
+        lo/hi are sums of per-tree minima/maxima; the offset makes every lane non-negative.
         """
-        groups = shard_groups(len(self.ir_.trees), self.max_trees_per_program_)
-        if len(groups) == 1:
-            return [ProgramPlan(name=name, template=self.template, context=self.leo_context())]
-        shards = [
-            ProgramPlan(name=f"{name}_s{g}", template="tree_ensemble_shard", context=self.leo_context(group, partial=True))
-            for g, group in enumerate(groups)
-        ]
-        main = self.leo_context([], partial=False)
-        main["shards"] = [s.name for s in shards]
-        return [*shards, ProgramPlan(name=name, template=self.template, context=main, imports=tuple(s.name for s in shards))]
+        lo = sum((self.values_[i][self.ir_.trees[i].leaves].min(axis=0).astype(object) for i in range(start, len(self.values_))), np.zeros(self.ir_.n_outputs, dtype=object))
+        hi = sum((self.values_[i][self.ir_.trees[i].leaves].max(axis=0).astype(object) for i in range(start, len(self.values_))), np.zeros(self.ir_.n_outputs, dtype=object))
+        offset = max(0, -min(int(v) for v in lo))
+        return narrowest_int(0, max(int(v) for v in hi) + offset, signed=False), offset
+
+    def plan(self, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
+        """One program, or a chain split before each tree index in `cuts`.
+
+        Chain: the main program `<name>` evaluates trees [0, cuts[0]) and calls
+        `<name>_p<cuts[0]>`, which evaluates [cuts[0], cuts[1]) and calls the link named
+        after cuts[1], and so on (a link is named after its first tree, so its name does
+        not change when links are added before it);
+        each link returns (privately) the partial scores of its trees and of every later
+        one, and the main program adds the bias and takes the argmax (or returns the sum).
+        A link holds one call, so each transition pays for at most one call, and each
+        has its own ~16k-constraint budget (at most 31 transitions in one execution).
+        """
+        n = len(self.ir_.trees)
+        if not cuts:
+            return [ProgramPlan(name=name, template=self.template, context={**self.leo_context(), "next": None})]
+        bounds = [0, *cuts, n]
+        if any(a >= b for a, b in zip(bounds, bounds[1:])):
+            raise ValueError(f"cuts {cuts} do not split {n} trees into non-empty groups")
+        names = [name] + [f"{name}_p{c}" for c in cuts]
+        plans = []
+        for i in reversed(range(len(names))):  # dependencies first: the last link first
+            last = i == len(names) - 1
+            nxt = None
+            if not last:
+                t, off = self._suffix_type(bounds[i + 1])
+                nxt = {"program": f"{names[i + 1]}.aleo", "type": t.name, "offset": off}
+            context = self.leo_context(list(range(bounds[i], bounds[i + 1])), partial=i > 0)
+            context.update(next=nxt, first_tree=bounds[i], last_tree=bounds[i + 1] - 1)
+            if i > 0:
+                t, off = self._suffix_type(bounds[i])
+                context.update(acc_type=t.name, acc_offset=off)
+            template = self.template if i == 0 else "tree_ensemble_link"
+            plans.append(ProgramPlan(name=names[i], template=template, context=context, imports=() if last else (names[i + 1],)))
+        return plans
 
     def describe(self) -> dict[str, Any]:
         trees = self.ir_.trees
@@ -295,7 +315,6 @@ class QuantizedTreeEnsemble(QuantizedModel):
             "trees": len(trees),
             "internal_nodes": sum(len(t.internal_nodes) for t in trees),
             "depth": max(_depth(t) for t in trees),
-            "programs": len(shard_groups(len(trees), self.max_trees_per_program_)),
         }
 
 

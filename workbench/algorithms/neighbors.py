@@ -46,7 +46,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
 
-from workbench.algorithms.base import Algorithm, ProgramPlan, QuantizedModel, array_literal
+from workbench.algorithms.base import Algorithm, QuantizedModel, array_literal
 from workbench.algorithms.registry import register
 from workbench.algorithms.trees import choose_fractional_bits
 from workbench.data import Dataset
@@ -288,16 +288,6 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
     def labels(self, outputs: np.ndarray) -> np.ndarray:
         return self.classes_[np.asarray(outputs, dtype=np.int64)]
 
-    def stored_row_ranges(self) -> list[tuple[int, int]]:
-        """The stored rows each program scans, as [start, stop) ranges.
-
-        One range today (one transition). A sharded plan would split the rows into
-        ranges, each shard returning its own top-k (scores and labels) and the main
-        program inserting the shards' candidates in range order, which keeps the
-        lowest-index tie rule.
-        """
-        return [(0, len(self.stored_))]
-
     def _selection_context(self, start: int, stop: int) -> dict[str, Any]:
         """The insertion steps for stored rows [start, stop), for the template."""
         k = self.k_
@@ -306,10 +296,6 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
             r = i - start
             rows.append({"i": i, "r": r, "label": int(self.stored_labels_[i]), "active": min(r, k)})
         return {"rows": rows, "last": stop - start - 1}
-
-    def plan(self, name: str) -> list[ProgramPlan]:
-        (start, stop), = self.stored_row_ranges()
-        return [ProgramPlan(name=name, template=self.template, context=self.leo_context(start, stop))]
 
     def leo_context(self, start: int = 0, stop: int | None = None) -> dict[str, Any]:
         stop = len(self.stored_) if stop is None else stop

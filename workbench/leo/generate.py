@@ -45,12 +45,16 @@ def render(
     inputs: str,
     output: str,
     batch: int = 1,
+    cuts: tuple[int, ...] = (),
 ) -> list[LeoProgram]:
     """Render the model's programs (dependencies first, the main program last).
 
     `inputs`/`output` are "private" or "public"; `batch` is the number of rows one
-    execution of the main function evaluates.
+    execution of the main function evaluates; `cuts` split the model into a chain of
+    programs (see `QuantizedModel.plan`), which evaluates one row per execution.
     """
+    if cuts and batch != 1:
+        raise ValueError("a model split across transitions evaluates one row per execution")
     common: dict[str, Any] = {
         "function": FUNCTION,
         "workbench_version": __version__,
@@ -65,7 +69,7 @@ def render(
         "batch": batch,
     }
     programs = []
-    for plan in model.plan(name):
+    for plan in model.plan(name, cuts):
         context = {**common, "program": f"{plan.name}.aleo", "imports": [f"{i}.aleo" for i in plan.imports]}
         context.update(plan.context)
         source = _ENV.get_template(f"{plan.template}.leo.j2").render(context)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Iterable
 
 log = logging.getLogger(__name__)
 
@@ -352,7 +352,8 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
 
 
 def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
-                      structs: dict[str, list[AleoType]], notes: list[str]) -> float:
+                      structs: dict[str, list[AleoType]], notes: list[str],
+                      callees: dict[str, list[AleoType]] | None = None) -> float:
     """Cost of one instruction; records the destination register's type and constness."""
     parts = line.split()
     op = parts[0]
@@ -372,8 +373,10 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
 
     if op == "call":
         target = operands[0] if operands else "?"
-        for d in dests:
-            regs[d] = _Operand(None, False)
+        # Output types of an imported function, when its program was given to `estimate`.
+        out_types = (callees or {}).get(target, [])
+        for k, d in enumerate(dests):
+            regs[d] = _Operand(out_types[k] if k < len(out_types) else None, False)
         if "/" in target or target.endswith(".aleo"):
             if not model.call_measured:
                 notes.append(f"call {target}: cost {model.call_cost:.0f} from DESIGN.md, not measured")
@@ -399,6 +402,9 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         return 0.0  # snarkVM folds instructions on constants
     if op.startswith("cast"):
         src = ops[0].type
+        if as_type is not None and as_type.dims and len(ops) > 1:
+            # Building an array from registers only arranges values: no constraint.
+            return 0.0
         if src is None or src.dims or as_type is None or as_type.dims:
             notes.append(f"{line}: cast of a non-literal value not modelled, charged default "
                          f"{DEFAULT_UNKNOWN_OP_COST}")
@@ -447,10 +453,24 @@ def _function_overhead(fn: _Function, model: _CostModel, structs: dict[str, list
     return total
 
 
-def estimate(aleo_source: str) -> dict[str, FunctionEstimate]:
-    """Detailed estimate per function: overhead, instruction cost and fallback notes."""
+def _program_id(source: str) -> str | None:
+    m = re.search(r"^program\s+([\w.]+);", source, re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, FunctionEstimate]:
+    """Detailed estimate per function: overhead, instruction cost and fallback notes.
+
+    `imported` are the Aleo sources of programs this one calls: they give the types of
+    the calls' outputs (what the caller then computes with).
+    """
     model = _model()
     funcs, structs = _parse_functions(aleo_source)
+    callees: dict[str, list[AleoType]] = {}
+    for source in imported:
+        pid = _program_id(source)
+        for fn in _parse_functions(source)[0]:
+            callees[f"{pid}/{fn.name}"] = [t for t, _ in fn.outputs]
     out: dict[str, FunctionEstimate] = {}
     for fn in funcs:
         est = FunctionEstimate(fn.name)
@@ -458,7 +478,7 @@ def estimate(aleo_source: str) -> dict[str, FunctionEstimate]:
         regs: dict[str, _Operand] = {f"r{i}": _Operand(t, False) for i, (t, _) in enumerate(fn.inputs)}
         for line in fn.body:
             try:
-                est.instructions += _instruction_cost(line, regs, model, structs, est.notes)
+                est.instructions += _instruction_cost(line, regs, model, structs, est.notes, callees)
             except Exception as exc:  # an odd line must never crash the estimator
                 est.notes.append(f"{line}: could not be parsed ({exc}); charged default {DEFAULT_UNKNOWN_OP_COST}")
                 est.instructions += DEFAULT_UNKNOWN_OP_COST
@@ -469,13 +489,14 @@ def estimate(aleo_source: str) -> dict[str, FunctionEstimate]:
     return out
 
 
-def estimate_constraints(aleo_source: str) -> dict[str, int]:
+def estimate_constraints(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, int]:
     """Estimated constraint count of every function of an Aleo program, by name.
 
-    Unmeasured opcodes/types fall back to documented defaults; see `estimate` for the notes
-    (they are also logged at INFO level).
+    `imported`: the sources of the programs it calls (see `estimate`). Unmeasured
+    opcodes/types fall back to documented defaults; see `estimate` for the notes (they
+    are also logged at INFO level).
     """
-    return {name: e.total for name, e in estimate(aleo_source).items()}
+    return {name: e.total for name, e in estimate(aleo_source, imported).items()}
 
 
 def overhead_constraints(aleo_source: str) -> dict[str, int]:
