@@ -93,6 +93,7 @@ class ZkSpec:
     compiler: str = "auto"
     endpoint: str | None = None  # a real ledger query endpoint; None serves a local stub
     batch: int | str = 1  # rows per execution (and per proof), or "auto"
+    scores: bool = False  # also output the model's score vector, with the prediction's visibility
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         "an http(s) URL of an Aleo API endpoint",
     )
     batch = s.get("batch", 1, lambda v: v == "auto" or (_is_int(v) and 1 <= v <= 64), '"auto" or an integer from 1 to 64')
+    scores = s.get("scores", False, lambda v: isinstance(v, bool), "true or false")
     s.reject_unknown()
     return ZkSpec(
         batch=batch,
@@ -321,6 +323,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         output=output,
         compiler=compiler,
         endpoint=endpoint,
+        scores=bool(scores),
     )
 
 

@@ -149,6 +149,7 @@ class _Executed:
     """What snarkVM produced for the executed rows."""
 
     outputs: np.ndarray  # the circuit's output integer for each executed row
+    scores: np.ndarray | None  # with `[zk] scores`: the score vector output for each row
     seconds: list[float]  # authorize + execute, per execution
     authorize_seconds: list[float]
     proven: list[Any]  # Executed values (with traces) of the executions to prove
@@ -183,6 +184,7 @@ def _execute(
     use_cache: bool,
     workers: int | None,
     st: _Stages,
+    scores: bool = False,
 ) -> tuple[_Executed, dict[Any, Any]]:
     """Synthesize (or load) keys, then execute every unit (a batch of rows).
 
@@ -211,6 +213,8 @@ def _execute(
     st.log("synthesize keys", f"key cache: {cache_state}")
 
     outputs = np.zeros(n_rows, dtype=np.int64)
+    reveal = t.model.revealed_scores() if scores else None
+    revealed = np.zeros((n_rows, len(reveal.variables)), dtype=np.int64) if reveal else None
     auth = [0.0] * len(units)
     seconds = [0.0] * len(units)
     proven: list[Any] = []
@@ -224,6 +228,8 @@ def _execute(
         nonlocal done
         rows = units[u]
         outputs[rows] = t.model.decode_outputs(outs, batch)[: len(rows)]
+        if revealed is not None:
+            revealed[rows] = t.model.decode_scores(outs, batch)[: len(rows)]
         auth[u], seconds[u] = a, a + e
         done += len(rows)
         st.progress("execute samples", done, n_rows)
@@ -247,6 +253,7 @@ def _execute(
     st.log("execute samples", f"{n_rows} rows in {len(units)} executions, {max(n_workers, 1)} process(es)")
     executed = _Executed(
         outputs=outputs,
+        scores=revealed,
         seconds=seconds,
         authorize_seconds=auth,
         proven=proven,
@@ -329,11 +336,18 @@ def _run_experiment(
     t_start = time.perf_counter()
 
     t = _train_and_quantize(exp, algorithm, st)
+    if zk.scores and t.model.revealed_scores() is None:
+        raise UserError(
+            f"{exp.path}: [zk] scores: {algorithm.name} has no score vector to output (its output is "
+            f"{'the predicted value itself' if algorithm.task == 'regression' else 'the class of the leaf reached'}); "
+            f"remove `scores = true`"
+        )
     n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
 
     def render(batch: int, cuts: tuple[int, ...] = ()) -> list[generate.LeoProgram]:
         return generate.render(
-            t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output, batch=batch, cuts=cuts
+            t.model, exp.program_name, exp.name, exp.description, zk.inputs, zk.output,
+            batch=batch, cuts=cuts, scores=zk.scores,
         )
 
     def generate_programs() -> tuple[int, tuple[int, ...], list[generate.LeoProgram]]:
@@ -377,7 +391,7 @@ def _run_experiment(
 
         prover = Prover(sources, KeyCache(sources, sdk_version()) if use_key_cache else None)
         try:
-            ex, keys = _execute(prover, fn, t, units, batch, n_proofs, use_key_cache, workers, st)
+            ex, keys = _execute(prover, fn, t, units, batch, n_proofs, use_key_cache, workers, st, zk.scores)
         except CircuitTooLarge as exc:
             error = CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}")
             if zk.batch == "auto":
@@ -511,6 +525,7 @@ def _run_experiment(
                 # Where a model split across transitions is cut: the first unit of each link.
                 "chain": {"unit": t.model.chain_unit, "units": t.model.chain_units(), "cuts": list(cuts)} if cuts else None,
                 "batch": batch,
+                "scores": _scores_record(t, ex),
                 "inputs": zk.inputs,
                 "output": zk.output,
                 "key_cache": ex.key_cache,
@@ -526,6 +541,27 @@ def _run_experiment(
     except BaseException:
         run.discard()
         raise
+
+
+def _scores_record(t: _Trained, ex: _Executed) -> dict[str, Any] | None:
+    """What the circuit output besides the prediction (`[zk] scores`), and its agreement."""
+    info = t.model.revealed_scores()
+    if ex.scores is None or info is None:
+        return None
+    ref = t.model.revealed_scores_int(t.Xq_test[: len(ex.scores)])
+    same = [np.array_equal(ref[i], ex.scores[i]) for i in range(len(ex.scores))]
+    return {
+        "what": info.what,
+        "type": info.leo_type,
+        "encoding": info.encoding,
+        "agreement": float(np.mean(same)) if same else 0.0,
+        # Rows whose output scores differ from the integer reference's (a bug if any).
+        "disagreements": [
+            {"sample": i, "expected": [int(v) for v in ref[i]], "got": [int(v) for v in ex.scores[i]]}
+            for i in range(len(same))
+            if not same[i]
+        ],
+    }
 
 
 def _model_size(model: QuantizedModel, data: Dataset) -> str:

@@ -221,6 +221,13 @@ def format_summary(r: RunResult) -> str:
         f"execution throughput: {_fmt(t.get('execute_rows_per_second'), 1)} rows/s "
         f"({r.circuit.get('execute_workers', 1)} process(es)); key cache: {r.circuit.get('key_cache', '-')}",
     ]
+    revealed = r.circuit.get("scores")
+    if revealed:
+        out += [
+            "",
+            f"also output: {revealed['what']} as {revealed['type']} ({revealed['encoding']}); "
+            f"agreement with the integer reference: {revealed['agreement']:.4f}",
+        ]
     if r.proofs:
         ok = sum(p.verified for p in r.proofs)
         out += ["", f"proofs: {ok}/{len(r.proofs)} verified"]

@@ -42,6 +42,24 @@ class ProgramPlan:
     imports: tuple[str, ...] = ()  # names of plans this program calls
 
 
+@dataclass(frozen=True)
+class RevealedScores:
+    """The per-row score vector a circuit can output next to its prediction (`[zk] scores`).
+
+    `variables` name the Leo variables of `predict_row` holding the scores, in order;
+    `encoding` says how those integers relate to the model (for result.json and docs).
+    """
+
+    what: str  # e.g. "class scores", "votes per class"
+    type: IntType
+    variables: tuple[str, ...]
+    encoding: str
+
+    @property
+    def leo_type(self) -> str:
+        return f"[{self.type.name}; {len(self.variables)}]"
+
+
 class QuantizedModel(ABC):
     """A trained model in fixed point, with the integer reference of its circuit.
 
@@ -88,6 +106,24 @@ class QuantizedModel(ABC):
         return values
 
     chain_unit = "pieces"  # what `chain_units` counts, for messages ("trees")
+
+    def revealed_scores(self) -> RevealedScores | None:
+        """The scores the circuit can output with the prediction; None if the family has none."""
+        return None
+
+    def revealed_scores_int(self, Xq: np.ndarray) -> np.ndarray:
+        """The integer reference of those scores, shape (n_rows, n_scores)."""
+        raise NotImplementedError(f"{type(self).__name__} has no scores to reveal")
+
+    def decode_scores(self, outputs: list[str], batch: int) -> np.ndarray:
+        """The revealed scores (second output) of one execution, shape (batch, n_scores)."""
+        values = parse_int_literals(outputs[1])
+        info = self.revealed_scores()
+        assert info is not None
+        n = len(info.variables)
+        if len(values) != batch * n:
+            raise ValueError(f"expected {batch} x {n} scores, snarkVM returned {outputs[1]!r}")
+        return np.asarray(values, dtype=np.int64).reshape(batch, n)
 
     def chain_units(self) -> int:
         """Pieces a chain of transitions may cut the model between (0: cannot be split)."""

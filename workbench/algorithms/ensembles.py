@@ -39,7 +39,7 @@ import numpy as np
 from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 
-from workbench.algorithms.base import Algorithm, ProgramPlan, QuantizedModel, parse_int_literals
+from workbench.algorithms.base import Algorithm, ProgramPlan, QuantizedModel, RevealedScores, parse_int_literals
 from workbench.algorithms.registry import register
 from workbench.algorithms.trees import (
     MAX_AUTO_FRACTIONAL_BITS,
@@ -248,6 +248,20 @@ class QuantizedTreeEnsemble(QuantizedModel):
             "n_trees": len(self.ir_.trees),
             "strict": any(t.strict for t in self.ir_.trees),
         }
+
+    def revealed_scores(self) -> RevealedScores | None:
+        if self.task != "classification":
+            return None  # a regression's output is already its score
+        assert self.score_type_ is not None
+        return RevealedScores(
+            "class scores",
+            self.score_type_,
+            tuple(f"u{k}" for k in range(self.ir_.n_outputs)),
+            f"per class: the summed leaf values times 2^{self.value_bits_}, plus {self.offset_}",
+        )
+
+    def revealed_scores_int(self, Xq: np.ndarray) -> np.ndarray:
+        return (self.scores_int(Xq) + self.offset_).astype(np.int64)
 
     def chain_units(self) -> int:
         """Trees: a chain of transitions can cut the model between any two of them."""

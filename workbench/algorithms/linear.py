@@ -38,7 +38,7 @@ from typing import Any, Callable
 import numpy as np
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
-from workbench.algorithms.base import Algorithm, QuantizedModel
+from workbench.algorithms.base import Algorithm, QuantizedModel, RevealedScores
 from workbench.algorithms.registry import register
 from workbench.data import Dataset
 from workbench.errors import UserError
@@ -252,10 +252,31 @@ class QuantizedDenseModel(QuantizedModel):
         """The circuit's inputs: q(clip(x)) + 2^(b-1), unsigned offset-binary."""
         return self.inputs_(X) + self.input_offset_
 
-    def predict_int(self, Xq: np.ndarray) -> np.ndarray:
+    def _output_layer(self, Xq: np.ndarray) -> np.ndarray:
         a0 = np.asarray(Xq, dtype=np.int64) - self.input_offset_
-        z = forward(self.layers_, a0, self.inputs_.fixed.fractional_bits)
-        return head_output(self.head_, z)
+        return forward(self.layers_, a0, self.inputs_.fixed.fractional_bits)
+
+    def predict_int(self, Xq: np.ndarray) -> np.ndarray:
+        return head_output(self.head_, self._output_layer(Xq))
+
+    def revealed_scores(self) -> RevealedScores | None:
+        if self.head_ == "regression":
+            return None  # the output is already the score
+        n = 1 if self.head_ == "sign" else self.net_.n_outputs
+        names = ("s",) if self.head_ == "sign" else tuple(f"s{k}" for k in range(n))
+        what = "decision score" if self.head_ == "sign" else "class scores"
+        return RevealedScores(
+            what,
+            IntType(False, self.head_bits_),
+            names,
+            f"{what} (output layer z, fixed point with {self.output_fixed_.fractional_bits} fractional bits) "
+            f"plus 2^{self.head_bits_ - 1}",
+        )
+
+    def revealed_scores_int(self, Xq: np.ndarray) -> np.ndarray:
+        z = self._output_layer(Xq)
+        z = z[:, :1] if self.head_ == "sign" else z
+        return (z + (1 << (self.head_bits_ - 1))).astype(np.int64)
 
     def labels(self, outputs: np.ndarray) -> np.ndarray:
         outputs = np.asarray(outputs, dtype=np.int64)

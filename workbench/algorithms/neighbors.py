@@ -46,7 +46,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.neighbors import KNeighborsClassifier
 
-from workbench.algorithms.base import Algorithm, QuantizedModel, array_literal
+from workbench.algorithms.base import Algorithm, QuantizedModel, RevealedScores, array_literal
 from workbench.algorithms.registry import register
 from workbench.algorithms.trees import choose_fractional_bits
 from workbench.data import Dataset
@@ -246,6 +246,18 @@ class QuantizedKMeans(_DistanceModel):
     def leo_context(self) -> dict[str, Any]:
         return {**self._common_context(), "n_clusters": len(self.centers_)}
 
+    def revealed_scores(self) -> RevealedScores | None:
+        return RevealedScores(
+            "distance scores",
+            self.scores_.score_type,
+            tuple(f"s{c}" for c in range(len(self.centers_))),
+            "per centroid: the squared distance up to the term |x|^2 shared by all centroids, shifted to be "
+            "non-negative (see docs/algorithms/neighbors.md); the smallest is the assignment",
+        )
+
+    def revealed_scores_int(self, Xq: np.ndarray) -> np.ndarray:
+        return self.scores(Xq).astype(np.int64)
+
     def describe(self) -> dict[str, Any]:
         return {**self._common_describe(), "n_clusters": len(self.centers_)}
 
@@ -284,6 +296,18 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
 
     def predict_int(self, Xq: np.ndarray) -> np.ndarray:
         return majority_vote(self.neighbours(Xq), len(self.classes_))
+
+    def revealed_scores(self) -> RevealedScores | None:
+        return RevealedScores(
+            "votes per class",
+            narrowest_int(0, self.k_, signed=False),
+            tuple(f"n{c}" for c in range(len(self.classes_))),
+            f"per class: how many of the {self.k_} nearest stored rows have that class",
+        )
+
+    def revealed_scores_int(self, Xq: np.ndarray) -> np.ndarray:
+        nb = self.neighbours(Xq)
+        return np.stack([(nb == c).sum(axis=1) for c in range(len(self.classes_))], axis=1).astype(np.int64)
 
     def labels(self, outputs: np.ndarray) -> np.ndarray:
         return self.classes_[np.asarray(outputs, dtype=np.int64)]

@@ -46,13 +46,19 @@ def render(
     output: str,
     batch: int = 1,
     cuts: tuple[int, ...] = (),
+    scores: bool = False,
 ) -> list[LeoProgram]:
     """Render the model's programs (dependencies first, the main program last).
 
     `inputs`/`output` are "private" or "public"; `batch` is the number of rows one
     execution of the main function evaluates; `cuts` split the model into a chain of
-    programs (see `QuantizedModel.plan`), which evaluates one row per execution.
+    programs (see `QuantizedModel.plan`), which evaluates one row per execution; `scores`
+    makes the main function also output the model's score vector, with the prediction's
+    visibility (see `QuantizedModel.revealed_scores`).
     """
+    reveal = model.revealed_scores() if scores else None
+    if scores and reveal is None:
+        raise ValueError(f"{type(model).__name__} has no scores to output")
     if cuts and batch != 1:
         raise ValueError("a model split across transitions evaluates one row per execution")
     common: dict[str, Any] = {
@@ -67,6 +73,7 @@ def render(
         "input_vis": f"{inputs} ",
         "output_vis": f"{output} ",
         "batch": batch,
+        "reveal": {"type": reveal.leo_type, "variables": list(reveal.variables)} if reveal else None,
     }
     programs = []
     for plan in model.plan(name, cuts):
