@@ -66,6 +66,7 @@ def test_defaults(write_toml) -> None:
     assert exp.quantization.fractional_bits is None and exp.quantization.input_range is None
     assert exp.zk.samples is None and exp.zk.proofs == 1
     assert (exp.zk.inputs, exp.zk.output, exp.zk.compiler) == ("private", "public", "auto")
+    assert exp.zk.scores is False
 
 
 def _problems(path: Path) -> str:
@@ -90,6 +91,7 @@ def _problems(path: Path) -> str:
         ('name = "iris"', 'name = "iriss"', '[dataset] name: expected one of'),
         ('algorithm = "decision_tree_classifier"', 'algorithm = "decision_tree_clasifier"', 'did you mean "decision_tree_classifier"?'),
         ("[zk]", "[zkp]", '[zkp]: unknown section; did you mean "zk"?'),
+        ("proofs = 0", 'proofs = 0\nscores = "yes"', '[zk] scores: expected true or false, found the string "yes"'),
     ],
 )
 def test_bad_values_name_file_key_expected_and_found(write_toml, old: str, new: str, expected: str) -> None:
