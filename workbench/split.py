@@ -56,7 +56,11 @@ class _Chain:
 
 
 def choose_cuts(
-    render: Render, units: int, budget: int = OFFLINE_BUDGET, what: str = "pieces", max_transitions: int = MAX_TRANSITIONS
+    render: Render,
+    units: int,
+    budget: int = OFFLINE_BUDGET,
+    what: str = "pieces",
+    max_transitions: int = MAX_TRANSITIONS,
 ) -> tuple[int, ...]:
     """Cuts (indices of the first piece of each link) splitting `units` pieces into a
     chain of transitions that each fit `budget`; () when one program fits.
@@ -65,11 +69,11 @@ def choose_cuts(
     `max_transitions` (snarkVM: 31) transitions fits (a single piece too large for a link, or too many pieces).
     """
     chain = _Chain(render, budget)
-    ok, whole, _ = chain.fits(chain.program((), 0))
+    ok, n, _ = chain.fits(chain.program((), 0))
     if ok:
         return ()
     if units < 2:
-        raise CircuitTooLarge(f"the model is estimated at {whole:,} constraints and has one {what[:-1]}, which cannot be split")
+        raise CircuitTooLarge(f"the model is estimated at {n:,} constraints and has {units} {what}, too few to split")
     cuts: tuple[int, ...] = ()
     end = units
     while True:
@@ -98,9 +102,9 @@ def choose_cuts(
         ok, n, compiled = chain.fits(candidate(end - 1))
         if not ok:
             raise CircuitTooLarge(
-                f"one {what[:-1]} alone is estimated at {n:,} constraints as a link of a chain of transitions "
-                f"(the link's fixed cost, its call to the next link and the {what[:-1]}); the offline setup "
-                f"proves at most about {budget:,} per transition"
+                f"a link of a chain of transitions holding only one {what[:-1]} is estimated at {n:,} constraints "
+                f"(the link's fixed cost, its call to the next link if any, and the {what[:-1]}); the offline "
+                f"setup proves at most about {budget:,} per transition"
             )
         best, best_compiled = end - 1, compiled
         lo, hi = 1, end - 2

@@ -301,7 +301,7 @@ def test_choose_cuts_splits_a_forest_into_links_that_fit_the_budget() -> None:
     parts = sum(model.scores_int(Xq, list(range(a, b)), bias=False) for a, b in zip(bounds, bounds[1:]))
     assert (np.argmax(parts + model.bias_, axis=1) == model.predict_int(Xq)).all()
     # Too small a budget for even one tree per link: a clear error, not a traceback.
-    with pytest.raises(CircuitTooLarge, match="one tree alone is estimated"):
+    with pytest.raises(CircuitTooLarge, match="holding only one tree is estimated"):
         split.choose_cuts(render, 40, budget=13000, what="trees")
     with pytest.raises(CircuitTooLarge, match="does not fit in 2 transitions"):
         split.choose_cuts(render, 40, budget=budget, what="trees", max_transitions=2)
