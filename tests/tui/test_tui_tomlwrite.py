@@ -35,12 +35,17 @@ def test_values_round_trip_through_tomllib() -> None:
         toml_value({"nested": 1})
 
 
-def test_experiment_sections_reload_to_the_same_experiment(tmp_path: Path) -> None:
-    exp = load_experiment(FIXTURES / "iris_decision_tree.toml")
+@pytest.mark.parametrize("zk_extra", ["", 'batch = "auto"\nscores = true\n', "batch = 3\n"])
+def test_experiment_sections_reload_to_the_same_experiment(tmp_path: Path, zk_extra: str) -> None:
+    source = tmp_path / "source.toml"
+    source.write_text((FIXTURES / "iris_decision_tree.toml").read_text().replace("[zk]\n", "[zk]\n" + zk_extra))
+    exp = load_experiment(source)
     text = to_toml(experiment_sections(exp, tmp_path))
     copy = save_experiment(text, tmp_path / "copy.toml")
     for field in ("name", "description", "seed", "dataset", "model", "quantization", "zk"):
         assert getattr(copy, field) == getattr(exp, field)
+    if zk_extra:  # nothing in [zk] is lost by a copy
+        assert (copy.zk.batch, copy.zk.scores) != (1, False)
 
 
 def test_save_refuses_invalid_text_and_existing_files(tmp_path: Path) -> None:

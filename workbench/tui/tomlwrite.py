@@ -71,8 +71,10 @@ def experiment_sections(exp: Experiment, target_dir: Path | None = None) -> dict
         "zk": {
             "samples": "all" if exp.zk.samples is None else exp.zk.samples,
             "proofs": exp.zk.proofs,
+            "batch": exp.zk.batch,
             "inputs": exp.zk.inputs,
             "output": exp.zk.output,
+            "scores": exp.zk.scores,
             "compiler": exp.zk.compiler,
             "endpoint": exp.zk.endpoint,
         },

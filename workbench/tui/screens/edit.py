@@ -99,8 +99,10 @@ class EditScreen(Screen[Path | None]):
             yield Label("zk", classes="section")
             yield self._row("samples", inp(zk["samples"], "samples"))
             yield self._row("proofs", inp(zk["proofs"], "proofs"))
+            yield self._row("batch", inp(zk["batch"], "batch"))
             yield self._row("inputs", select(VISIBILITIES, zk["inputs"], "inputs"))
             yield self._row("output", select(VISIBILITIES, zk["output"], "output"))
+            yield self._row("scores", select(("false", "true"), toml_value(zk["scores"]), "scores"))
             yield self._row("compiler", select(COMPILERS, zk["compiler"], "compiler"))
             yield self._row("endpoint", Input(zk["endpoint"] or "", placeholder="(local stub)", id="endpoint", compact=True))
             yield Static(id="errors")
@@ -164,8 +166,10 @@ class EditScreen(Screen[Path | None]):
             "zk": {
                 "samples": parse_scalar(self._value("samples")),
                 "proofs": parse_scalar(self._value("proofs")),
+                "batch": parse_scalar(self._value("batch")),
                 "inputs": self._value("inputs"),
                 "output": self._value("output"),
+                "scores": self._value("scores") == "true",
                 "compiler": self._value("compiler"),
                 "endpoint": endpoint,
             },
