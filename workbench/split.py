@@ -55,6 +55,37 @@ class _Chain:
         return n <= self.budget, n, compiled
 
 
+def _smallest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:
+    """The smallest s in [lo, hi] with fits(s), for fits monotone (false below some s*,
+    true from it on); None if fits(hi) is false. Searches outward from `guess` (the
+    previous link's size predicts the next), then bisects: a few probes per link."""
+    if not fits(hi):
+        return None
+    guess = min(max(guess, lo), hi)
+    if fits(guess):
+        good, step = guess, 1
+        while good > lo:  # gallop down while it still fits
+            probe = max(lo, good - step)
+            if not fits(probe):
+                bad = probe
+                break
+            good, step = probe, step * 2
+        else:
+            return good
+    else:
+        bad, step = guess, 1
+        while True:  # gallop up until it fits (hi does)
+            probe = min(hi, bad + step)
+            if fits(probe):
+                good = probe
+                break
+            bad, step = probe, step * 2
+    while good - bad > 1:  # fits(good), not fits(bad)
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(mid) else (good, mid)
+    return good
+
+
 def choose_cuts(
     render: Render,
     units: int,
@@ -66,7 +97,8 @@ def choose_cuts(
     chain of transitions that each fit `budget`; () when one program fits.
 
     Raises CircuitTooLarge, naming the estimates, when no chain of at most
-    `max_transitions` (snarkVM: 31) transitions fits (a single piece too large for a link, or too many pieces).
+    `max_transitions` (snarkVM: 31) transitions fits: a piece too large for a link, or
+    too many pieces.
     """
     chain = _Chain(render, budget)
     ok, n, _ = chain.fits(chain.program((), 0))
@@ -76,6 +108,7 @@ def choose_cuts(
         raise CircuitTooLarge(f"the model is estimated at {n:,} constraints and has {units} {what}, too few to split")
     cuts: tuple[int, ...] = ()
     end = units
+    sizes: list[int] = []  # pieces per link, the last link first
     while True:
         # The main program with pieces [0, end), calling the chain built so far.
         if cuts:
@@ -88,33 +121,42 @@ def choose_cuts(
                 f"{what[:-1]}, its call to the chain and the final result); the offline setup proves at most "
                 f"about {budget:,} per transition"
             )
-        if len(cuts) + 2 > max_transitions:
+        links_left = max_transitions - len(cuts) - 1  # the main program takes one
+        # Stop early when even twice the largest middle link per remaining transition
+        # (the main program at most as large as the last link) cannot hold what is left.
+        middle = max(sizes[1:], default=None)
+        hopeless = middle is not None and end > (links_left - 1) * 2 * middle + sizes[0]
+        if links_left < 1 or hopeless:
+            needed = len(cuts) + 1 + -(-end // max(middle or 1, 1))
             raise CircuitTooLarge(
                 f"the model does not fit in {max_transitions} transitions (snarkVM's limit per execution is "
-                f"{MAX_TRANSITIONS}): the last "
-                f"{units - end} of its {units} {what} fill {len(cuts)} transitions and {end} remain "
+                f"{MAX_TRANSITIONS}): the last {units - end} of its {units} {what} fill {len(cuts)} transitions "
+                f"({', '.join(map(str, sizes))} {what} each) and {end} remain, about {needed} transitions in all "
                 f"(each transition proves at most about {budget:,} constraints offline)"
             )
-        # A new link with pieces [start, end): the smallest start in 1..end-1 that fits.
-        def candidate(start: int) -> LeoProgram:
+
+        def candidate(start: int) -> LeoProgram:  # a new link with pieces [start, end)
             return chain.program((start, *cuts), 1)
 
-        ok, n, compiled = chain.fits(candidate(end - 1))
-        if not ok:
+        found: dict[int, CompiledProgram] = {}
+
+        def fits(start: int) -> bool:
+            ok, _, compiled = chain.fits(candidate(start))
+            if ok:
+                found[start] = compiled
+            return ok
+
+        # The smallest start that fits, leaving the main program at least one piece.
+        guess = end - (sizes[-1] if len(sizes) > 1 else max(1, end // 2))
+        best = _smallest_fitting(fits, 1, end - 1, guess)
+        if best is None:
+            _, n, _ = chain.fits(candidate(end - 1))
             raise CircuitTooLarge(
                 f"a link of a chain of transitions holding only one {what[:-1]} is estimated at {n:,} constraints "
                 f"(the link's fixed cost, its call to the next link if any, and the {what[:-1]}); the offline "
                 f"setup proves at most about {budget:,} per transition"
             )
-        best, best_compiled = end - 1, compiled
-        lo, hi = 1, end - 2
-        while lo <= hi:  # more pieces cost more: binary search the smallest start that fits
-            mid = (lo + hi) // 2
-            ok, _, compiled = chain.fits(candidate(mid))
-            if ok:
-                best, best_compiled, hi = mid, compiled, mid - 1
-            else:
-                lo = mid + 1
-        chain.compiled[candidate(best).name] = best_compiled
+        chain.compiled[candidate(best).name] = found[best]
+        sizes.append(end - best)
         cuts = (best, *cuts)
         end = best

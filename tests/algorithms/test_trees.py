@@ -361,3 +361,17 @@ def test_batched_adaboost_agrees(tmp_path: Path) -> None:
     assert result.circuit["batch"] == 4
     assert result.agreement == 1.0 and result.zk_samples == 6
     assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
+
+
+@given(st.integers(1, 60), st.integers(1, 60), st.integers(-5, 70))
+@settings(max_examples=300, deadline=None)
+def test_smallest_fitting_finds_the_threshold_from_any_guess(hi: int, threshold: int, guess: int) -> None:
+    probes: list[int] = []
+
+    def fits(s: int) -> bool:
+        probes.append(s)
+        return s >= threshold
+
+    found = split._smallest_fitting(fits, 1, hi, guess)
+    assert found == (max(threshold, 1) if threshold <= hi else None)
+    assert len(probes) <= 2 * hi.bit_length() + 4  # logarithmic, whatever the guess

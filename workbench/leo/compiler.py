@@ -39,6 +39,12 @@ class CompiledProgram:
     signature: ProgramSignature  # what a program importing this one is checked against
 
 
+# The passes walk expressions recursively; a generated model can hold a sum of a few
+# hundred terms (a left-leaning tree that deep), so the default limit of 1,000 frames is
+# raised while compiling. Deeper still is reported as a compile error, not a traceback.
+RECURSION_LIMIT = 20_000
+
+
 def compile_source(source: str, filename: str = "src/main.leo",
                    imports: Iterable[ProgramSignature] = ()) -> CompiledProgram:
     """Compile Leo source text to Aleo instructions; raises LeoCompileError on user errors.
@@ -46,6 +52,19 @@ def compile_source(source: str, filename: str = "src/main.leo",
     ``imports`` are the signatures of the programs the source may import (its
     dependencies); an ``import`` of any other program is an error.
     """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
+    try:
+        return _compile_source(source, filename, imports)
+    except RecursionError:
+        src = SourceFile(filename, source)
+        raise LeoCompileError([Diagnostic(Span(0, 0), "an expression is nested too deeply to compile "
+                                                       "(split it into several `let` steps)")], src) from None
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _compile_source(source: str, filename: str, imports: Iterable[ProgramSignature]) -> CompiledProgram:
     available = {sig.program_id: sig for sig in imports}
     src = SourceFile(filename, source)
     unit = parser.parse(src)
