@@ -103,3 +103,12 @@ def test_main_build_exit_codes(tmp_path: pathlib.Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "main.leo:3:20: unknown variable `c`" in err
     assert "Traceback" not in err
+
+
+def test_a_long_generated_sum_compiles() -> None:
+    # A 300-tree forest sums 300 leaf values per class in one expression: a left-leaning
+    # tree 300 deep, past Python's default recursion limit in the compiler's passes.
+    terms = " + ".join(f"(x == {i}field ? {i + 1}field : 0field)" for i in range(1500))
+    source = f"program deep.aleo {{\n    fn main(x: field) -> field {{\n        return {terms};\n    }}\n\n    @noupgrade\n    constructor() {{}}\n}}\n"
+    aleo = compile_source(source).aleo
+    assert aleo.count("ternary") == 1500
