@@ -197,3 +197,18 @@ def test_estimate_matches_snarkvm_on_iris_decision_tree(tmp_path: Path) -> None:
     assert set(est) == set(real)
     for name, count in real.items():
         assert _within(est[name], count), (name, est[name], count)
+
+
+def test_call_results_are_typed_from_the_callee_and_arrays_are_built_free() -> None:
+    callee = "program other.aleo;\n\nfunction main:\n    input r0 as [i16; 4u32].private;\n" \
+             "    cast 1u16 2u16 3u16 into r1 as [u16; 3u32];\n    output r1 as [u16; 3u32].private;\n" + CONSTRUCTOR
+    caller = "import other.aleo;\nprogram a.aleo;\n\nfunction f:\n    input r0 as [i16; 4u32].private;\n" \
+             "    call other.aleo/main r0 into r1;\n    cast r1[0u32] into r2 as field;\n" \
+             "    cast r2 into r3 as u16;\n    cast r3 into r4 as [u16; 1u32];\n" \
+             "    output r4 as [u16; 1u32].private;\n" + CONSTRUCTOR
+    typed = costs.estimate(caller, [callee])["f"]
+    assert typed.notes == []  # every instruction costed from a measured table
+    untyped = costs.estimate(caller)["f"]
+    assert any("not modelled" in n for n in untyped.notes)  # without the callee, a fallback
+    # The call, one u16 -> field cast (free) and a range-checked field -> u16 cast.
+    assert costs.load_costs()["call"]["cost"] <= typed.instructions < costs.load_costs()["call"]["cost"] + 200

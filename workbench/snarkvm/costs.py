@@ -402,8 +402,8 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         return 0.0  # snarkVM folds instructions on constants
     if op.startswith("cast"):
         src = ops[0].type
-        if as_type is not None and as_type.dims and len(ops) > 1:
-            # Building an array from registers only arranges values: no constraint.
+        if as_type is not None and as_type.dims:
+            # Casting into an array type builds it from its elements: no constraint.
             return 0.0
         if src is None or src.dims or as_type is None or as_type.dims:
             notes.append(f"{line}: cast of a non-literal value not modelled, charged default "
