@@ -126,3 +126,24 @@ async def test_empty_results_directory(tmp_path: Path) -> None:
         screen = app.screen
         assert isinstance(screen, HistoryScreen)
         assert "no saved runs" in widget_text(screen.query_one("#history-status", Static))
+
+
+def test_sources_of_a_chain_are_shown_from_the_main_program_down(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from workbench.tui.screens.result import _sources, source_files
+    from workbench.tui.widgets.result_views import leo_source
+
+    for name in ("model", "model_p3"):
+        (tmp_path / f"{name}.aleo").write_text(f"program {name}.aleo;\n")
+        src = tmp_path / "leo" / name / "src"
+        src.mkdir(parents=True)
+        (src / "main.leo").write_text(f"program {name}.aleo {{}}\n")
+    # result.json lists programs dependencies first: the link, then the main program.
+    files = source_files(tmp_path, ["model_p3.aleo", "model.aleo"])
+    assert [aleo.name for _, aleo in files] == ["model.aleo", "model_p3.aleo"]
+    console = Console(width=80, record=True)
+    console.print(_sources(tmp_path, [leo for leo, _ in files], leo_source, "none"))
+    text = console.export_text()
+    assert text.index("leo/model/src/main.leo") < text.index("leo/model_p3/src/main.leo")
+    assert "program model_p3.aleo {}" in text

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,14 +23,39 @@ if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
 
-def source_files(run_dir: Path) -> tuple[Path | None, Path | None]:
-    """The run's Leo source and compiled Aleo instructions, if present."""
-    aleo = sorted(run_dir.glob("*.aleo"))
-    if not aleo:
-        return None, None
-    # Each program's Leo project is saved as leo/<program>/ (results/README.md).
-    leo = run_dir / "leo" / aleo[0].stem / "src" / "main.leo"
-    return (leo if leo.is_file() else None), aleo[0]
+def source_files(run_dir: Path, programs: list[str] | None = None) -> list[tuple[Path | None, Path]]:
+    """Each program's Leo source (None if not saved) and compiled Aleo instructions.
+
+    `programs` is result.json's `circuit.programs` (dependencies first, the main program
+    last); they are listed from the main program down the chain of calls. Without it,
+    every `.aleo` file of the run directory, sorted.
+    """
+    if programs:
+        files = [run_dir / p for p in reversed(programs)]
+    else:
+        files = sorted(run_dir.glob("*.aleo"))
+    out: list[tuple[Path | None, Path]] = []
+    for aleo in files:
+        if aleo.is_file():
+            # Each program's Leo project is saved as leo/<program>/ (results/README.md).
+            leo = run_dir / "leo" / aleo.stem / "src" / "main.leo"
+            out.append((leo if leo.is_file() else None, aleo))
+    return out
+
+
+def _sources(
+    run_dir: Path, files: list[Path | None], render: Callable[[str], RenderableType], missing: str
+) -> RenderableType:
+    """One source, or each program's under its path when a model spans several programs."""
+    present = [f for f in files if f is not None]
+    if not present:
+        return Text(missing, style="dim")
+    if len(files) == 1:
+        return render(present[0].read_text())
+    parts: list[RenderableType] = []
+    for f in present:
+        parts += [Text(str(f.relative_to(run_dir)), style="bold"), render(f.read_text()), Text("")]
+    return Group(*parts)
 
 
 class ResultScreen(Screen[None]):
@@ -78,7 +104,7 @@ class ResultScreen(Screen[None]):
             yield WorkbenchFooter()
             return
         r = self.result
-        leo, aleo = source_files(self.run_dir)
+        files = source_files(self.run_dir, r.circuit.get("programs"))
         with TabbedContent(initial="summary"):
             with TabPane("Summary", id="summary"):
                 with VerticalScroll():
@@ -89,14 +115,14 @@ class ResultScreen(Screen[None]):
             with TabPane("Leo", id="leo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        leo_source(leo.read_text()) if leo else Text("no Leo source (leo/<program>/src/main.leo) in this run", style="dim"),
+                        _sources(self.run_dir, [leo for leo, _ in files] or [None], leo_source, "no Leo source (leo/<program>/src/main.leo) in this run"),
                         id="leo-view",
                         expand=True,
                     )
             with TabPane("Aleo", id="aleo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        aleo_source(aleo.read_text()) if aleo else Text("no .aleo file in this run", style="dim"),
+                        _sources(self.run_dir, [aleo for _, aleo in files] or [None], aleo_source, "no .aleo file in this run"),
                         id="aleo-view",
                         expand=True,
                     )
