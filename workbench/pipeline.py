@@ -23,7 +23,7 @@ from workbench.algorithms.base import Algorithm, QuantizedModel
 from workbench.data import Dataset, load_dataset
 from workbench.errors import UserError
 from workbench.events import STAGES, Event  # noqa: F401 - re-exported for callers
-from workbench.experiment import Experiment
+from workbench.experiment import Experiment, ZkSpec
 from workbench.leo import generate, toolchain
 from workbench.snarkvm.costs import OFFLINE_BUDGET, estimate_constraints
 from workbench.snarkvm.errors import CircuitTooLarge
@@ -320,9 +320,7 @@ def _run_experiment(
 ) -> tuple[RunResult, Path]:
     # The snarkVM side is imported here: loading aleo-sdk is not needed to validate or
     # train, and a UI process must never import it.
-    from workbench.snarkvm import overhead
     from workbench.snarkvm.keycache import KeyCache
-    from workbench.snarkvm.ledger import LedgerStub
     from workbench.snarkvm.prover import Prover, sdk_version
 
     zk = replace(
@@ -343,6 +341,51 @@ def _run_experiment(
             f"remove `scores = true`"
         )
     n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
+    plan = st.run("generate Leo", lambda: _generate(exp, zk, t, n_exec, batch_cap, st))
+    units = _batches(n_exec, plan.batch)
+    n_proofs = min(zk.proofs, len(units))
+
+    run = RunDirectory(results_root, exp.name, new_run_id())
+    try:
+        built, estimates = st.run("compile", lambda: _compile(plan.programs, zk.compiler, run))
+        _check_fits(estimates, t.model, t.data, plan.batch)
+        sources = [b.aleo for b in built]
+        fn = plan.programs[-1].function
+        prover = Prover(sources, KeyCache(sources, sdk_version()) if use_key_cache else None)
+        try:
+            ex, keys = _execute(prover, fn, t, units, plan.batch, n_proofs, use_key_cache, workers, st, zk.scores)
+        except CircuitTooLarge as exc:
+            error = CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}")
+            if zk.batch == "auto":
+                raise _AutoBatchTooLarge(plan.batch, error) from None
+            raise error from None
+        for (program_id, function), k in keys.items():
+            run.path(f"verifying_keys/{program_id.removesuffix('.aleo')}.{function}.verifier").write_bytes(k.verifier)
+        costs = _function_costs(prover, plan.programs, built, estimates, st)
+        proof_records = _prove_and_verify(prover, fn, ex, units, n_proofs, zk.endpoint, run, st)
+
+        st.emit(Event("stage_started", "save"))
+        result = _result(exp, algorithm, t, ex, st, n_exec, proof_records, costs, plan, zk, built, run)
+        result.timings["total"] = round(time.perf_counter() - t_start, 4)
+        final = run.commit(result)
+        st.emit(Event("stage_finished", "save"))
+        return result, final
+    except BaseException:
+        run.discard()
+        raise
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The programs of a run and how they evaluate rows."""
+
+    batch: int  # rows per execution
+    cuts: tuple[int, ...]  # where a model split across transitions is cut; () if it is not
+    programs: list[generate.LeoProgram]  # dependencies first, the main program last
+
+
+def _generate(exp: Experiment, zk: ZkSpec, t: _Trained, n_exec: int, batch_cap: int, st: _Stages) -> _Plan:
+    """Render the Leo programs: one, a batch of rows, or a chain of transitions."""
 
     def render(batch: int, cuts: tuple[int, ...] = ()) -> list[generate.LeoProgram]:
         return generate.render(
@@ -350,197 +393,219 @@ def _run_experiment(
             batch=batch, cuts=cuts, scores=zk.scores,
         )
 
-    def generate_programs() -> tuple[int, tuple[int, ...], list[generate.LeoProgram]]:
-        # A model whose single program does not fit one transition is split into a chain
-        # of transitions (families that can be split), one row per execution.
-        cuts = _split(t.model, t.data, lambda c: render(1, c))
-        if cuts:
-            if zk.batch != 1:
-                st.log("generate Leo", f"the model is split across {len(cuts) + 1} transitions: one row per execution")
-            return 1, cuts, render(1, cuts)
-        # With batch = "auto" the largest batch whose estimated circuit fits the offline
-        # setup is chosen from the compiled program; the synthesized key confirms it later.
-        b = zk.batch if isinstance(zk.batch, int) else _auto_batch(render, min(n_exec, batch_cap))
-        return b, cuts, render(b)
+    # A model whose single program does not fit one transition is split into a chain of
+    # transitions (families that can be split), one row per execution.
+    cuts = _split(t.model, t.data, lambda c: render(1, c))
+    if cuts:
+        if zk.batch != 1:
+            st.log("generate Leo", f"the model is split across {len(cuts) + 1} transitions: one row per execution")
+        return _Plan(1, cuts, render(1, cuts))
+    # With batch = "auto" the largest batch whose estimated circuit fits the offline setup
+    # is chosen from the compiled program; the synthesized key confirms it later.
+    b = zk.batch if isinstance(zk.batch, int) else _auto_batch(render, min(n_exec, batch_cap))
+    return _Plan(b, cuts, render(b))
 
-    batch, cuts, programs = st.run("generate Leo", generate_programs)
-    units = _batches(n_exec, batch)
-    n_proofs = min(zk.proofs, len(units))
 
-    run = RunDirectory(results_root, exp.name, new_run_id())
-    try:
+def _compile(
+    programs: list[generate.LeoProgram], compiler: str, run: RunDirectory
+) -> tuple[list[toolchain.BuildOutput], dict[tuple[str, str], int]]:
+    """Write each program's Leo project into the run, compile it, and estimate every
+    function's constraints (a caller with the sources of the programs it calls)."""
+    built = []
+    for p in programs:  # dependencies first
+        project = generate.write_project(p, run.path(f"leo/{p.name}"))
+        built.append(toolchain.build(project, compiler))
+        run.path(f"{p.name}.aleo").write_text(built[-1].aleo)
+    aleo_of = {p.name: b.aleo for p, b in zip(programs, built)}
+    estimates = {
+        (p.program_id, f): n
+        for p, b in zip(programs, built)
+        for f, n in estimate_constraints(b.aleo, [aleo_of[i] for i in p.imports]).items()
+    }
+    return built, estimates
 
-        def compile_all() -> list[toolchain.BuildOutput]:
-            built = []
-            for p in programs:  # dependencies first
-                project = generate.write_project(p, run.path(f"leo/{p.name}"))
-                built.append(toolchain.build(project, zk.compiler))
-                run.path(f"{p.name}.aleo").write_text(built[-1].aleo)
-            return built
 
-        built = st.run("compile", compile_all)
-        sources = [b.aleo for b in built]
-        aleo_of = {p.name: b.aleo for p, b in zip(programs, built)}
-        estimates = {
-            (p.program_id, f): n
-            for p, b in zip(programs, built)
-            for f, n in estimate_constraints(b.aleo, [aleo_of[i] for i in p.imports]).items()
+def _function_costs(
+    prover: Any,
+    programs: list[generate.LeoProgram],
+    built: list[toolchain.BuildOutput],
+    estimates: dict[tuple[str, str], int],
+    st: _Stages,
+) -> list[FunctionCost]:
+    """Each function's constraints (from its key), measured fixed overhead and estimate."""
+    from workbench.snarkvm import overhead
+    from workbench.snarkvm.prover import sdk_version
+
+    by_program = {p.program_id: b.aleo for p, b in zip(programs, built)}
+    costs = [
+        FunctionCost(
+            p, f, prover.constraints(p, f), overhead.measure(prover, by_program[p], f, sdk_version()),
+            estimates.get((p, f)),
+        )
+        for p, f in prover.functions()
+    ]
+    for c in costs:
+        st.log(
+            "synthesize keys",
+            f"{c.program}/{c.function}: {c.constraints} constraints ({c.overhead} fixed transition overhead, "
+            f"{c.constraints - c.overhead} model)",
+        )
+    return costs
+
+
+def _prove_and_verify(
+    prover: Any,
+    fn: str,
+    ex: _Executed,
+    units: list[list[int]],
+    n_proofs: int,
+    endpoint: str | None,
+    run: RunDirectory,
+    st: _Stages,
+) -> list[ProofRecord]:
+    """Prove the first executions, verify each proof, save them into the run."""
+    from workbench.snarkvm.ledger import LedgerStub
+
+    proofs_made: list[Any] = []
+    with LedgerStub() as ledger:
+        url = endpoint or ledger.url
+
+        def prove_all() -> None:
+            for i in range(n_proofs):
+                proofs_made.append(prover.prove(ex.proven[i], fn, url))
+                st.progress("prove", i + 1, n_proofs)
+
+        st.run("prove", prove_all)
+
+    verifications: list[Any] = []
+
+    def verify_all() -> None:
+        for i, proof in enumerate(proofs_made):
+            verifications.append(prover.verify(proof))
+            st.progress("verify", i + 1, n_proofs)
+
+    st.run("verify", verify_all)
+
+    records = []
+    for i, (proof, check) in enumerate(zip(proofs_made, verifications)):
+        rel = f"proofs/sample-{units[i][0]:04d}.execution.json"
+        run.path(rel).write_text(proof.execution_json)
+        records.append(
+            ProofRecord(
+                sample=units[i][0],
+                verified=check.verified,
+                prove_seconds=round(proof.prove_seconds, 4),
+                verify_seconds=round(check.verify_seconds, 4),
+                proof_bytes=len(proof.execution_json.encode()),
+                path=rel,
+                output=ex.proven[i].outputs[0],
+                error=check.error,
+                samples=units[i],
+                prove_seconds_per_sample=round(proof.prove_seconds / len(units[i]), 4),
+            )
+        )
+    return records
+
+
+def _result(
+    exp: Experiment,
+    algorithm: Algorithm,
+    t: _Trained,
+    ex: _Executed,
+    st: _Stages,
+    n_exec: int,
+    proof_records: list[ProofRecord],
+    costs: list[FunctionCost],
+    plan: _Plan,
+    zk: ZkSpec,
+    built: list[toolchain.BuildOutput],
+    run: RunDirectory,
+) -> RunResult:
+    """The run's record (result.json), without the total time (the caller adds it)."""
+    zk_int = ex.outputs
+    task = algorithm.task
+    data = t.data
+    y_quant = t.model.labels(t.int_ref)
+    # Clustering has no ground truth to score against: each assignment is compared with
+    # the float model's.
+    y_ref = t.y_float if task == "clustering" else data.y_test
+    warm = statistics.median(ex.seconds)
+    timings = {f"stage_{k.replace(' ', '_')}": round(v, 4) for k, v in st.seconds.items()}
+    timings.update(
+        {
+            "keygen": round(max(ex.first_seconds - warm, 0.0), 4),
+            "first_execute": round(ex.first_seconds, 4),
+            "execute_per_sample": round(sum(ex.seconds) / n_exec, 4),
+            "execute_per_execution": round(statistics.mean(ex.seconds), 4),
+            "authorize_per_sample": round(sum(ex.authorize_seconds) / n_exec, 4),
+            "execute_rows_per_second": round(n_exec / st.seconds["execute samples"], 3),
+            "prove_mean": _mean(r.prove_seconds for r in proof_records),
+            "prove_per_sample": _mean(r.prove_seconds_per_sample for r in proof_records),
+            "verify_mean": _mean(r.verify_seconds for r in proof_records),
         }
-        _check_fits(estimates, t.model, t.data, batch)
-        fn = programs[-1].function
-
-        prover = Prover(sources, KeyCache(sources, sdk_version()) if use_key_cache else None)
-        try:
-            ex, keys = _execute(prover, fn, t, units, batch, n_proofs, use_key_cache, workers, st, zk.scores)
-        except CircuitTooLarge as exc:
-            error = CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}")
-            if zk.batch == "auto":
-                raise _AutoBatchTooLarge(batch, error) from None
-            raise error from None
-        by_program = {p.program_id: b.aleo for p, b in zip(programs, built)}
-        costs = [
-            FunctionCost(
-                p, f, prover.constraints(p, f), overhead.measure(prover, by_program[p], f, sdk_version()),
-                estimates.get((p, f)),
-            )
-            for p, f in prover.functions()
-        ]
-        for (program_id, function), k in keys.items():
-            run.path(f"verifying_keys/{program_id.removesuffix('.aleo')}.{function}.verifier").write_bytes(k.verifier)
-        for c in costs:
-            st.log(
-                "synthesize keys",
-                f"{c.program}/{c.function}: {c.constraints} constraints ({c.overhead} fixed transition overhead, "
-                f"{c.constraints - c.overhead} model)",
-            )
-
-        proofs_made: list[Any] = []
-        with LedgerStub() as ledger:
-            url = zk.endpoint or ledger.url
-
-            def prove_all() -> None:
-                for i in range(n_proofs):
-                    proofs_made.append(prover.prove(ex.proven[i], fn, url))
-                    st.progress("prove", i + 1, n_proofs)
-
-            st.run("prove", prove_all)
-
-        verifications: list[Any] = []
-
-        def verify_all() -> None:
-            for i, proof in enumerate(proofs_made):
-                verifications.append(prover.verify(proof))
-                st.progress("verify", i + 1, n_proofs)
-
-        st.run("verify", verify_all)
-
-        proof_records = []
-        for i, (proof, check) in enumerate(zip(proofs_made, verifications)):
-            rel = f"proofs/sample-{units[i][0]:04d}.execution.json"
-            run.path(rel).write_text(proof.execution_json)
-            proof_records.append(
-                ProofRecord(
-                    sample=units[i][0],
-                    verified=check.verified,
-                    prove_seconds=round(proof.prove_seconds, 4),
-                    verify_seconds=round(check.verify_seconds, 4),
-                    proof_bytes=len(proof.execution_json.encode()),
-                    path=rel,
-                    output=ex.proven[i].outputs[0],
-                    error=check.error,
-                    samples=units[i],
-                    prove_seconds_per_sample=round(proof.prove_seconds / len(units[i]), 4),
-                )
-            )
-
-        st.emit(Event("stage_started", "save"))
-        zk_int = ex.outputs
-        task = algorithm.task
-        data = t.data
-        y_quant = t.model.labels(t.int_ref)
-        # Clustering has no ground truth to score against: each assignment is compared
-        # with the float model's.
-        y_ref = t.y_float if task == "clustering" else data.y_test
-        warm = statistics.median(ex.seconds)
-        timings = {f"stage_{k.replace(' ', '_')}": round(v, 4) for k, v in st.seconds.items()}
-        timings.update(
-            {
-                "keygen": round(max(ex.first_seconds - warm, 0.0), 4),
-                "first_execute": round(ex.first_seconds, 4),
-                "execute_per_sample": round(sum(ex.seconds) / n_exec, 4),
-                "execute_per_execution": round(statistics.mean(ex.seconds), 4),
-                "authorize_per_sample": round(sum(ex.authorize_seconds) / n_exec, 4),
-                "execute_rows_per_second": round(n_exec / st.seconds["execute samples"], 3),
-                "prove_mean": _mean(p.prove_seconds for p in proofs_made),
-                "prove_per_sample": _mean(p.prove_seconds / len(units[i]) for i, p in enumerate(proofs_made)),
-                "verify_mean": _mean(v.verify_seconds for v in verifications),
-                "total": round(time.perf_counter() - t_start, 4),
-            }
-        )
-        result = RunResult(
-            run_id=run.final.name,
-            created=now_iso(),
-            experiment={"name": exp.name, "path": str(exp.path), "sha256": exp.sha256, "description": exp.description},
-            dataset={
-                "name": data.name,
-                "n_train": int(len(data.X_train)),
-                "n_test": int(len(data.X_test)),
-                "n_features": data.n_features,
-                "sha256": data.sha256,
-                "scaling": exp.dataset.scaling,
-                "test_size": exp.dataset.test_size,
-            },
-            model={
-                "algorithm": algorithm.name,
-                "estimator": algorithm.estimator.__name__,
-                "params": exp.model.params,
-                "quantization": t.model.describe(),
-            },
-            task=task,
-            metrics={
-                "float": metrics_for(task, y_ref, t.y_float),
-                "quantized": metrics_for(task, y_ref, y_quant),
-                "zk": metrics_for(task, y_ref[:n_exec], t.model.labels(zk_int)),
-            },
-            metrics_on_zk_samples={
-                "float": metrics_for(task, y_ref[:n_exec], t.y_float[:n_exec]),
-                "quantized": metrics_for(task, y_ref[:n_exec], y_quant[:n_exec]),
-            },
-            zk_samples=n_exec,
-            agreement=float(np.mean(zk_int == t.int_ref[:n_exec])) if n_exec else 0.0,
-            disagreements=[
-                {"sample": i, "expected": int(t.int_ref[i]), "got": int(zk_int[i])}
-                for i in range(n_exec)
-                if zk_int[i] != t.int_ref[i]
-            ],
-            memory_mb={
-                **{k.replace(" ", "_"): v for k, v in st.peak_mb.items()},
-                # Worker processes that executed rows: the largest of them.
-                "execute_workers": round(_children_peak_mb(), 1) if ex.workers > 1 else None,
-            },
-            circuit={
-                "transitions": ex.transitions,
-                "functions": [asdict(c) for c in costs],
-                "programs": [p.program_id for p in programs],
-                # Where a model split across transitions is cut: the first unit of each link.
-                "chain": {"unit": t.model.chain_unit, "units": t.model.chain_units(), "cuts": list(cuts)} if cuts else None,
-                "batch": batch,
-                "scores": _scores_record(t, ex),
-                "inputs": zk.inputs,
-                "output": zk.output,
-                "key_cache": ex.key_cache,
-                "execute_workers": ex.workers,
-            },
-            proofs=proof_records,
-            timings=timings,
-            versions=versions(built[-1].compiler),
-        )
-        final = run.commit(result)
-        st.emit(Event("stage_finished", "save"))
-        return result, final
-    except BaseException:
-        run.discard()
-        raise
+    )
+    return RunResult(
+        run_id=run.final.name,
+        created=now_iso(),
+        experiment={"name": exp.name, "path": str(exp.path), "sha256": exp.sha256, "description": exp.description},
+        dataset={
+            "name": data.name,
+            "n_train": int(len(data.X_train)),
+            "n_test": int(len(data.X_test)),
+            "n_features": data.n_features,
+            "sha256": data.sha256,
+            "scaling": exp.dataset.scaling,
+            "test_size": exp.dataset.test_size,
+        },
+        model={
+            "algorithm": algorithm.name,
+            "estimator": algorithm.estimator.__name__,
+            "params": exp.model.params,
+            "quantization": t.model.describe(),
+        },
+        task=task,
+        metrics={
+            "float": metrics_for(task, y_ref, t.y_float),
+            "quantized": metrics_for(task, y_ref, y_quant),
+            "zk": metrics_for(task, y_ref[:n_exec], t.model.labels(zk_int)),
+        },
+        metrics_on_zk_samples={
+            "float": metrics_for(task, y_ref[:n_exec], t.y_float[:n_exec]),
+            "quantized": metrics_for(task, y_ref[:n_exec], y_quant[:n_exec]),
+        },
+        zk_samples=n_exec,
+        agreement=float(np.mean(zk_int == t.int_ref[:n_exec])) if n_exec else 0.0,
+        disagreements=[
+            {"sample": i, "expected": int(t.int_ref[i]), "got": int(zk_int[i])}
+            for i in range(n_exec)
+            if zk_int[i] != t.int_ref[i]
+        ],
+        memory_mb={
+            **{k.replace(" ", "_"): v for k, v in st.peak_mb.items()},
+            # Worker processes that executed rows: the largest of them.
+            "execute_workers": round(_children_peak_mb(), 1) if ex.workers > 1 else None,
+        },
+        circuit={
+            "transitions": ex.transitions,
+            "functions": [asdict(c) for c in costs],
+            "programs": [p.program_id for p in plan.programs],
+            # Where a model split across transitions is cut: the first unit of each link.
+            "chain": (
+                {"unit": t.model.chain_unit, "units": t.model.chain_units(), "cuts": list(plan.cuts)}
+                if plan.cuts
+                else None
+            ),
+            "batch": plan.batch,
+            "scores": _scores_record(t, ex),
+            "inputs": zk.inputs,
+            "output": zk.output,
+            "key_cache": ex.key_cache,
+            "execute_workers": ex.workers,
+        },
+        proofs=proof_records,
+        timings=timings,
+        versions=versions(built[-1].compiler),
+    )
 
 
 def _scores_record(t: _Trained, ex: _Executed) -> dict[str, Any] | None:
