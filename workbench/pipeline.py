@@ -274,6 +274,21 @@ class _AutoBatchTooLarge(Exception):
         self.error = error
 
 
+class _ChainTooLarge(Exception):
+    """A chain of transitions planned for `budget` did not fit at key synthesis."""
+
+    def __init__(self, budget: int, error: CircuitTooLarge) -> None:
+        super().__init__(str(error))
+        self.budget = budget
+        self.error = error
+
+
+# A chain refused at key synthesis is planned again for a budget this much smaller, down
+# to CHAIN_BUDGET_FLOOR of the offline budget (then the refusal is reported).
+CHAIN_BUDGET_STEP = 0.03
+CHAIN_BUDGET_FLOOR = 0.85
+
+
 def run_experiment(
     exp: Experiment,
     results_root: Path,
@@ -283,6 +298,7 @@ def run_experiment(
     use_key_cache: bool = True,
     workers: int | None = None,
     batch: int | str | None = None,
+    chain_budget: int = OFFLINE_BUDGET,
 ) -> tuple[RunResult, Path]:
     """Run an experiment end to end and save it; returns the result and its run directory.
 
@@ -294,17 +310,28 @@ def run_experiment(
     With batch "auto", the batch comes from the cost model's estimate. The estimate counts
     constraints, but the setup also bounds other sizes of the circuit (its non-zero
     entries), so a batch estimated to fit can still be refused at key synthesis; the run
-    then retries with three quarters of that batch.
+    then retries with three quarters of that batch. Likewise a model split across a chain
+    of transitions is planned for `chain_budget` constraints per transition (the offline
+    budget); a chain refused at key synthesis is planned again for 3% less, down to 85%.
     """
     cap = MAX_BATCH
+    emit = on_event or _ignore
     while True:
         try:
-            return _run_experiment(exp, results_root, on_event, samples, proofs, use_key_cache, workers, batch, cap)
+            return _run_experiment(
+                exp, results_root, on_event, samples, proofs, use_key_cache, workers, batch, cap, chain_budget
+            )
         except _AutoBatchTooLarge as exc:
             if exc.batch <= 1:
                 raise exc.error from None
             cap = max(1, exc.batch * 3 // 4)
-            (on_event or _ignore)(Event("log", "synthesize keys", f"batch {exc.batch} too large for the setup; retrying with at most {cap}"))
+            emit(Event("log", "synthesize keys", f"batch {exc.batch} too large for the setup; retrying with at most {cap}"))
+        except _ChainTooLarge as exc:
+            chain_budget = int(exc.budget * (1 - CHAIN_BUDGET_STEP))
+            if chain_budget < OFFLINE_BUDGET * CHAIN_BUDGET_FLOOR:
+                raise exc.error from None
+            emit(Event("log", "synthesize keys", f"a link planned for {exc.budget:,} constraints was refused by the "
+                                                 f"setup; planning the chain again for {chain_budget:,}"))
 
 
 def _run_experiment(
@@ -317,6 +344,7 @@ def _run_experiment(
     workers: int | None,
     batch: int | str | None,
     batch_cap: int,
+    chain_budget: int,
 ) -> tuple[RunResult, Path]:
     # The snarkVM side is imported here: loading aleo-sdk is not needed to validate or
     # train, and a UI process must never import it.
@@ -341,14 +369,15 @@ def _run_experiment(
             f"remove `scores = true`"
         )
     n_exec = len(t.Xq_test) if zk.samples is None else min(zk.samples, len(t.Xq_test))
-    plan = st.run("generate Leo", lambda: _generate(exp, zk, t, n_exec, batch_cap, st))
+    plan = st.run("generate Leo", lambda: _generate(exp, zk, t, n_exec, batch_cap, chain_budget, st))
     units = _batches(n_exec, plan.batch)
     n_proofs = min(zk.proofs, len(units))
 
     run = RunDirectory(results_root, exp.name, new_run_id())
     try:
         built, estimates = st.run("compile", lambda: _compile(plan.programs, zk.compiler, run))
-        _check_fits(estimates, t.model, t.data, plan.batch)
+        # A chain was planned for `chain_budget` (larger only when a caller asks for it).
+        _check_fits(estimates, t.model, t.data, plan.batch, max(OFFLINE_BUDGET, chain_budget) if plan.cuts else OFFLINE_BUDGET)
         sources = [b.aleo for b in built]
         fn = plan.programs[-1].function
         prover = Prover(sources, KeyCache(sources, sdk_version()) if use_key_cache else None)
@@ -356,6 +385,8 @@ def _run_experiment(
             ex, keys = _execute(prover, fn, t, units, plan.batch, n_proofs, use_key_cache, workers, st, zk.scores)
         except CircuitTooLarge as exc:
             error = CircuitTooLarge(f"{exc}\n{_model_size(t.model, t.data)}")
+            if plan.cuts:
+                raise _ChainTooLarge(chain_budget, error) from None
             if zk.batch == "auto":
                 raise _AutoBatchTooLarge(plan.batch, error) from None
             raise error from None
@@ -384,7 +415,9 @@ class _Plan:
     programs: list[generate.LeoProgram]  # dependencies first, the main program last
 
 
-def _generate(exp: Experiment, zk: ZkSpec, t: _Trained, n_exec: int, batch_cap: int, st: _Stages) -> _Plan:
+def _generate(
+    exp: Experiment, zk: ZkSpec, t: _Trained, n_exec: int, batch_cap: int, chain_budget: int, st: _Stages
+) -> _Plan:
     """Render the Leo programs: one, a batch of rows, or a chain of transitions."""
 
     def render(batch: int, cuts: tuple[int, ...] = ()) -> list[generate.LeoProgram]:
@@ -395,7 +428,7 @@ def _generate(exp: Experiment, zk: ZkSpec, t: _Trained, n_exec: int, batch_cap: 
 
     # A model whose single program does not fit one transition is split into a chain of
     # transitions (families that can be split), one row per execution.
-    cuts = _split(t.model, t.data, lambda c: render(1, c))
+    cuts = _split(t.model, t.data, lambda c: render(1, c), chain_budget)
     if cuts:
         if zk.batch != 1:
             st.log("generate Leo", f"the model is split across {len(cuts) + 1} transitions: one row per execution")
@@ -640,9 +673,11 @@ _SHRINK = (
 )
 
 
-def _check_fits(estimates: dict[tuple[str, str], int], model: QuantizedModel, data: Dataset, batch: int) -> None:
+def _check_fits(
+    estimates: dict[tuple[str, str], int], model: QuantizedModel, data: Dataset, batch: int, budget: int = OFFLINE_BUDGET
+) -> None:
     """Refuse, before key synthesis, a circuit whose estimate exceeds the offline budget."""
-    over = {k: v for k, v in estimates.items() if v > OFFLINE_BUDGET}
+    over = {k: v for k, v in estimates.items() if v > budget}
     if not over:
         return
     (program, function), n = max(over.items(), key=lambda kv: kv[1])
@@ -654,13 +689,13 @@ def _check_fits(estimates: dict[tuple[str, str], int], model: QuantizedModel, da
     )
 
 
-def _split(model: QuantizedModel, data: Dataset, render: split.Render) -> tuple[int, ...]:
+def _split(model: QuantizedModel, data: Dataset, render: split.Render, budget: int = OFFLINE_BUDGET) -> tuple[int, ...]:
     """Cuts of a chain of transitions for a model that does not fit one; () if it fits
     or its family cannot be split (then `_check_fits` reports it)."""
     if model.chain_units() < 2:
         return ()
     try:
-        return split.choose_cuts(render, model.chain_units(), OFFLINE_BUDGET, model.chain_unit)
+        return split.choose_cuts(render, model.chain_units(), budget, model.chain_unit)
     except CircuitTooLarge as exc:
         raise CircuitTooLarge(f"{exc}. To fit, {_SHRINK}.\n{_model_size(model, data)}") from None
 
