@@ -262,6 +262,10 @@ def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, datas
         t, off = model._suffix_type(i)
         part = model.scores_int(model.quantize_inputs(data.X_test), list(range(i, 7)), bias=False) + off
         assert p.context["acc_type"] == t.name and part.min() >= 0 and part.max() <= t.max
+    if model.task == "classification":  # `[zk] scores` on a chain: the main program outputs them
+        scored = generate.render(model, "forest", "forest", "", "private", "public", cuts=(2, 5), scores=True)
+        main_aleo = _compile_chain(scored)["forest"]
+        assert len([line for line in main_aleo.splitlines() if line.strip().startswith("output ")]) == 2
     with pytest.raises(ValueError):
         model.plan("forest", (5, 2))
     with pytest.raises(ValueError):

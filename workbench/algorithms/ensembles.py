@@ -273,8 +273,12 @@ class QuantizedTreeEnsemble(QuantizedModel):
         The bound is proven like the main scores': each tree adds one of its leaf rows, so
         lo/hi are sums of per-tree minima/maxima; the offset makes every lane non-negative.
         """
-        lo = sum((self.values_[i][self.ir_.trees[i].leaves].min(axis=0).astype(object) for i in range(start, len(self.values_))), np.zeros(self.ir_.n_outputs, dtype=object))
-        hi = sum((self.values_[i][self.ir_.trees[i].leaves].max(axis=0).astype(object) for i in range(start, len(self.values_))), np.zeros(self.ir_.n_outputs, dtype=object))
+        lo = np.zeros(self.ir_.n_outputs, dtype=object)
+        hi = np.zeros(self.ir_.n_outputs, dtype=object)
+        for tree, values in zip(self.ir_.trees[start:], self.values_[start:]):
+            leaves = values[tree.leaves]
+            lo += leaves.min(axis=0).astype(object)
+            hi += leaves.max(axis=0).astype(object)
         offset = max(0, -min(int(v) for v in lo))
         return narrowest_int(0, max(int(v) for v in hi) + offset, signed=False), offset
 
@@ -284,9 +288,9 @@ class QuantizedTreeEnsemble(QuantizedModel):
         Chain: the main program `<name>` evaluates trees [0, cuts[0]) and calls
         `<name>_p<cuts[0]>`, which evaluates [cuts[0], cuts[1]) and calls the link named
         after cuts[1], and so on (a link is named after its first tree, so its name does
-        not change when links are added before it);
-        each link returns (privately) the partial scores of its trees and of every later
-        one, and the main program adds the bias and takes the argmax (or returns the sum).
+        not change when links are added before it). Each link returns, privately, the
+        partial scores of its trees and of every later one; the main program adds the
+        bias and takes the argmax (or returns the sum).
         A link holds one call, so each transition pays for at most one call, and each
         has its own ~16k-constraint budget (at most 31 transitions in one execution).
         """
