@@ -241,9 +241,17 @@ def _compile_chain(programs: list[generate.LeoProgram]) -> dict[str, str]:
     return {name: c.aleo for name, c in compiled.items()}
 
 
-@pytest.mark.parametrize("name, dataset", [("random_forest_classifier", "wine"), ("xgb_regressor", "diabetes")])
-def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, dataset: str) -> None:
-    est, data = _fit(name, dataset, n_estimators=7, max_depth=2)
+@pytest.mark.parametrize(
+    "name, dataset, params",
+    [
+        ("random_forest_classifier", "wine", {"max_depth": 2}),
+        ("xgb_regressor", "diabetes", {"max_depth": 2}),
+        ("xgb_classifier", "breast_cancer", {"max_depth": 2}),  # binary: one tree per round
+        ("adaboost_classifier", "iris", {}),
+    ],
+)
+def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, dataset: str, params: dict[str, Any]) -> None:
+    est, data = _fit(name, dataset, n_estimators=7, **params)
     model = _lower(name, est, data)
     assert model.chain_units() == 7 and model.chain_unit == "trees"
     plans = model.plan("forest", (2, 5))
