@@ -301,17 +301,19 @@ class QuantizedTreeEnsemble(QuantizedModel):
         if any(a >= b for a, b in zip(bounds, bounds[1:])):
             raise ValueError(f"cuts {cuts} do not split {n} trees into non-empty groups")
         names = [name] + [f"{name}_p{c}" for c in cuts]
+        # What link i returns (and its caller reads): the partial scores from cuts[i - 1] on.
+        carried = {c: self._suffix_type(c) for c in cuts}
         plans = []
         for i in reversed(range(len(names))):  # dependencies first: the last link first
             last = i == len(names) - 1
             nxt = None
             if not last:
-                t, off = self._suffix_type(bounds[i + 1])
+                t, off = carried[bounds[i + 1]]
                 nxt = {"program": f"{names[i + 1]}.aleo", "type": t.name, "offset": off}
             context = self.leo_context(list(range(bounds[i], bounds[i + 1])), partial=i > 0)
             context.update(next=nxt, first_tree=bounds[i], last_tree=bounds[i + 1] - 1)
             if i > 0:
-                t, off = self._suffix_type(bounds[i])
+                t, off = carried[bounds[i]]
                 context.update(acc_type=t.name, acc_offset=off)
             template = self.template if i == 0 else "tree_ensemble_link"
             plans.append(ProgramPlan(name=names[i], template=template, context=context, imports=() if last else (names[i + 1],)))

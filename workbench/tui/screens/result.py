@@ -115,14 +115,14 @@ class ResultScreen(Screen[None]):
             with TabPane("Leo", id="leo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        _sources(self.run_dir, [leo for leo, _ in files] or [None], leo_source, "no Leo source (leo/<program>/src/main.leo) in this run"),
+                        _sources(self.run_dir, [leo for leo, _ in files], leo_source, "no Leo source (leo/<program>/src/main.leo) in this run"),
                         id="leo-view",
                         expand=True,
                     )
             with TabPane("Aleo", id="aleo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        _sources(self.run_dir, [aleo for _, aleo in files] or [None], aleo_source, "no .aleo file in this run"),
+                        _sources(self.run_dir, [aleo for _, aleo in files], aleo_source, "no .aleo file in this run"),
                         id="aleo-view",
                         expand=True,
                     )
