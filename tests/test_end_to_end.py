@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from workbench.events import Event, EventKind, Stage
 from workbench.experiment import load_experiment
-from workbench.pipeline import Event, run_experiment
+from workbench.pipeline import run_experiment
 from workbench.results import load_result
 from workbench.snarkvm.parallel import worker_count
 
@@ -35,26 +36,26 @@ def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
     result = load_result(run_dir)
 
     # Every test row was executed in snarkVM and equals the integer reference.
-    assert result.zk_samples == result.dataset["n_test"] == 30
-    assert result.agreement == 1.0 and result.disagreements == []
-    assert result.metrics["zk"] == result.metrics["quantized"]
-    assert result.metrics["float"]["accuracy"] > 0.85
+    assert result.zk_samples == result.dataset.n_test == 30
+    assert result.agreement == 1.0 and result.disagreements == ()
+    assert result.metrics.zk == result.metrics.quantized
+    assert result.metrics.float_model["accuracy"] > 0.85
     # Rows beyond the proven one ran in worker processes (2 on a 2-core machine) and came
     # back in order: agreement is checked row by row against the reference.
-    assert result.circuit["execute_workers"] == max(worker_count(result.zk_samples - 1), 1)
+    assert result.circuit.execute_workers == max(worker_count(result.zk_samples - 1), 1)
 
     # One real proof, verified, saved with the program and verifying key.
     assert len(result.proofs) == 1 and result.proofs[0].verified
     proof = result.proofs[0]
     assert (run_dir / proof.path).stat().st_size == proof.proof_bytes > 1000
     assert proof.output.endswith("u8")
-    fn = result.circuit["functions"][0]
-    assert fn["program"] == "iris_decision_tree.aleo" and fn["function"] == "main"
-    assert 10_000 < fn["constraints"] < 2**16
+    fn = result.circuit.functions[0]
+    assert fn.program == "iris_decision_tree.aleo" and fn.function == "main"
+    assert 10_000 < fn.constraints < 2**16
     # The fixed transition cost, measured on an empty function with the same signature.
-    assert 10_000 < fn["overhead"] < fn["constraints"]
-    assert set(result.memory_mb) >= {"synthesize_keys", "execute_samples", "prove"}
-    assert all(v > 0 for k, v in result.memory_mb.items() if k != "execute_workers")
+    assert fn.overhead is not None and 10_000 < fn.overhead < fn.constraints
+    assert set(result.memory_mb.stages) >= {"synthesize keys", "execute samples", "prove"}
+    assert all(v > 0 for v in result.memory_mb.stages.values())
     assert (run_dir / "iris_decision_tree.aleo").read_text().startswith("program iris_decision_tree.aleo;")
     assert (run_dir / "verifying_keys" / "iris_decision_tree.main.verifier").stat().st_size > 0
     manifest = json.loads((run_dir / "leo" / "iris_decision_tree" / "program.json").read_text())
@@ -65,17 +66,18 @@ def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
     for key in ("schema", "run_id", "experiment", "dataset", "model", "task", "metrics", "zk_samples",
                 "agreement", "disagreements", "circuit", "proofs", "timings", "versions"):
         assert key in raw
-    assert raw["schema"] == 1 and raw["task"] == "classification"
+    assert raw["schema"] == 2 and raw["task"] == "classification" and raw["prover"] == "snarkvm"
     assert set(raw["versions"]) >= {"python", "workbench", "scikit-learn", "xgboost", "numpy", "aleo-sdk", "compiler"}
     for t in ("keygen", "execute_per_sample", "prove_mean", "verify_mean"):
         assert raw["timings"][t] > 0
+    assert set(raw["timings"]["stages"]) >= {"train", "plan", "synthesize keys", "prove"}
 
 
 def test_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
     exp = load_experiment(EXPERIMENT)
 
     def interrupt(e: Event) -> None:
-        if e.kind == "stage_progress" and e.stage == "execute samples" and e.done == 2:
+        if e.kind == EventKind.STAGE_PROGRESS and e.stage == Stage.EXECUTE and e.done == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -106,10 +108,10 @@ def test_batched_execution_and_proof_cover_several_rows(write_toml) -> None:
     text = text.replace('samples = "all"', 'samples = 10\nbatch = 4')
     result, run_dir = run_experiment(load_experiment(write_toml(text)), write_toml("").parent / "r")
     # 10 rows in executions of 4, 4 and 2 (+2 padding rows whose outputs are dropped).
-    assert result.circuit["batch"] == 4 and result.zk_samples == 10
+    assert result.circuit.batch == 4 and result.zk_samples == 10
     assert result.agreement == 1.0
     proof = result.proofs[0]
-    assert proof.verified and proof.samples == [0, 1, 2, 3]
+    assert proof.verified and proof.samples == (0, 1, 2, 3)
     assert proof.prove_seconds_per_sample == pytest.approx(proof.prove_seconds / 4, abs=1e-3)
     assert "xs: [[i16; 4]; 4]" in (run_dir / "leo" / "iris_tree_batch" / "src" / "main.leo").read_text()
 
@@ -120,11 +122,11 @@ def test_auto_batch_is_the_largest_that_fits_and_the_key_confirms_it(write_toml)
     text = EXPERIMENT.read_text().replace('name = "iris_decision_tree"', 'name = "iris_tree_auto"')
     text = text.replace('samples = "all"', 'samples = "all"\nbatch = "auto"').replace("proofs = 1", "proofs = 0")
     result, _ = run_experiment(load_experiment(write_toml(text)), write_toml("").parent / "r")
-    fn = result.circuit["functions"][0]
-    assert result.circuit["batch"] > 1 and result.agreement == 1.0
-    assert fn["estimated"] <= OFFLINE_BUDGET  # chosen from the estimate ...
-    assert fn["constraints"] <= OFFLINE_BUDGET  # ... and the synthesized key agrees
-    assert abs(fn["estimated"] - fn["constraints"]) <= 0.10 * fn["constraints"]
+    fn = result.circuit.functions[0]
+    assert result.circuit.batch > 1 and result.agreement == 1.0
+    assert fn.estimated is not None and fn.estimated <= OFFLINE_BUDGET  # chosen from the estimate ...
+    assert fn.constraints <= OFFLINE_BUDGET  # ... and the synthesized key agrees
+    assert abs(fn.estimated - fn.constraints) <= 0.10 * fn.constraints
 
 
 def test_forest_too_large_for_one_transition_is_proven_as_a_chain(tmp_path: Path) -> None:
@@ -132,14 +134,14 @@ def test_forest_too_large_for_one_transition_is_proven_as_a_chain(tmp_path: Path
 
     shipped = EXPERIMENT.parent / "wine_random_forest_40.toml"
     result, run_dir = run_experiment(load_experiment(shipped), tmp_path, samples=2, proofs=1, batch="auto")
-    chain = result.circuit["chain"]
-    functions = result.circuit["functions"]
+    chain = result.circuit.chain
+    functions = result.circuit.functions
     # Split from the estimate into links, each a transition of its own within the budget.
-    assert chain["unit"] == "trees" and chain["units"] == 40 and len(chain["cuts"]) >= 1
-    assert result.circuit["transitions"] == len(functions) == len(chain["cuts"]) + 1
-    assert result.circuit["batch"] == 1  # a chain evaluates one row per execution
-    assert all(f["constraints"] <= OFFLINE_BUDGET and f["estimated"] <= OFFLINE_BUDGET for f in functions)
-    assert result.circuit["programs"][-1] == "wine_random_forest_40.aleo"
+    assert chain is not None and chain.unit == "trees" and chain.units == 40 and len(chain.cuts) >= 1
+    assert result.circuit.transitions == len(functions) == len(chain.cuts) + 1
+    assert result.circuit.batch == 1  # a chain evaluates one row per execution
+    assert all(f.constraints <= OFFLINE_BUDGET and (f.estimated or 0) <= OFFLINE_BUDGET for f in functions)
+    assert result.circuit.programs[-1] == "wine_random_forest_40.aleo"
     assert result.agreement == 1.0 and result.proofs[0].verified
     # One proof covers every transition; only the main program's prediction is public.
     execution = json.loads((run_dir / result.proofs[0].path).read_text())
@@ -165,11 +167,11 @@ def test_a_chain_refused_at_key_synthesis_is_planned_again_smaller(tmp_path: Pat
     logs: list[str] = []
     result, _ = run_experiment(
         load_experiment(shipped), tmp_path, samples=1, proofs=0, chain_budget=17_000,
-        on_event=lambda e: logs.append(e.message) if e.kind == "log" else None,
+        on_event=lambda e: logs.append(e.message) if e.kind == EventKind.LOG else None,
     )
     retries = [int(m.group(1).replace(",", "")) for m in map(re.compile(r"planning the chain again for ([\d,]+)").search, logs) if m]
     assert retries and retries[0] < 17_000
-    assert result.agreement == 1.0 and result.circuit["chain"] is not None
+    assert result.agreement == 1.0 and result.circuit.chain is not None
     # Every link was planned within the budget of the accepted plan, and snarkVM took it.
-    assert all(f["estimated"] <= retries[-1] for f in result.circuit["functions"])
+    assert all((f.estimated or 0) <= retries[-1] for f in result.circuit.functions)
     assert not any(p.name.startswith(".") for p in (tmp_path / "wine_random_forest_40").iterdir())  # no staging left

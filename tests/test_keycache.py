@@ -12,7 +12,8 @@ import pytest
 
 from workbench.experiment import load_experiment
 from workbench.pipeline import run_experiment
-from workbench.snarkvm.keycache import CachedKeys, KeyCache, cache_dir, clear, key_id
+from workbench.prover import FunctionKeys
+from workbench.snarkvm.keycache import KeyCache, cache_dir, clear, key_id
 
 EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml"
 
@@ -34,8 +35,8 @@ def test_cache_dir_is_overridable(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 def test_store_load_clear(tmp_path: Path) -> None:
     cache = KeyCache(["program p.aleo;"], "0.8.0", root=tmp_path)
     assert cache.load("p.aleo", "main") is None
-    cache.store("p.aleo", "main", CachedKeys(prover=b"P" * 1000, verifier=b"V" * 10))
-    assert cache.load("p.aleo", "main") == CachedKeys(prover=b"P" * 1000, verifier=b"V" * 10)
+    cache.store("p.aleo", "main", FunctionKeys(prover=b"P" * 1000, verifier=b"V" * 10))
+    assert cache.load("p.aleo", "main") == FunctionKeys(prover=b"P" * 1000, verifier=b"V" * 10)
     assert not [p for p in cache.dir.iterdir() if p.name.startswith(".")]  # no temporary files left
     assert clear(tmp_path) == (1, 1010)
     assert cache.load("p.aleo", "main") is None
@@ -44,7 +45,7 @@ def test_store_load_clear(tmp_path: Path) -> None:
 def _writer(root: str, n: int) -> None:
     cache = KeyCache(["program p.aleo;"], "0.8.0", root=Path(root))
     for _ in range(n):
-        cache.store("p.aleo", "main", CachedKeys(prover=b"P" * 2_000_000, verifier=b"V" * 673))
+        cache.store("p.aleo", "main", FunctionKeys(prover=b"P" * 2_000_000, verifier=b"V" * 673))
 
 
 def _reader(root: str, n: int, bad: "multiprocessing.Value") -> None:  # type: ignore[name-defined]
@@ -74,15 +75,15 @@ def test_second_run_uses_cached_keys_and_corrupt_entries_are_rebuilt(tmp_path: P
     exp = load_experiment(EXPERIMENT)
     first, _ = run_experiment(exp, tmp_path / "r", samples=2, proofs=0)
     second, _ = run_experiment(exp, tmp_path / "r", samples=2, proofs=0)
-    assert first.circuit["key_cache"] == "miss" and second.circuit["key_cache"] == "hit"
-    assert second.timings["first_execute"] < first.timings["first_execute"]
-    assert second.circuit["functions"] == first.circuit["functions"]  # same constraints from the cached key
+    assert first.circuit.key_cache == "miss" and second.circuit.key_cache == "hit"
+    assert second.timings.first_execute < first.timings.first_execute
+    assert second.circuit.functions == first.circuit.functions  # same constraints from the cached key
 
     entry = next((tmp_path / "cache").iterdir())
     verifier = next(entry.glob("*.verifier"))
     verifier.write_bytes(b"garbage")
     third, _ = run_experiment(exp, tmp_path / "r", samples=2, proofs=0)
-    assert third.circuit["key_cache"] == "miss" and third.agreement == 1.0
+    assert third.circuit.key_cache == "miss" and third.agreement == 1.0
     assert verifier.read_bytes() != b"garbage"  # rebuilt
 
     proc = subprocess.run([sys.executable, "-m", "workbench", "cache", "clear"], capture_output=True, text=True,

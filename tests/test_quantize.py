@@ -8,10 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.tree import DecisionTreeClassifier
 
-from workbench.algorithms.trees import TreeIR, lower_decision_tree_classifier
+from workbench.algorithms.ensembles import lower_decision_tree_classifier
+from workbench.algorithms.trees import TreeIR
 from workbench.data import load_dataset
+from workbench.errors import UserError
 from workbench.experiment import DatasetSpec, QuantizationSpec
-from workbench.quantize import FixedPoint, InputRange, IntType, narrowest_int
+from workbench.quantize import Calibration, FixedPoint, InputRange, IntType, NoIntegerType, narrowest_int, search_bits
 
 
 def test_rounding_rule_is_round_half_up() -> None:
@@ -40,7 +42,8 @@ def test_narrowest_int_examples() -> None:
 def _iris_tree(fractional_bits: int | None, depth: int = 4):
     data = load_dataset(DatasetSpec(name="iris"), seed=1, stratify=True)
     est = DecisionTreeClassifier(max_depth=depth, random_state=1).fit(data.X_train, data.y_train)
-    return data, est, lower_decision_tree_classifier(est, data, QuantizationSpec(fractional_bits=fractional_bits))
+    calibration = Calibration(data.X_train, data.y_train)
+    return data, est, lower_decision_tree_classifier(est, calibration, QuantizationSpec(fractional_bits=fractional_bits))
 
 
 def _walk_with_floats(tree: TreeIR, fp: FixedPoint, x: np.ndarray) -> int:
@@ -57,7 +60,7 @@ def _walk_with_floats(tree: TreeIR, fp: FixedPoint, x: np.ndarray) -> int:
 def test_integer_reference_matches_an_independent_walk(bits: int) -> None:
     data, _, model = _iris_tree(bits)
     Xq = model.quantize_inputs(np.vstack([data.X_train, data.X_test]))
-    expected = [_walk_with_floats(model.tree_, model.inputs_.fixed, row) for row in Xq]
+    expected = [_walk_with_floats(model.ir_.trees[0], model.inputs_.fixed, row) for row in Xq]
     assert model.predict_int(Xq).tolist() == expected
 
 
@@ -80,8 +83,8 @@ def test_types_hold_every_value_of_the_declared_range_and_inputs_are_clipped() -
     Xq = model.quantize_inputs(far)
     assert t.holds(int(Xq.min()), int(Xq.max()))
     assert (Xq[0] == model.inputs_.int_high).all() and (Xq[1] == model.inputs_.int_low).all()
-    internal = model.tree_.internal_nodes
-    assert t.holds(int(model.thresholds_[internal].min()), int(model.thresholds_[internal].max()))
+    internal = model.ir_.trees[0].internal_nodes
+    assert t.holds(int(model.thresholds_[0][internal].min()), int(model.thresholds_[0][internal].max()))
 
 
 def test_clamped_thresholds_keep_every_in_range_decision() -> None:
@@ -89,7 +92,7 @@ def test_clamped_thresholds_keep_every_in_range_decision() -> None:
     rng = np.random.default_rng(0)
     lo, hi = model.inputs_.int_low, model.inputs_.int_high
     Xq = rng.integers(lo, hi + 1, size=(500, len(lo)))
-    expected = [_walk_with_floats(model.tree_, model.inputs_.fixed, row) for row in Xq]
+    expected = [_walk_with_floats(model.ir_.trees[0], model.inputs_.fixed, row) for row in Xq]
     assert model.predict_int(Xq).tolist() == expected
 
 
@@ -98,3 +101,38 @@ def test_declared_input_range_is_used() -> None:
     assert r.low.tolist() == [-2.0, -2.0] and r.high.tolist() == [2.0, 2.0]
     auto = InputRange.from_training(np.array([[0.0, 5.0], [1.0, 6.0]]), None)
     assert auto.low.tolist() == [-0.25, 4.75] and auto.high.tolist() == [1.25, 6.25]
+
+
+def test_no_integer_type_is_a_user_error_with_advice() -> None:
+    with pytest.raises(NoIntegerType, match="fractional_bits lower"):
+        narrowest_int(0, 2**200)
+    assert issubclass(NoIntegerType, UserError)
+
+
+def test_bit_search_takes_the_fewest_bits_reaching_the_target() -> None:
+    tried: list[int] = []
+
+    def make(f: int) -> int:
+        tried.append(f)
+        return f
+
+    assert search_bits(make, lambda f: min(f / 5, 1.0), None) == 5
+    assert tried == [0, 1, 2, 3, 4, 5]  # stops at the first that reaches the target
+    assert search_bits(make, lambda f: 0.5, 9) == 9  # requested bits are used as they are
+    # Without reaching the target: the fewest bits with the best score.
+    assert search_bits(make, lambda f: -abs(f - 7), None, target=1.0) == 7
+    # Guard bits are added on top, capped at the end of the range.
+    assert search_bits(make, lambda f: min(f / 5, 1.0), None, guard=2) == 7
+    assert search_bits(make, lambda f: 1.0, None, bits=range(3, 6), guard=9) == 5
+
+
+def test_bit_search_stops_where_integers_get_too_wide() -> None:
+    def make(f: int) -> int:
+        if f > 3:
+            raise UserError("too wide")
+        return f
+
+    assert search_bits(make, lambda f: f / 10, None) == 3  # 4 and up overflow: the best below
+    assert search_bits(make, lambda f: 1.0 if f == 3 else 0.0, None, guard=2) == 3  # guard falls back
+    with pytest.raises(UserError, match="too wide"):
+        search_bits(make, lambda f: 1.0, None, bits=range(5, 8))

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from workbench.results import (
-    COMPARE_COLUMNS,
-    ResultError,
-    list_runs,
-    load_result,
-    render_comparison,
-)
 from workbench.atomic import write_json_atomic
+from workbench.report import COMPARE_COLUMNS, format_summary, render_comparison
+from workbench.results import SCHEMA, NotAZkResult, ResultError, RunDirectory, RunResult, list_runs, load_result
+
+FIXTURES = Path(__file__).resolve().parent / "tui" / "fixtures" / "results"
+SCHEMA_1_RUN = FIXTURES / "iris_decision_tree" / "20260102-120000-bbbb"
 
 
 def test_corrupt_and_newer_results_give_clear_errors(tmp_path: Path) -> None:
@@ -80,3 +78,58 @@ def test_compare_two_runs_in_every_format(iris_run: Path, tmp_path: Path) -> Non
     bad = subprocess.run([sys.executable, "-m", "workbench", "compare", "--results", str(root), "--sort", "nope"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown column" in bad.stderr
+
+
+def test_schema_1_files_are_read_and_written_back_as_schema_2(tmp_path: Path) -> None:
+    raw = json.loads((SCHEMA_1_RUN / "result.json").read_text())
+    assert raw["schema"] == 1
+    old = load_result(SCHEMA_1_RUN)
+    # Flat schema-1 keys land in their schema-2 places.
+    assert old.metrics.float_model == raw["metrics"]["float"] and old.metrics.zk == raw["metrics"]["zk"]
+    assert old.metrics.quantized_on_zk_rows == raw["metrics_on_zk_samples"]["quantized"]
+    assert old.timings.stages["synthesize keys"] == raw["timings"]["stage_synthesize_keys"]
+    assert old.timings.keygen == raw["timings"]["keygen"]
+    assert old.circuit.functions[0].constraints == raw["circuit"]["functions"][0]["constraints"]
+    assert old.disagreements[0].expected == 2 and old.proofs[0].output == "2u8" and old.is_zk
+    # Written again, the record is schema 2 and reads back equal.
+    new = old.to_dict()
+    assert new["schema"] == SCHEMA == 2 and list(new)[0] == "schema" and new["prover"] == "snarkvm"
+    write_json_atomic(tmp_path / "result.json", new)
+    assert load_result(tmp_path) == old
+
+
+def test_schema_2_refuses_unknown_and_missing_keys(tmp_path: Path) -> None:
+    good = load_result(SCHEMA_1_RUN).to_dict()
+    write_json_atomic(tmp_path / "result.json", {**good, "surprise": 1})
+    with pytest.raises(ResultError, match="unknown key"):
+        load_result(tmp_path)
+    bad = {**good, "circuit": {**good["circuit"], "inputs": "secret"}}
+    write_json_atomic(tmp_path / "result.json", bad)
+    with pytest.raises(ResultError, match="circuit.inputs"):
+        load_result(tmp_path)
+    missing = {k: v for k, v in good.items() if k != "agreement"}
+    write_json_atomic(tmp_path / "result.json", missing)
+    with pytest.raises(ResultError, match="agreement: missing"):
+        load_result(tmp_path)
+
+
+def test_a_reference_result_says_so_and_is_never_saved(tmp_path: Path) -> None:
+    from workbench.experiment import load_experiment
+    from workbench.pipeline import run_experiment
+    from workbench.reference_prover import ReferenceProver
+
+    exp = load_experiment(Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml")
+    result, run_dir = run_experiment(exp, None, prover=ReferenceProver.factory())
+    assert run_dir is None and not result.is_zk and result.prover == "reference"
+    text = format_summary(result)
+    assert "NOT A ZK RESULT" in text and "ZK (snarkVM)" not in text and "reference (no snarkVM)" in text
+    run = RunDirectory(tmp_path, exp.name, "r1")
+    with pytest.raises(NotAZkResult):
+        run.commit(result)
+    run.discard()
+    # A results directory with the reference backend fails before anything is kept.
+    with pytest.raises(NotAZkResult):
+        run_experiment(exp, tmp_path, prover=ReferenceProver.factory())
+    assert list_runs(tmp_path) == [] and not any((tmp_path / exp.name).iterdir())
+    # Compared like any run, its columns still come out (in memory only).
+    assert isinstance(result, RunResult) and "iris_decision_tree" in render_comparison([result])

@@ -19,7 +19,7 @@ EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").gl
 def test_shipped_experiment_fits_agrees_and_is_estimated_within_ten_percent(path: Path, tmp_path: Path) -> None:
     result, _ = run_experiment(load_experiment(path), tmp_path, samples=2, proofs=0)
     assert result.agreement == 1.0
-    for fn in result.circuit["functions"]:
-        assert fn["constraints"] <= OFFLINE_BUDGET
-        assert abs(fn["estimated"] - fn["constraints"]) <= 0.10 * fn["constraints"], fn
-        assert fn["overhead"] < fn["constraints"]
+    for fn in result.circuit.functions:
+        assert fn.constraints <= OFFLINE_BUDGET
+        assert fn.estimated is not None and abs(fn.estimated - fn.constraints) <= 0.10 * fn.constraints, fn
+        assert fn.overhead is not None and fn.overhead < fn.constraints

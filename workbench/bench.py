@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 from workbench.errors import UserError, WorkbenchError
-from workbench.results import RunResult, list_runs, load_result, primary_metric
+from workbench.events import Stage
+from workbench.report import markdown_table, primary_metric
+from workbench.results import RunResult, list_runs, load_result
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,15 @@ def benchmark_table(runs: list[tuple[BenchRun, BenchRun | None]]) -> tuple[list[
     for b, auto in runs:
         r = b.result
         m = primary_metric(r)
-        main = r.circuit["functions"][-1]
-        overhead = main.get("overhead")
+        main = r.circuit.functions[-1]
+        overhead = main.overhead
         row = [
-            r.experiment["name"], m, _f(r.metrics["float"].get(m), 4), _f(r.metrics["zk"].get(m), 4),
-            _f(r.agreement, 3), str(main["constraints"]), "-" if overhead is None else str(overhead),
-            "-" if overhead is None else str(main["constraints"] - overhead), str(r.circuit["transitions"]),
-            _f(r.timings.get("keygen")), _f(r.timings.get("execute_per_sample"), 3),
-            _f(r.timings.get("execute_rows_per_second"), 1), _f(r.timings.get("prove_mean")),
-            _f(r.timings.get("verify_mean"), 3), str(max((p.proof_bytes for p in r.proofs), default=0) or "-"),
+            r.experiment.name, m, _f(r.metrics.float_model.get(m), 4), _f(r.metrics.zk.get(m), 4),
+            _f(r.agreement, 3), str(main.constraints), "-" if overhead is None else str(overhead),
+            "-" if overhead is None else str(main.constraints - overhead), str(r.circuit.transitions),
+            _f(r.timings.keygen), _f(r.timings.execute_per_sample, 3),
+            _f(r.timings.execute_rows_per_second, 1), _f(r.timings.prove_mean),
+            _f(r.timings.verify_mean, 3), str(max((p.proof_bytes for p in r.proofs), default=0) or "-"),
             _f(b.peak_mb, 0),
         ]
         if auto is None:
@@ -101,16 +103,11 @@ def benchmark_table(runs: list[tuple[BenchRun, BenchRun | None]]) -> tuple[list[
         else:
             a = auto.result
             row += [
-                str(a.circuit.get("batch", 1)), str(a.circuit["functions"][-1]["constraints"]),
-                _f(a.timings.get("prove_per_sample")), _f(a.timings.get("execute_rows_per_second"), 1),
+                str(a.circuit.batch), str(a.circuit.functions[-1].constraints),
+                _f(a.timings.prove_per_sample), _f(a.timings.execute_rows_per_second, 1),
             ]
         rows.append(row)
     return headers, rows
-
-
-def _markdown(headers: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
 
 def run_benchmarks(
@@ -136,7 +133,7 @@ def run_benchmarks(
                 failures.append(f"- `{exp.stem}`: {str(exc).strip().splitlines()[-1]}")
                 progress(f"bench: {exp} failed")
                 continue
-            versions = first.result.versions
+            versions = dict(first.result.versions)
             auto = None
             if batching:
                 progress(f"bench: {exp} (batch auto, cold key cache)")
@@ -150,14 +147,15 @@ def run_benchmarks(
                 warm = _run_once(exp, results, Path(cache), [])
                 progress(f"bench: {exp} (warm key cache, one process)")
                 single = _run_once(exp, results, Path(cache), ["--workers", "1"])
-                w, s = warm.result.timings, single.result.timings
+                w, s = warm.result.timings.stages, single.result.timings.stages
+                keys, execute = Stage.SYNTHESIZE.value, Stage.EXECUTE.value
                 speed_rows.append([
-                    first.result.experiment["name"],
+                    first.result.experiment.name,
                     _f(first.wall_seconds, 1), _f(warm.wall_seconds, 1),
                     _f(first.wall_seconds / warm.wall_seconds, 2) + "x",
-                    _f(first.result.timings["stage_synthesize_keys"]), _f(w["stage_synthesize_keys"]),
-                    _f(s["stage_execute_samples"]), _f(w["stage_execute_samples"]),
-                    _f(s["stage_execute_samples"] / w["stage_execute_samples"], 2) + "x",
+                    _f(first.result.timings.stages[keys]), _f(w[keys]),
+                    _f(s[execute]), _f(w[execute]),
+                    _f(s[execute] / w[execute], 2) + "x",
                 ])
     headers, rows = benchmark_table(table)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -172,7 +170,7 @@ def run_benchmarks(
         "every test row executed in snarkVM, the configured number of proofs generated and verified; then again "
         "with `--batch auto` (the largest batch whose estimated circuit fits the offline setup).",
         "",
-        _markdown(headers, rows),
+        markdown_table(headers, rows),
         "",
         "Columns: `float`/`ZK` the primary metric of the float model and of snarkVM's outputs; `agree` the fraction "
         "of executed rows where snarkVM equals the integer reference; `constraints` the main function's count from "
@@ -190,7 +188,7 @@ def run_benchmarks(
             "",
             "## Key cache and parallel execution",
             "",
-            _markdown(
+            markdown_table(
                 ["experiment", "cold wall s", "warm wall s", "cache speed-up", "keys cold s", "keys warm s",
                  "execute 1 proc s", "execute auto s", "parallel speed-up"],
                 speed_rows,

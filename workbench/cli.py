@@ -6,7 +6,9 @@ Data (tables, results) goes to stdout; progress and diagnostics go to stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from workbench import __version__
@@ -14,23 +16,23 @@ from workbench.errors import ExitCode, WorkbenchError
 
 
 def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
-    from workbench.pipeline import Event
+    from workbench.events import Event, EventKind
 
     def on_event(e: Event) -> None:
         if quiet:
             return
-        if e.kind == "stage_started":
+        if e.kind == EventKind.STAGE_STARTED:
             print(f"  {e.stage} ...", file=sys.stderr, flush=True)
-        elif e.kind == "stage_finished":
+        elif e.kind == EventKind.STAGE_FINISHED:
             print(f"  {e.stage} done ({e.elapsed:.2f} s)", file=sys.stderr, flush=True)
-        elif e.kind == "stage_progress":
+        elif e.kind == EventKind.STAGE_PROGRESS:
             # A carriage-return counter on a terminal; one line at the end elsewhere.
             if sys.stderr.isatty():
                 end = "\n" if e.done == e.total else ""
                 print(f"\r    {e.stage}: {e.done}/{e.total}", end=end, file=sys.stderr, flush=True)
             elif e.done == e.total:
                 print(f"    {e.stage}: {e.done}/{e.total}", file=sys.stderr, flush=True)
-        elif e.kind == "log":
+        elif e.kind == EventKind.LOG:
             print(f"    {e.message}", file=sys.stderr, flush=True)
 
     return on_event
@@ -39,7 +41,7 @@ def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
 def _cmd_run(args: argparse.Namespace) -> int:
     from workbench.experiment import load_experiment
     from workbench.pipeline import run_experiment
-    from workbench.results import format_summary
+    from workbench.report import format_summary
 
     exp = load_experiment(args.experiment)
     print(f"running {exp.name} ({exp.path})", file=sys.stderr, flush=True)
@@ -68,7 +70,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from workbench.results import list_runs, load_result, render_comparison
+    from workbench.report import render_comparison
+    from workbench.results import list_runs, load_result
 
     if args.runs:
         dirs = [Path(d) for d in args.runs]
@@ -143,11 +146,13 @@ def _positive(text: str) -> int:
 
 
 def _batch(text: str) -> int | str:
+    from workbench.limits import MAX_BATCH
+
     if text == "auto":
         return text
     value = int(text)
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError('must be "auto" or from 1 to 64')
+    if not 1 <= value <= MAX_BATCH:
+        raise argparse.ArgumentTypeError(f'must be "auto" or from 1 to {MAX_BATCH}')
     return value
 
 
@@ -239,3 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("workbench: interrupted; nothing was saved for this run", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: one line, the traceback only on request
+        if os.environ.get("WORKBENCH_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"workbench: internal error ({type(exc).__name__}): {str(exc).splitlines()[0] if str(exc) else ''}\n"
+            "This is a bug in the workbench; set WORKBENCH_DEBUG=1 to see where it happened.",
+            file=sys.stderr,
+        )
+        return int(ExitCode.FAILURE)

@@ -21,12 +21,15 @@ else:  # pragma: no cover - the project requires 3.11, kept for the declared tom
     import tomli as tomllib
 
 from workbench.errors import UserError
+from workbench.kinds import Visibility
+from workbench.limits import MAX_BATCH
+from workbench.quantize import QuantizationSpec
 
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 SYNTHETIC_DATASETS = ("classification", "regression", "blobs")
 DATASET_NAMES = BUILTIN_DATASETS + SYNTHETIC_DATASETS + ("csv",)
 SCALINGS = ("standard", "minmax", "none")
-VISIBILITIES = ("private", "public")
+VISIBILITIES = tuple(v.value for v in Visibility)
 COMPILERS = ("auto", "workbench", "leo")
 
 # Leo program names: a letter, then [a-z0-9_], no "__", no "aleo"; docs cap them at 30.
@@ -75,21 +78,13 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
-class QuantizationSpec:
-    """Fixed-point settings: fractional bits and the declared input range."""
-
-    fractional_bits: int | None = None  # None means "auto"
-    input_range: tuple[float, float] | None = None  # None means "auto" (from training data)
-
-
-@dataclass(frozen=True)
 class ZkSpec:
     """What snarkVM does: how many rows to execute and prove, visibilities, compiler."""
 
     samples: int | None = None  # None means every test row
     proofs: int = 1
-    inputs: str = "private"
-    output: str = "public"
+    inputs: Visibility = Visibility.PRIVATE
+    output: Visibility = Visibility.PUBLIC
     compiler: str = "auto"
     endpoint: str | None = None  # a real ledger query endpoint; None serves a local stub
     batch: int | str = 1  # rows per execution (and per proof), or "auto"
@@ -261,16 +256,16 @@ def _read_dataset(table: Any, base: Path, problems: list[Problem]) -> DatasetSpe
 
 
 def _read_model(table: Any, problems: list[Problem]) -> ModelSpec:
-    # Imported here: the registry imports scikit-learn, which is slow and not needed to
-    # report a syntax error in the file.
-    from workbench.algorithms import registry
+    # The catalogue names each family's estimator without importing the family; its
+    # hyperparameters are read from the estimator class itself.
+    from workbench.algorithms import catalogue
 
     s = _Section(table, "model", problems)
-    names = registry.algorithm_names()
+    names = catalogue.algorithm_names()
     algorithm = s.choice("algorithm", None, names, required=True)
     params = {k: v for k, v in s.table.items() if k != "algorithm"}
     if algorithm is not None:
-        valid = registry.get(algorithm).hyperparameters()
+        valid = catalogue.get(algorithm).hyperparameters()
         for k in params:
             if k not in valid:
                 problems.append(Problem(s.key(k), f"not a hyperparameter of {algorithm}: " + _unknown(k, sorted(valid))))
@@ -312,15 +307,17 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         lambda v: isinstance(v, str) and v.startswith(("http://", "https://")),
         "an http(s) URL of an Aleo API endpoint",
     )
-    batch = s.get("batch", 1, lambda v: v == "auto" or (_is_int(v) and 1 <= v <= 64), '"auto" or an integer from 1 to 64')
+    batch = s.get(
+        "batch", 1, lambda v: v == "auto" or (_is_int(v) and 1 <= v <= MAX_BATCH), f'"auto" or an integer from 1 to {MAX_BATCH}'
+    )
     scores = s.get("scores", False, lambda v: isinstance(v, bool), "true or false")
     s.reject_unknown()
     return ZkSpec(
         batch=batch,
         samples=None if samples == "all" else int(samples),
         proofs=int(proofs),
-        inputs=inputs,
-        output=output,
+        inputs=Visibility(inputs),
+        output=Visibility(output),
         compiler=compiler,
         endpoint=endpoint,
         scores=bool(scores),

@@ -17,13 +17,49 @@ over the samples that happened to be seen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import numpy as np
+
+from workbench.errors import UserError
 
 # Margin added on each side of the training range when input_range = "auto", as a fraction
 # of each feature's training span: test rows slightly outside the training range still
 # quantize without clipping.
 AUTO_RANGE_MARGIN = 0.25
+# The "auto" fractional-bit search tries 0..MAX_AUTO_FRACTIONAL_BITS bits.
+MAX_AUTO_FRACTIONAL_BITS = 16
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class QuantizationSpec:
+    """Fixed-point options: fractional bits and the declared input range.
+
+    The TOML's `[quantization]` section, and the options a Python caller passes.
+    """
+
+    fractional_bits: int | None = None  # None means "auto"
+    input_range: tuple[float, float] | None = None  # None means "auto" (from the calibration rows)
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """The rows a model is quantized against: the training features, and targets if known.
+
+    Input ranges ("auto"), the fractional-bit search and regression tolerances are taken
+    from these rows; `y` is optional (a caller bringing only features still gets a model).
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None = None
+
+
+class NoIntegerType(UserError):
+    """A value range that no Leo integer type holds (the model needs fewer bits or a narrower range)."""
+
+    title = "model too wide for Leo integers"
 
 
 @dataclass(frozen=True)
@@ -83,7 +119,10 @@ def narrowest_int(low: int, high: int, signed: bool | None = None) -> IntType:
         t = IntType(signed, bits)
         if t.holds(low, high):
             return t
-    raise OverflowError(f"no Leo integer type holds [{low}, {high}]")
+    raise NoIntegerType(
+        f"no Leo integer type holds [{low}, {high}]; set [quantization] fractional_bits lower or declare a "
+        "narrower input_range"
+    )
 
 
 @dataclass(frozen=True)
@@ -146,3 +185,45 @@ class QuantizedInputs:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """Clip to the declared range, then quantize: the circuit's input integers."""
         return self.fixed.quantize(self.range.clip(np.asarray(X, dtype=np.float64)))
+
+
+def search_bits(
+    make: Callable[[int], M],
+    score: Callable[[M], float],
+    requested: int | None,
+    bits: range = range(MAX_AUTO_FRACTIONAL_BITS + 1),
+    target: float = 1.0,
+    guard: int = 0,
+) -> M:
+    """The model for the requested bits, or ("auto") the one fractional-bit search of every family.
+
+    Tries `bits` in increasing order and keeps the fewest bits with the best `score`
+    (higher is better), stopping at the first that reaches `target`. Fewer bits mean
+    narrower integer types and cheaper circuits. `guard` bits are then added (capped at
+    the range's end) where a family's boundary cases need them. A `make` that raises
+    UserError (integers too wide) ends the search: more bits only widen them further.
+    """
+    if requested is not None:
+        return make(requested)
+    best: tuple[float, int, M] | None = None
+    for f in bits:
+        try:
+            model = make(f)
+        except UserError:
+            if best is None:
+                raise
+            break
+        s = score(model)
+        if best is None or s > best[0]:
+            best = (s, f, model)
+        if s >= target:
+            break
+    if best is None:
+        raise UserError(f"no fractional bits in {bits.start}..{bits.stop - 1} to search")
+    _, found, model = best
+    for f in range(min(found + guard, bits.stop - 1), found, -1):
+        try:
+            return make(f)
+        except UserError:
+            continue  # the guard bits overflow: fall back towards the bits found
+    return model

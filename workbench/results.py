@@ -1,49 +1,95 @@
-"""Run records: the `result.json` contract, atomic saving, loading, and text tables.
+"""Run records: the typed `result.json` contract, atomic saving, loading and listing.
 
 Layout of one run: `results/<experiment>/<run-id>/` (see results/README.md). A run is
 assembled in a hidden staging directory `results/<experiment>/.partial-<run-id>/` and
 renamed into place only when complete, so an interrupted run never leaves a result
 behind; `result.json` itself is written to a temporary file and renamed.
+
+`RunResult` and its parts are frozen dataclasses; `workbench/records.py` turns them into
+JSON and back. Schema 2 is written; schema-1 files (written before the stages refactor)
+are still read, converted on load (`_from_schema_1`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import secrets
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from workbench.atomic import write_json_atomic
 from workbench.errors import UserError
+from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
+from workbench.records import RecordError, from_json, to_json
 
-SCHEMA = 1
+SCHEMA = 2
 RESULT_FILE = "result.json"
 STAGING_PREFIX = ".partial-"
 
 
-@dataclass
-class ProofRecord:
-    """One generated proof: which test row, its public output, and its costs."""
+# -- the record -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExperimentInfo:
+    """The experiment file a run came from (or the caller's label for an API run)."""
+
+    name: str
+    path: str
+    sha256: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """The data: sizes, the SHA-256 of the raw features and targets, the split and scaling."""
+
+    name: str
+    n_train: int
+    n_test: int
+    n_features: int
+    sha256: str
+    scaling: str
+    test_size: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The estimator, its hyperparameters and the quantization summary of its family."""
+
+    algorithm: str
+    estimator: str
+    params: Mapping[str, Any]
+    quantization: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Float vs quantized vs ZK, each a dict of metric name -> value.
+
+    `float_model` and `quantized` are over all test rows, `zk` over the rows executed in
+    snarkVM; the `*_on_zk_rows` pair is over exactly those rows (like for like).
+    """
+
+    float_model: Mapping[str, float]
+    quantized: Mapping[str, float]
+    zk: Mapping[str, float]
+    float_on_zk_rows: Mapping[str, float] = field(default_factory=dict)
+    quantized_on_zk_rows: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A row where the circuit's output differs from the integer reference (a bug if any)."""
 
     sample: int
-    verified: bool
-    prove_seconds: float
-    verify_seconds: float
-    proof_bytes: int  # size of the saved execution JSON (proof, transitions, public values)
-    path: str  # relative to the run directory
-    output: str  # the public output the proof attests, as snarkVM printed it
-    error: str | None = None
-    samples: list[int] = field(default_factory=list)  # test rows this proof covers (a batch)
-    prove_seconds_per_sample: float | None = None  # prove_seconds / len(samples)
+    expected: int | tuple[int, ...]
+    got: int | tuple[int, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class FunctionCost:
     """Constraint count of one function's circuit, from its verifying key.
 
@@ -59,48 +105,158 @@ class FunctionCost:
     estimated: int | None = None  # the cost model's estimate, made before key synthesis
 
 
-@dataclass
+@dataclass(frozen=True)
+class ChainInfo:
+    """Where a model split across a chain of transitions is cut (the first unit of each link)."""
+
+    unit: str
+    units: int
+    cuts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ScoresRecord:
+    """What the circuit output besides the prediction (`[zk] scores`), and its agreement."""
+
+    what: str
+    type: str
+    encoding: str
+    agreement: float
+    disagreements: tuple[Disagreement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """The programs, their costs and how rows went through them."""
+
+    transitions: int = 1
+    functions: tuple[FunctionCost, ...] = ()
+    programs: tuple[str, ...] = ()  # dependencies first, the main program last
+    chain: ChainInfo | None = None
+    batch: int = 1
+    scores: ScoresRecord | None = None
+    inputs: Visibility = Visibility.PRIVATE
+    output: Visibility = Visibility.PUBLIC
+    key_cache: KeyCacheState | None = None
+    execute_workers: int = 1
+
+
+@dataclass(frozen=True)
+class ProofRecord:
+    """One generated proof: which test rows, its public output, and its costs."""
+
+    sample: int
+    verified: bool
+    prove_seconds: float
+    verify_seconds: float
+    proof_bytes: int  # size of the saved execution JSON (proof, transitions, public values)
+    path: str  # relative to the run directory
+    output: str  # the output the proof attests, as snarkVM printed it
+    error: str | None = None
+    samples: tuple[int, ...] = ()  # test rows this proof covers (a batch)
+    prove_seconds_per_sample: float | None = None  # prove_seconds / len(samples)
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds: each stage's wall time, and the per-row and per-proof figures."""
+
+    stages: Mapping[str, float] = field(default_factory=dict)
+    keygen: float | None = None  # first execution minus a median warm one (keys are made inside it)
+    first_execute: float | None = None
+    execute_per_sample: float | None = None
+    execute_per_execution: float | None = None
+    authorize_per_sample: float | None = None
+    execute_rows_per_second: float | None = None
+    prove_mean: float | None = None
+    prove_per_sample: float | None = None
+    verify_mean: float | None = None
+    total: float | None = None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Peak resident memory (MB) of the running process during each stage (Linux: the stage's
+    own peak), and of the largest worker process that executed rows."""
+
+    stages: Mapping[str, float] = field(default_factory=dict)
+    execute_workers: float | None = None
+
+
+@dataclass(frozen=True)
 class RunResult:
-    """Everything one run measured; serialized as result.json (schema 1)."""
+    """Everything one run measured; serialized as result.json (schema 2)."""
 
     run_id: str
     created: str
-    experiment: dict[str, Any]
-    dataset: dict[str, Any]
-    model: dict[str, Any]
-    task: str
-    metrics: dict[str, dict[str, float]]
+    experiment: ExperimentInfo
+    dataset: DatasetInfo
+    model: ModelInfo
+    task: Task
+    metrics: Metrics
     zk_samples: int
     agreement: float
-    disagreements: list[dict[str, Any]]
-    circuit: dict[str, Any]
-    proofs: list[ProofRecord]
-    timings: dict[str, float]
-    versions: dict[str, str]
-    # float and quantized metrics on exactly the rows executed in snarkVM (equal to
-    # `metrics` when every test row is executed): the like-for-like comparison with ZK.
-    metrics_on_zk_samples: dict[str, dict[str, float]] = field(default_factory=dict)
-    # Peak resident memory (MB) of the running process during each stage (Linux: the
-    # stage's own peak), and of the largest worker process that executed rows.
-    memory_mb: dict[str, float | None] = field(default_factory=dict)
+    disagreements: tuple[Disagreement, ...]
+    circuit: Circuit
+    proofs: tuple[ProofRecord, ...]
+    timings: Timings
+    versions: Mapping[str, str]
+    memory_mb: Memory = field(default_factory=Memory)
+    # Who computed the "ZK" outputs: snarkVM, or the integer reference (never saved).
+    prover: ProverKind = ProverKind.SNARKVM
     schema: int = SCHEMA
 
+    @property
+    def is_zk(self) -> bool:
+        """Whether snarkVM computed the outputs (the only results that are ZK results)."""
+        return self.prover == ProverKind.SNARKVM
+
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        # Put schema first: a reader checks it before anything else.
+        """The JSON object of result.json, schema first (a reader checks it before anything else)."""
+        d = to_json(self)
         return {"schema": d.pop("schema"), **d}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunResult":
+    def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
+        """A record from result.json's object (schema 2, or schema 1 converted)."""
         d = dict(d)
-        d["proofs"] = [ProofRecord(**p) for p in d.get("proofs", [])]
-        return cls(**d)
+        if d.get("schema") == 1:
+            d = _from_schema_1(d)
+        return from_json(cls, d)
+
+
+def _from_schema_1(d: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 (flat timings and memory, metrics_on_zk_samples beside metrics) -> schema 2."""
+    d = dict(d)
+    metrics = dict(d.get("metrics") or {})
+    on_zk = d.pop("metrics_on_zk_samples", None) or {}
+    d["metrics"] = {
+        "float_model": metrics.get("float", {}),
+        "quantized": metrics.get("quantized", {}),
+        "zk": metrics.get("zk", {}),
+        "float_on_zk_rows": on_zk.get("float", {}),
+        "quantized_on_zk_rows": on_zk.get("quantized", {}),
+    }
+    timings = dict(d.get("timings") or {})
+    stages = {k.removeprefix("stage_").replace("_", " "): v for k, v in timings.items() if k.startswith("stage_")}
+    d["timings"] = {"stages": stages, **{k: v for k, v in timings.items() if not k.startswith("stage_")}}
+    memory = dict(d.get("memory_mb") or {})
+    workers = memory.pop("execute_workers", None)
+    d["memory_mb"] = {"stages": {k.replace("_", " "): v for k, v in memory.items()}, "execute_workers": workers}
+    d["schema"] = SCHEMA
+    return d
 
 
 class ResultError(UserError):
     """A result directory or file that cannot be read."""
 
     title = "cannot read result"
+
+
+class NotAZkResult(UserError):
+    """A result computed without snarkVM, which must never be saved as a ZK run."""
+
+    title = "not a ZK result"
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -110,11 +266,18 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def now_iso() -> str:
+    """The current UTC time, ISO 8601, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# -- the run directory ------------------------------------------------------------------------
 class RunDirectory:
-    """A run being assembled: files go into a staging directory until `commit`."""
+    """A run being assembled: files go into a staging directory until `commit`.
+
+    Each stage writes its own artefact: `artefact(name)` gives it an empty directory (a
+    stage that runs again after a re-plan replaces what it wrote before), `path(relative)`
+    a file path inside the run.
+    """
 
     def __init__(self, results_root: Path, experiment: str, run_id: str) -> None:
         self.final = results_root / experiment / run_id
@@ -122,17 +285,34 @@ class RunDirectory:
         self.staging.mkdir(parents=True, exist_ok=False)
 
     def path(self, relative: str) -> Path:
+        """A file path inside the run (its directory created)."""
         p = self.staging / relative
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
 
+    def artefact(self, directory: str) -> Path:
+        """An empty directory for a stage's artefact, replacing whatever it held."""
+        p = self.staging / directory
+        shutil.rmtree(p, ignore_errors=True)
+        p.mkdir(parents=True)
+        return p
+
+    def remove(self, pattern: str) -> None:
+        """Remove the run's top-level files matching `pattern` (a stage's earlier output)."""
+        for p in self.staging.glob(pattern):
+            if p.is_file():
+                p.unlink()
+
     def commit(self, result: RunResult) -> Path:
         """Write result.json, then move the whole run into place in one rename."""
+        if not result.is_zk:
+            raise NotAZkResult(f"a result of the {result.prover} backend is not a ZK result and is never saved")
         write_json_atomic(self.staging / RESULT_FILE, result.to_dict())
         os.replace(self.staging, self.final)
         return self.final
 
     def discard(self) -> None:
+        """Remove the staging directory (an interrupted or failed run leaves no result)."""
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
@@ -145,7 +325,9 @@ def load_result(run_dir: Path) -> RunResult:
         raise ResultError(f"{path}: no such file (is {run_dir} a run directory?)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ResultError(f"{path}: corrupt JSON ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("schema"), int):
+    except OSError as exc:
+        raise ResultError(f"{path}: cannot read ({exc.strerror})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("schema"), int) or isinstance(data.get("schema"), bool):
         raise ResultError(f"{path}: not a workbench result (no schema number)")
     if data["schema"] > SCHEMA:
         raise ResultError(
@@ -153,92 +335,8 @@ def load_result(run_dir: Path) -> RunResult:
         )
     try:
         return RunResult.from_dict(data)
-    except TypeError as exc:
-        raise ResultError(f"{path}: does not match result schema {SCHEMA}: {exc}") from None
-
-
-# ---------------------------------------------------------------------------------------
-# text tables
-
-
-def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain aligned text table (first column left-aligned, the rest right-aligned)."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(cells)
-        ).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
-
-
-def _int(v: int | None) -> str:
-    return "-" if v is None else str(v)
-
-
-def _fmt(v: float | None, digits: int = 4) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
-
-
-def format_summary(r: RunResult) -> str:
-    """The side-by-side report printed at the end of a run."""
-    names = list(r.metrics.get("float", {}))
-    metric_rows = [
-        [m, _fmt(r.metrics["float"].get(m)), _fmt(r.metrics["quantized"].get(m)), _fmt(r.metrics["zk"].get(m))]
-        for m in names
-    ]
-    t = r.timings
-    out = [
-        f"{r.experiment['name']}  ({r.model['algorithm']} on {r.dataset['name']}, run {r.run_id})",
-        "",
-        format_table(["metric", "float", "quantized", "ZK (snarkVM)"], metric_rows),
-        "",
-        f"float/quantized over {r.dataset['n_test']} test rows; ZK over {r.zk_samples} rows executed in snarkVM; "
-        f"agreement quantized = ZK: {r.agreement:.4f} ({len(r.disagreements)} disagreements)",
-        "",
-        format_table(
-            ["function", "constraints", "overhead", "model", "keygen s", "execute s/row", "prove s", "verify s", "proof bytes"],
-            [
-                [
-                    f"{f['program']}/{f['function']}",
-                    str(f["constraints"]),
-                    _int(f.get("overhead")),
-                    _int(None if f.get("overhead") is None else f["constraints"] - f["overhead"]),
-                    _fmt(t.get("keygen"), 2),
-                    _fmt(t.get("execute_per_sample"), 3),
-                    _fmt(t.get("prove_mean"), 2),
-                    _fmt(t.get("verify_mean"), 3),
-                    str(max((p.proof_bytes for p in r.proofs), default=0) or "-"),
-                ]
-                for f in r.circuit["functions"]
-            ],
-        ),
-        "",
-        f"transitions per execution: {r.circuit.get('transitions', 1)}; rows per execution and proof (batch): "
-        f"{r.circuit.get('batch', 1)}; prove s per row: {_fmt(t.get('prove_per_sample'), 2)}; "
-        f"execution throughput: {_fmt(t.get('execute_rows_per_second'), 1)} rows/s "
-        f"({r.circuit.get('execute_workers', 1)} process(es)); key cache: {r.circuit.get('key_cache', '-')}",
-    ]
-    revealed = r.circuit.get("scores")
-    if revealed:
-        out += [
-            "",
-            f"also output: {revealed['what']} as {revealed['type']} ({revealed['encoding']}); "
-            f"agreement with the integer reference: {revealed['agreement']:.4f}",
-        ]
-    if r.proofs:
-        ok = sum(p.verified for p in r.proofs)
-        out += ["", f"proofs: {ok}/{len(r.proofs)} verified"]
-    if r.disagreements:
-        out += ["", "disagreements (sample: integer reference vs snarkVM):"]
-        out += [f"  {d['sample']}: {d['expected']} vs {d['got']}" for d in r.disagreements[:20]]
-    return "\n".join(out)
-
-
-# ---------------------------------------------------------------------------------------
-# finding and comparing runs
+    except (RecordError, TypeError, ValueError, AttributeError) as exc:
+        raise ResultError(f"{path}: does not match result schema {data['schema']}: {exc}") from None
 
 
 def list_runs(results_root: Path, experiment: str | None = None) -> list[Path]:
@@ -256,101 +354,3 @@ def list_runs(results_root: Path, experiment: str | None = None) -> list[Path]:
             continue
         runs += [p for p in exp_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / RESULT_FILE).is_file()]
     return sorted(runs, key=lambda p: p.name)
-
-
-def primary_metric(r: RunResult) -> str:
-    """The metric a table shows first for this run's task."""
-    names = list(r.metrics.get("float", {}))
-    return names[0] if names else ""
-
-
-COMPARE_COLUMNS = (
-    "run",
-    "experiment",
-    "algorithm",
-    "dataset",
-    "bits",
-    "metric",
-    "float",
-    "quantized",
-    "zk",
-    "agreement",
-    "constraints_max",
-    "constraints_total",
-    "transitions",
-    "keygen_s",
-    "prove_s",
-    "verify_s",
-    "proof_bytes",
-    "aleo_sdk",
-    "date",
-)
-
-
-def comparison_row(r: RunResult) -> dict[str, Any]:
-    """One run as a flat record with the COMPARE_COLUMNS keys (numbers stay numbers)."""
-    m = primary_metric(r)
-    constraints = [f["constraints"] for f in r.circuit.get("functions", [])]
-    return {
-        "run": r.run_id,
-        "experiment": r.experiment.get("name", ""),
-        "algorithm": r.model.get("algorithm", ""),
-        "dataset": r.dataset.get("name", ""),
-        "bits": r.model.get("quantization", {}).get("fractional_bits"),
-        "metric": m,
-        "float": r.metrics.get("float", {}).get(m),
-        "quantized": r.metrics.get("quantized", {}).get(m),
-        "zk": r.metrics.get("zk", {}).get(m),
-        "agreement": r.agreement,
-        "constraints_max": max(constraints, default=0),
-        "constraints_total": sum(constraints),
-        "transitions": r.circuit.get("transitions", 0),
-        "keygen_s": r.timings.get("keygen"),
-        "prove_s": r.timings.get("prove_mean"),
-        "verify_s": r.timings.get("verify_mean"),
-        "proof_bytes": max((p.proof_bytes for p in r.proofs), default=None),
-        "aleo_sdk": r.versions.get("aleo-sdk", ""),
-        "date": r.created,
-    }
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
-    return str(v)
-
-
-def comparison_table(results: list[RunResult]) -> tuple[list[str], list[list[str]]]:
-    """Headers and text rows comparing runs side by side (for tables in the CLI and TUI)."""
-    return list(COMPARE_COLUMNS), [[_cell(comparison_row(r)[c]) for c in COMPARE_COLUMNS] for r in results]
-
-
-def render_comparison(results: list[RunResult], fmt: str = "table", sort: str | None = None) -> str:
-    """Runs side by side as an aligned table, GitHub Markdown, or CSV (pandas reads it as is)."""
-    if sort is not None:
-        if sort not in COMPARE_COLUMNS:
-            raise UserError(f"--sort: unknown column {sort!r}; columns: {', '.join(COMPARE_COLUMNS)}")
-        # Missing values sort last whatever the direction.
-        def key(r: RunResult) -> tuple[bool, Any]:
-            v = comparison_row(r)[sort]
-            return (v is None, 0 if v is None else v)
-
-        results = sorted(results, key=key)
-    headers, rows = comparison_table(results)
-    if fmt == "table":
-        return format_table(headers, rows)
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines)
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(headers)
-        for r in results:
-            row = comparison_row(r)
-            writer.writerow(["" if row[c] is None else row[c] for c in COMPARE_COLUMNS])
-        return buf.getvalue().rstrip("\n")
-    raise UserError(f"--format: expected table, markdown or csv, found {fmt!r}")

@@ -4,14 +4,14 @@ auto bits, generated Leo; and, marked slow, end-to-end runs in snarkVM."""
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import TrainedRun, train_shipped
 
-from workbench.algorithms import registry
+from workbench.algorithms import catalogue
 from workbench.algorithms.linear import (
     DenseLayer,
     DenseNet,
@@ -24,22 +24,19 @@ from workbench.errors import UserError
 from workbench.experiment import Experiment, load_experiment
 from workbench.leo import generate
 from workbench.leo.compiler import compile_source
-from workbench.pipeline import _Stages, _Trained, _train_and_quantize, metrics_for
-from workbench.quantize import FixedPoint, InputRange, QuantizedInputs
+from workbench.leo.contexts import dense_context
+from workbench.quantize import Calibration, FixedPoint, InputRange, QuantizedInputs
+from workbench.stages import metrics_for
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 LINEAR_EXPERIMENTS = ("diabetes_linear_regression", "diabetes_ridge", "breast_cancer_logistic", "wine_logistic")
 
 
 @functools.lru_cache(maxsize=None)
-def trained(name: str, **quantization: object) -> tuple[Experiment, _Trained]:
+def trained(name: str, **quantization: object) -> tuple[Experiment, TrainedRun]:
     """A shipped experiment trained and quantized (no snarkVM); cached, do not mutate."""
-    exp = load_experiment(EXPERIMENTS / f"{name}.toml")
-    if quantization:
-        exp = replace(exp, quantization=replace(exp.quantization, **quantization))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence warnings of the MLPs
-        return exp, _train_and_quantize(exp, registry.get(exp.model.algorithm), _Stages(lambda e: None))
+    t = train_shipped(name, **quantization)
+    return t.exp, t
 
 
 def simulate_circuit(model: QuantizedDenseModel, xu: np.ndarray) -> int:
@@ -49,7 +46,7 @@ def simulate_circuit(model: QuantizedDenseModel, xu: np.ndarray) -> int:
     field arithmetic, each `field as uN` cast (which halts unless 0 <= v < 2^N), the top
     bit test and shifts of the offset form, and the output head.
     """
-    ctx = model.leo_context()
+    ctx = dense_context(model.form)
     f = model.inputs_.fixed.fractional_bits
 
     def cast(v: int, bits: int, signed: bool = False) -> int:
@@ -196,7 +193,7 @@ def test_requested_bits_are_used() -> None:
 @pytest.mark.parametrize("name", LINEAR_EXPERIMENTS)
 def test_quantization_loss_is_small(name: str) -> None:
     exp, t = trained(name)
-    task = registry.get(exp.model.algorithm).task
+    task = catalogue.get(exp.model.algorithm).task
     fl = metrics_for(task, t.data.y_test, t.y_float)
     qu = metrics_for(task, t.data.y_test, t.model.labels(t.int_ref))
     if task == "regression":
@@ -228,7 +225,7 @@ def test_multi_target_regression_is_rejected() -> None:
     exp, t = trained("diabetes_linear_regression")
     est = LinearRegression().fit(t.data.X_train, np.c_[t.data.y_train, t.data.y_train])
     with pytest.raises(UserError, match="single regression target"):
-        lower_linear_regression(est, t.data, exp.quantization)
+        lower_linear_regression(est, Calibration(t.data.X_train, t.data.y_train), exp.quantization)
 
 
 # -- the generated Leo ----------------------------------------------------------------------
@@ -257,7 +254,7 @@ def test_linear_regression_end_to_end(tmp_path: Path) -> None:
     exp = load_experiment(EXPERIMENTS / "diabetes_linear_regression.toml")
     result, _ = run_experiment(exp, tmp_path, samples=2, proofs=1, workers=1)
     assert result.agreement == 1.0
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows
     assert result.proofs[0].verified and result.proofs[0].output.endswith("i32")
 
 
@@ -269,9 +266,9 @@ def test_ridge_batched_end_to_end(tmp_path: Path) -> None:
     exp = load_experiment(EXPERIMENTS / "diabetes_ridge.toml")
     exp = replace(exp, zk=replace(exp.zk, batch=4))
     result, _ = run_experiment(exp, tmp_path, samples=7, proofs=0, workers=1)
-    assert result.circuit["batch"] == 4 and result.zk_samples == 7
+    assert result.circuit.batch == 4 and result.zk_samples == 7
     assert result.agreement == 1.0
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows
 
 
 @pytest.mark.slow
@@ -280,8 +277,8 @@ def test_wine_logistic_full_run_agrees_on_every_test_row(tmp_path: Path) -> None
     from workbench.pipeline import run_experiment
 
     result, _ = run_experiment(load_experiment(EXPERIMENTS / "wine_logistic.toml"), tmp_path, proofs=0)
-    assert result.zk_samples == result.dataset["n_test"] == 36
-    assert result.agreement == 1.0 and result.disagreements == []
-    assert result.metrics["zk"] == result.metrics["quantized"]
-    assert result.circuit["transitions"] == 1
-    assert result.circuit["functions"][0]["constraints"] < 16_000
+    assert result.zk_samples == result.dataset.n_test == 36
+    assert result.agreement == 1.0 and result.disagreements == ()
+    assert result.metrics.zk == result.metrics.quantized
+    assert result.circuit.transitions == 1
+    assert result.circuit.functions[0].constraints < 16_000

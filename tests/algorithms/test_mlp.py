@@ -7,7 +7,6 @@ The circuit simulator and helpers are shared with test_linear.py (same integer f
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,9 @@ from workbench.errors import UserError
 from workbench.experiment import load_experiment
 from workbench.leo import generate
 from workbench.leo.compiler import compile_source
-from workbench.pipeline import metrics_for
-from workbench.quantize import FixedPoint, InputRange, QuantizedInputs
+from workbench.leo.contexts import dense_context
+from workbench.quantize import Calibration, FixedPoint, InputRange, QuantizedInputs
+from workbench.stages import metrics_for
 
 MLP_EXPERIMENTS = ("iris_mlp", "diabetes_mlp")
 
@@ -78,7 +78,7 @@ def test_dead_neuron_is_the_constant_zero() -> None:
     rng = InputRange(np.array([-2.0]), np.array([2.0]))
     model = QuantizedDenseModel(DenseNet((hidden, out)), QuantizedInputs(FixedPoint(4), rng), "regression")
     assert list(model.layers_[0].bits) == [0, 16]
-    ctx = model.leo_context()
+    ctx = dense_context(model.form)
     assert ctx["layers"][0]["neurons"][0]["dead"]
     rows = box_rows(model, 50)
     assert [simulate_circuit(model, r) for r in rows] == list(model.predict_int(rows))
@@ -93,8 +93,8 @@ def test_binary_mlp_classifier_uses_the_sign_of_its_logit() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = MLPClassifier(hidden_layer_sizes=(4, 4), max_iter=500, random_state=0).fit(t.data.X_train, y)
-    data = replace(t.data, y_train=y)
-    model = lower_mlp_classifier(est, data, load_experiment(EXPERIMENTS / "iris_mlp.toml").quantization)
+    calibration = Calibration(t.data.X_train, y)
+    model = lower_mlp_classifier(est, calibration, load_experiment(EXPERIMENTS / "iris_mlp.toml").quantization)
     assert model.head_ == "sign"
     np.testing.assert_array_equal(model.predict(t.data.X_train), est.predict(t.data.X_train))
     rows = box_rows(model, 50)
@@ -108,7 +108,7 @@ def test_non_relu_activation_is_a_user_error() -> None:
         est = MLPRegressor(hidden_layer_sizes=(3, 3), activation="tanh", max_iter=20, random_state=0)
         est.fit(t.data.X_train, t.data.y_train)
     with pytest.raises(UserError, match="relu"):
-        lower_mlp_regressor(est, t.data, load_experiment(EXPERIMENTS / "diabetes_mlp.toml").quantization)
+        lower_mlp_regressor(est, Calibration(t.data.X_train), load_experiment(EXPERIMENTS / "diabetes_mlp.toml").quantization)
 
 
 def test_relu_requantization_floors_like_numpy() -> None:
@@ -147,5 +147,5 @@ def test_mlp_end_to_end(name: str, tmp_path: Path) -> None:
 
     result, _ = run_experiment(load_experiment(EXPERIMENTS / f"{name}.toml"), tmp_path, samples=3, proofs=0, workers=1)
     assert result.agreement == 1.0
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
-    assert result.circuit["transitions"] == 1
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows
+    assert result.circuit.transitions == 1

@@ -11,21 +11,21 @@ from sklearn.datasets import load_iris, make_blobs
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
-from workbench.algorithms import registry
+from workbench.algorithms import catalogue
 from workbench.algorithms.neighbors import (
-    LinearScores,
     QuantizedKMeans,
     QuantizedKNeighborsClassifier,
     argmin_first,
+    linear_scores,
     majority_vote,
     top_k_insertion,
 )
-from workbench.data import Dataset
 from workbench.errors import UserError
 from workbench.experiment import QuantizationSpec, load_experiment
-from workbench.leo import generate
+from workbench.leo import codec, generate
 from workbench.leo.compiler import compile_source
-from workbench.quantize import FixedPoint, InputRange, QuantizedInputs
+from workbench.leo.contexts import linear_field_expressions, program_plans
+from workbench.quantize import Calibration, FixedPoint, InputRange, QuantizedInputs
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 KMEANS_TOML = EXPERIMENTS / "iris_kmeans.toml"
@@ -37,8 +37,8 @@ def _iris() -> tuple[np.ndarray, np.ndarray]:
     return StandardScaler().fit_transform(X), y
 
 
-def _dataset(X: np.ndarray, y: np.ndarray, n_train: int) -> Dataset:
-    return Dataset("t", X[:n_train], X[n_train:], y[:n_train], y[n_train:], tuple(f"x{i}" for i in range(X.shape[1])), "")
+def _calibration(X: np.ndarray, y: np.ndarray, n_train: int) -> Calibration:
+    return Calibration(X[:n_train], y[:n_train])
 
 
 def _inputs(X: np.ndarray, f: int) -> QuantizedInputs:
@@ -59,7 +59,7 @@ def test_scores_order_rows_as_exact_squared_distances() -> None:
     rng = np.random.default_rng(1)
     inputs = QuantizedInputs(FixedPoint(4), InputRange(np.full(3, -2.0), np.full(3, 3.0)))
     points = rng.uniform(-2, 3, size=(6, 3))
-    scores = LinearScores.for_points(inputs.fixed.quantize(points), inputs)
+    scores = linear_scores(inputs.fixed.quantize(points), inputs)
     Xq = inputs(rng.uniform(-4, 5, size=(200, 3)))  # clipped into the range
     S = np.array(scores.evaluate(Xq - inputs.int_low), dtype=np.int64)
     P = inputs.fixed.quantize(points)
@@ -73,7 +73,7 @@ def test_score_range_is_tight_over_the_declared_box() -> None:
     """Every corner of the input box scores within [0, high], and the bounds are reached."""
     inputs = QuantizedInputs(FixedPoint(3), InputRange(np.array([-1.0, -2.0]), np.array([2.0, 1.5])))
     P = inputs.fixed.quantize(np.array([[0.5, -1.0], [1.8, 1.2], [-0.9, 0.0]]))
-    scores = LinearScores.for_points(P, inputs)
+    scores = linear_scores(P, inputs)
     span = inputs.int_high - inputs.int_low
     corners = np.array([[a, b] for a in (0, span[0]) for b in (0, span[1])])
     S = scores.evaluate(corners)
@@ -86,9 +86,9 @@ def test_score_range_is_tight_over_the_declared_box() -> None:
 def test_leo_expressions_evaluate_to_the_scores() -> None:
     inputs = QuantizedInputs(FixedPoint(2), InputRange(np.array([-1.0, -1.0]), np.array([1.0, 1.0])))
     P = inputs.fixed.quantize(np.array([[0.5, -0.75], [-1.0, 0.25]]))
-    scores = LinearScores.for_points(P, inputs)
+    scores = linear_scores(P, inputs)
     u = np.array([[3, 5]])
-    for expr, s in zip(scores.leo_expressions(), scores.evaluate(u)[0]):
+    for expr, s in zip(linear_field_expressions(scores), scores.evaluate(u)[0]):
         value = eval(expr.replace("field", "").replace("xf0", "3").replace("xf1", "5"))  # noqa: S307 (our own text)
         assert value == s
 
@@ -171,7 +171,7 @@ def test_kmeans_integer_reference_matches_scikit_learn() -> None:
 def test_kmeans_lowering_picks_few_bits_and_a_narrow_score_type() -> None:
     X, y = _permuted_iris()
     est = KMeans(n_clusters=3, n_init=10, random_state=0).fit(X[:120])
-    model = registry.get("kmeans").lower(est, _dataset(X, y, 120), QuantizationSpec())
+    model = catalogue.get("kmeans").lower(est, _calibration(X, y, 120), QuantizationSpec())
     assert np.array_equal(model.predict(X[:120]), est.predict(X[:120]))  # auto bits reach 1.0
     assert model.inputs_.fixed.fractional_bits <= 8
     assert model.describe()["score_type"] in ("u16", "u32")
@@ -184,20 +184,20 @@ def test_kmeans_lowering_picks_few_bits_and_a_narrow_score_type() -> None:
 def test_inputs_travel_as_unsigned_offset_binary() -> None:
     X, y = _permuted_iris()
     model = QuantizedKMeans(KMeans(n_clusters=3, n_init=3, random_state=0).fit(X).cluster_centers_, _inputs(X[:100], 4))
-    Xq = model.quantize_inputs(X * 3)  # far outside the range: clipped
-    U = model.offset_rows(Xq)
+    U = model.quantize_inputs(X * 3)  # far outside the range: clipped, then offset
+    assert np.array_equal(U, model.offset_rows(model.inputs_(X * 3)))
     assert U.min() == 0 and U.max() <= model.feature_type_.max
     assert not model.feature_type_.signed
-    literal = model.aleo_inputs(Xq[:1])[0]
+    literal = codec.encode_rows(U[:1], model.form.io.feature_type)[0]
     assert literal.startswith("[") and "-" not in literal and literal.count(model.feature_type_.name) == 4
-    batch = model.aleo_inputs(Xq[:3])[0]
+    batch = codec.encode_rows(U[:3], model.form.io.feature_type)[0]
     assert batch.startswith("[[") and batch.count("[") == 4
 
 
 def test_knn_lowering_rejects_what_the_circuit_does_not_compute() -> None:
     X, y = _permuted_iris()
-    data = _dataset(X, y, 30)
-    lower = registry.get("knn_classifier").lower
+    data = _calibration(X, y, 30)
+    lower = catalogue.get("knn_classifier").lower
     with pytest.raises(UserError, match="weights"):
         lower(KNeighborsClassifier(weights="distance").fit(X[:30], y[:30]), data, QuantizationSpec(fractional_bits=3))
     with pytest.raises(UserError, match="metric"):
@@ -207,7 +207,7 @@ def test_knn_lowering_rejects_what_the_circuit_does_not_compute() -> None:
 
 
 def test_knn_is_trained_by_brute_force() -> None:
-    est = registry.get("knn_classifier").make_estimator({"n_neighbors": 3}, seed=0)
+    est = catalogue.get("knn_classifier").make_estimator({"n_neighbors": 3}, seed=0)
     assert est.algorithm == "brute" and est.n_neighbors == 3
 
 
@@ -231,7 +231,7 @@ def test_templates_compile(batch: int) -> None:
 def test_knn_plan_is_one_program_over_every_stored_row() -> None:
     X, y = _permuted_iris()
     model = QuantizedKNeighborsClassifier(X[:9], y[:9], np.array([0, 1, 2]), 3, _inputs(X, 3))
-    (plan,) = model.plan("p")
+    (plan,) = program_plans(model.form, "p")
     assert plan.template == "knn" and plan.context["n_stored"] == 9 and len(plan.context["score_exprs"]) == 9
 
 
@@ -250,11 +250,11 @@ def test_kmeans_full_run_agrees_on_every_test_row(tmp_path: Path) -> None:
     from workbench.pipeline import run_experiment
 
     result, _ = run_experiment(load_experiment(KMEANS_TOML), tmp_path, proofs=1)
-    assert result.zk_samples == result.dataset["n_test"] == 30
-    assert result.agreement == 1.0 and result.disagreements == []
-    assert result.metrics["zk"] == result.metrics["quantized"]
+    assert result.zk_samples == result.dataset.n_test == 30
+    assert result.agreement == 1.0 and result.disagreements == ()
+    assert result.metrics.zk == result.metrics.quantized
     assert result.proofs[0].verified
-    assert result.circuit["functions"][0]["constraints"] < 16_000
+    assert result.circuit.functions[0].constraints < 16_000
 
 
 @pytest.mark.slow
@@ -263,8 +263,8 @@ def test_knn_end_to_end(tmp_path: Path) -> None:
 
     result, _ = run_experiment(load_experiment(KNN_TOML), tmp_path, samples=3, proofs=0)
     assert result.agreement == 1.0
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
-    assert result.circuit["functions"][0]["constraints"] < 16_000
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows
+    assert result.circuit.functions[0].constraints < 16_000
 
 
 @pytest.mark.slow
@@ -274,6 +274,6 @@ def test_kmeans_batched_run_agrees(tmp_path: Path, write_toml) -> None:
     text = KMEANS_TOML.read_text().replace('name = "iris_kmeans"', 'name = "iris_kmeans_b4"')
     text = text.replace("[zk]", "[zk]\nbatch = 4")
     result, _ = run_experiment(load_experiment(write_toml(text)), tmp_path, samples=4, proofs=0)
-    assert result.circuit["batch"] == 4 and result.zk_samples == 4
+    assert result.circuit.batch == 4 and result.zk_samples == 4
     assert result.agreement == 1.0
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows

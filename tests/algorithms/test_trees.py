@@ -18,8 +18,7 @@ from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeRegressor
 from xgboost import XGBClassifier, XGBRegressor
 
-from workbench import split
-from workbench.algorithms import registry
+from workbench.algorithms import catalogue
 from workbench.algorithms.ensembles import (
     QuantizedTreeEnsemble,
     TreeEnsembleIR,
@@ -31,11 +30,13 @@ from workbench.algorithms.ensembles import (
 from workbench.algorithms.trees import TreeIR, float_leaf_index, leaf_index, quantize_thresholds
 from workbench.data import Dataset, load_dataset
 from workbench.experiment import DatasetSpec, QuantizationSpec, load_experiment
-from workbench.leo import generate
+from workbench.leo import codec, generate
 from workbench.leo.compiler import compile_source
+from workbench.leo.contexts import chain_units, program_plans
+from workbench.quantize import FIELD_MODULUS, Calibration, FixedPoint, InputRange, QuantizedInputs
 from workbench.snarkvm.costs import OFFLINE_BUDGET, estimate_constraints
 from workbench.snarkvm.errors import CircuitTooLarge
-from workbench.quantize import FIELD_MODULUS, FixedPoint, InputRange, QuantizedInputs
+from workbench.stages import chain as split
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 SHIPPED = {
@@ -53,12 +54,12 @@ def _data(name: str) -> Dataset:
 
 def _fit(name: str, dataset: str, **params: Any) -> tuple[Any, Dataset]:
     data = _data(dataset)
-    est = registry.get(name).make_estimator(params, seed=7).fit(data.X_train, data.y_train)
+    est = catalogue.get(name).make_estimator(params, seed=7).fit(data.X_train, data.y_train)
     return est, data
 
 
 def _lower(name: str, est: Any, data: Dataset, bits: int | None = None) -> QuantizedTreeEnsemble:
-    return registry.get(name).lower(est, data, QuantizationSpec(fractional_bits=bits))
+    return catalogue.get(name).lower(est, Calibration(data.X_train, data.y_train), QuantizationSpec(fractional_bits=bits))
 
 
 # -- the float IR is the estimator ---------------------------------------------------------
@@ -215,7 +216,7 @@ def test_regression_outputs_decode_negative_field_elements() -> None:
     est, data = _fit("xgb_regressor", "diabetes", n_estimators=2, max_depth=1)
     model = _lower("xgb_regressor", est, data)
     out = [f"{FIELD_MODULUS - 37}field"]
-    assert model.decode_outputs(out, 1) == [-37]
+    assert codec.decode_predictions(out, 1, model.output_type_) == [-37]
     assert model.labels(np.array([-37]))[0] == -37 / 2**model.value_bits_
 
 
@@ -253,8 +254,8 @@ def _compile_chain(programs: list[generate.LeoProgram]) -> dict[str, str]:
 def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, dataset: str, params: dict[str, Any]) -> None:
     est, data = _fit(name, dataset, n_estimators=7, **params)
     model = _lower(name, est, data)
-    assert model.chain_units() == 7 and model.chain_unit == "trees"
-    plans = model.plan("forest", (2, 5))
+    assert chain_units(model.form) == (7, "trees")
+    plans = program_plans(model.form, "forest", (2, 5))
     # Dependencies first: the last link, the middle one, then the main program.
     assert [p.name for p in plans] == ["forest_p5", "forest_p2", "forest"]
     assert [p.imports for p in plans] == [(), ("forest_p5",), ("forest_p2",)]
@@ -267,7 +268,7 @@ def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, datas
     assert " call " not in aleo["forest_p5"]
     # Each link's partial scores are carried in an unsigned type with a proven bound.
     for i, p in zip((5, 2), plans[:2]):
-        t, off = model._suffix_type(i)
+        t, off = model.form.suffix_type(i)
         part = model.scores_int(model.quantize_inputs(data.X_test), list(range(i, 7)), bias=False) + off
         assert p.context["acc_type"] == t.name and part.min() >= 0 and part.max() <= t.max
     if model.task == "classification":  # `[zk] scores` on a chain: the main program outputs them
@@ -275,7 +276,7 @@ def test_chain_plan_links_groups_of_trees_each_calling_the_next(name: str, datas
         main_aleo = _compile_chain(scored)["forest"]
         assert len([line for line in main_aleo.splitlines() if line.strip().startswith("output ")]) == 2
     with pytest.raises(ValueError):
-        model.plan("forest", (5, 2))
+        program_plans(model.form, "forest", (5, 2))
     with pytest.raises(ValueError):
         generate.render(model, "forest", "forest", "", "private", "public", batch=2, cuts=(2,))
 
@@ -319,15 +320,15 @@ def test_choose_cuts_splits_a_forest_into_links_that_fit_the_budget() -> None:
         split.choose_cuts(render, 40, budget=budget, what="trees", max_transitions=2)
 
 
-def test_every_estimator_is_registered() -> None:
-    names = registry.algorithm_names()
+def test_every_estimator_is_catalogued() -> None:
+    names = catalogue.algorithm_names()
     for name in SHIPPED:
         assert name in names
-    assert registry.for_estimator(XGBClassifier()).name == "xgb_classifier"
-    assert registry.for_estimator(XGBRegressor()).name == "xgb_regressor"
-    assert registry.for_estimator(RandomForestClassifier()).name == "random_forest_classifier"
-    assert registry.for_estimator(AdaBoostClassifier()).name == "adaboost_classifier"
-    assert registry.for_estimator(DecisionTreeRegressor()).name == "decision_tree_regressor"
+    assert catalogue.for_estimator(XGBClassifier()).name == "xgb_classifier"
+    assert catalogue.for_estimator(XGBRegressor()).name == "xgb_regressor"
+    assert catalogue.for_estimator(RandomForestClassifier()).name == "random_forest_classifier"
+    assert catalogue.for_estimator(AdaBoostClassifier()).name == "adaboost_classifier"
+    assert catalogue.for_estimator(DecisionTreeRegressor()).name == "decision_tree_regressor"
 
 
 def test_float_walk_of_sklearn_tree_uses_float32_features() -> None:
@@ -343,9 +344,9 @@ def test_end_to_end_a_few_rows(name: str, tmp_path: Path) -> None:
     from workbench.pipeline import run_experiment
 
     result, _ = run_experiment(load_experiment(EXPERIMENTS / SHIPPED[name]), tmp_path, samples=2, proofs=0, workers=1)
-    assert result.agreement == 1.0 and result.disagreements == []
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
-    assert result.circuit["functions"][0]["constraints"] < 16_000
+    assert result.agreement == 1.0 and result.disagreements == ()
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows
+    assert result.circuit.functions[0].constraints < 16_000
 
 
 @pytest.mark.slow
@@ -353,9 +354,9 @@ def test_shipped_adaboost_full_run_agrees_on_every_test_row(tmp_path: Path) -> N
     from workbench.pipeline import run_experiment
 
     result, _ = run_experiment(load_experiment(EXPERIMENTS / SHIPPED["adaboost_classifier"]), tmp_path, proofs=1)
-    assert result.zk_samples == result.dataset["n_test"]
+    assert result.zk_samples == result.dataset.n_test
     assert result.agreement == 1.0
-    assert result.metrics["zk"] == result.metrics["quantized"]
+    assert result.metrics.zk == result.metrics.quantized
     assert len(result.proofs) == 1 and result.proofs[0].verified
 
 
@@ -370,9 +371,9 @@ def test_batched_adaboost_agrees(tmp_path: Path) -> None:
     path = tmp_path / "iris_adaboost_batch.toml"
     path.write_text(text)
     result, _ = run_experiment(load_experiment(path), tmp_path, samples=6, proofs=0, workers=1)
-    assert result.circuit["batch"] == 4
+    assert result.circuit.batch == 4
     assert result.agreement == 1.0 and result.zk_samples == 6
-    assert result.metrics["zk"] == result.metrics_on_zk_samples["quantized"]
+    assert result.metrics.zk == result.metrics.quantized_on_zk_rows
 
 
 @given(st.integers(1, 60), st.integers(1, 60), st.integers(-5, 70))

@@ -7,7 +7,8 @@ from pathlib import Path
 from textual.widgets import DataTable, Select, Static, TabbedContent
 from tui_helpers import sync, widget_text
 
-from workbench.results import comparison_table, list_runs, load_result
+from workbench.report import comparison_table
+from workbench.results import list_runs, load_result
 from workbench.tui.app import make_app
 from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.history import HistoryScreen

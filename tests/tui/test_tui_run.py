@@ -12,6 +12,7 @@ from textual.widgets import Static
 from tui_helpers import Posted, sync, wait_for, widget_text
 
 from workbench.results import STAGING_PREFIX, list_runs, load_result
+from workbench.tui.worker import Failed
 from workbench.tui import messages as M
 from workbench.tui.app import make_app
 from workbench.tui.screens import run as run_module
@@ -194,12 +195,12 @@ class RecordingProcess:
     def __init__(self, *args: object) -> None:
         RecordingProcess.started.append(args)
         self.pid, self.alive, self.exitcode, self.cancel_requested_at = 1, True, None, None
-        self.items = [("failed", "test", "stopped before starting")]
+        self.items = [Failed("test", "stopped before starting")]
 
     def start(self) -> None:
         pass
 
-    def get(self, timeout: float = 0.1) -> tuple[object, ...] | None:
+    def get(self, timeout: float = 0.1) -> object:
         return self.items.pop(0) if self.items else None
 
     def join(self, timeout: float | None = None) -> None:

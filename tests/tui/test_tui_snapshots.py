@@ -14,9 +14,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from workbench.events import Event, EventKind
 from workbench.tui.app import WorkbenchApp, make_app
 from workbench.tui.screens import run as run_module
 from workbench.tui.widgets import stage_list
+from workbench.tui.worker import Failed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -74,19 +76,19 @@ def test_edit_form_with_problems(app: WorkbenchApp, snap_compare: Any) -> None:
 class ScriptedProcess:
     """Stands in for RunProcess: replays a fixed run that fails while proving."""
 
-    ITEMS: list[tuple[Any, ...]] = [
+    ITEMS: list[Any] = [
         *[
             item
-            for stage, secs in (("load data", 0.01), ("train", 0.01), ("quantize", 0.0), ("generate Leo", 0.01),
-                                ("compile", 0.4), ("synthesize keys", 5.87))
-            for item in (("event", "stage_started", stage, "", 0, 0, 0.0), ("event", "stage_finished", stage, "", 0, 0, secs))
+            for stage, secs in (("load data", 0.01), ("train", 0.01), ("quantize", 0.0), ("plan", 0.02),
+                                ("generate Leo", 0.01), ("compile", 0.4), ("synthesize keys", 5.87))
+            for item in (Event(EventKind.STAGE_STARTED, stage), Event(EventKind.STAGE_FINISHED, stage, elapsed=secs))
         ],
-        ("event", "log", "synthesize keys", "iris_decision_tree.aleo/main: 11752 constraints", 0, 0, 0.0),
-        ("event", "stage_started", "execute samples", "", 0, 0, 0.0),
-        *[("event", "stage_progress", "execute samples", "", i, 3, 0.0) for i in (1, 2, 3)],
-        ("event", "stage_finished", "execute samples", "", 0, 0, 0.93),
-        ("event", "stage_started", "prove", "", 0, 0, 0.0),
-        ("failed", "snarkVM", "proving failed: the ledger query at http://127.0.0.1:9/ did not answer"),
+        Event(EventKind.LOG, "synthesize keys", "iris_decision_tree.aleo/main: 11752 constraints"),
+        Event(EventKind.STAGE_STARTED, "execute samples"),
+        *[Event(EventKind.STAGE_PROGRESS, "execute samples", "", i, 3) for i in (1, 2, 3)],
+        Event(EventKind.STAGE_FINISHED, "execute samples", elapsed=0.93),
+        Event(EventKind.STAGE_STARTED, "prove"),
+        Failed("snarkVM", "proving failed: the ledger query at http://127.0.0.1:9/ did not answer"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -99,7 +101,7 @@ class ScriptedProcess:
     def start(self) -> None:
         pass
 
-    def get(self, timeout: float = 0.1) -> tuple[Any, ...] | None:
+    def get(self, timeout: float = 0.1) -> Any:
         if self.items:
             return self.items.pop(0)
         time.sleep(timeout)

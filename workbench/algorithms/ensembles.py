@@ -1,11 +1,15 @@
-"""Tree ensembles and tree regression: one `TreeIR` format, one integer reference, one template.
+"""Every tree model: one `TreeIR` format, one quantized model, one integer reference, one form.
 
-Estimators (TOML names): `decision_tree_regressor`, `random_forest_classifier`,
-`adaboost_classifier`, `xgb_classifier`, `xgb_regressor`. Each becomes a list of `TreeIR`
-whose leaves hold a row of `n_outputs` real numbers, plus a bias row:
+Estimators (TOML names): `decision_tree_classifier`, `decision_tree_regressor`,
+`random_forest_classifier`, `adaboost_classifier`, `xgb_classifier`, `xgb_regressor`. Each
+becomes a list of `TreeIR` whose leaves hold a row of `n_outputs` real numbers, plus a bias
+row:
 
     scores(x) = bias + sum over trees of value[leaf reached by x]
 
+- decision tree classifier: one tree whose leaf holds the index of its class (the argmax of
+  the leaf's class weights, ties: first); the prediction is that index, selected directly
+  (head LEAF: no scores to sum or compare).
 - decision tree regressor: one tree, one output (the leaf mean); the prediction is the score.
 - random forest: leaf rows are the class probabilities; scikit-learn predicts the argmax of
   their MEAN (soft vote), and the argmax of the SUM is the same class.
@@ -17,16 +21,16 @@ whose leaves hold a row of `n_outputs` real numbers, plus a bias row:
   by class). The bias is the base margin. Binary models get two columns, [0, margin], so
   that "margin > 0" is the argmax (margin = 0 gives class 0, like xgboost's `p > 0.5`).
 
-Fixed point: features with `f` fractional bits (as in `trees.py`), leaf values and bias with
-`value_bits_` bits: Vq = q(v) = floor(v * 2^vb + 1/2). The scores are sums of these
-integers, computed in the circuit in `field` (free) and exactly in numpy.
+Fixed point: features with `f` fractional bits (see `trees.quantize_thresholds`), leaf
+values and bias with `value_bits_` bits: Vq = q(v) = floor(v * 2^vb + 1/2). The scores are
+sums of these integers, computed in the circuit in `field` (free) and exactly in numpy.
 
-Circuit: every used node compares `x[feature] <= T` in the features' integer type; each
-tree's leaf row is selected bottom-up with `field` ternaries (constant parts folded); the
-class scores are summed in `field`, shifted by a constant offset that makes them
-non-negative, cast to the narrowest unsigned type holding the proven bound, and the argmax
-is taken with strict `>` (ties: lowest class index, as numpy's argmax). Regression returns
-the summed score itself as a public `field` (the prediction times 2^vb).
+Circuit (`TreeForm`, rendered by workbench/leo/contexts.py): every used node compares
+`x[feature] <= T` in the features' integer type; each tree's leaf row is selected bottom-up
+with `field` ternaries; the class scores are summed in `field`, shifted by a constant offset
+that makes them non-negative, cast to the narrowest unsigned type holding the proven bound,
+and the argmax is taken with strict `>` (ties: lowest class index, as numpy's argmax).
+Regression returns the summed score itself as a public `field` (the prediction times 2^vb).
 """
 
 from __future__ import annotations
@@ -36,31 +40,23 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
-from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
-from sklearn.tree import DecisionTreeRegressor
 
-from workbench.algorithms.base import Algorithm, ProgramPlan, QuantizedModel, RevealedScores, parse_int_literals
-from workbench.algorithms.registry import register
-from workbench.algorithms.trees import (
-    MAX_AUTO_FRACTIONAL_BITS,
-    TreeIR,
-    _depth,
-    float_leaf_index,
-    leaf_index,
-    quantize_thresholds,
-)
-from workbench.data import Dataset
+from workbench.algorithms.base import QuantizedModel
+from workbench.algorithms.forms import CircuitIO, ScoresInfo, TreeForm, TreeHead
+from workbench.algorithms.trees import TreeIR, depth, float_leaf_index, leaf_index, quantize_thresholds
 from workbench.errors import UserError
-from workbench.experiment import QuantizationSpec
+from workbench.kinds import Task
 from workbench.quantize import (
     FIELD,
     FIELD_MODULUS,
+    Calibration,
     FixedPoint,
     InputRange,
     IntType,
+    QuantizationSpec,
     QuantizedInputs,
-    field_to_int,
     narrowest_int,
+    search_bits,
 )
 
 # Bits of the leaf values of regressors: the prediction's resolution is 2^-8 per tree, far
@@ -79,7 +75,12 @@ class TreeEnsembleIR:
 
     trees: tuple[TreeIR, ...]
     bias: np.ndarray  # shape (n_outputs,)
-    task: str  # "classification": argmax over outputs; "regression": the single output
+    task: Task  # classification: argmax over outputs (LEAF: the leaf's class); regression: the single output
+    head: TreeHead = TreeHead.ARGMAX  # ARGMAX or LEAF for classification; SUM for regression
+
+    def __post_init__(self) -> None:
+        if self.task == Task.REGRESSION and self.head != TreeHead.SUM:
+            object.__setattr__(self, "head", TreeHead.SUM)
 
     @property
     def n_outputs(self) -> int:
@@ -89,19 +90,16 @@ class TreeEnsembleIR:
         """The float model's scores (the estimator's margins/votes up to a monotone map)."""
         s = np.tile(self.bias, (len(X), 1))
         for t in self.trees:
-            s += t.value[float_leaf_index(t, X)]
+            s += np.asarray(t.value, dtype=np.float64).reshape(len(t.left), -1)[float_leaf_index(t, X)]
         return s
 
 
 class QuantizedTreeEnsemble(QuantizedModel):
-    """A sum of trees in fixed point: argmax of class scores, or a regression value.
+    """One tree or a sum of trees in fixed point: a class index, or a regression value.
 
-    A model too large for one transition is split into a chain of programs, a group of
-    consecutive trees each (see `plan`); the pipeline chooses where to cut.
+    A model too large for one transition can be split into a chain of programs, a group of
+    consecutive trees each (the Leo layer plans where to cut).
     """
-
-    template = "tree_ensemble"
-    chain_unit = "trees"
 
     def __init__(
         self,
@@ -112,16 +110,23 @@ class QuantizedTreeEnsemble(QuantizedModel):
     ) -> None:
         self.ir_ = ir
         self.task = ir.task
+        self.head_ = ir.head
         self.inputs_ = inputs
         self.classes_ = classes
-        self.value_bits_ = value_bits
-        vfix = FixedPoint(value_bits)
         self.thresholds_ = [quantize_thresholds(t, inputs) for t in ir.trees]
-        self.values_ = [vfix.quantize(t.value) for t in ir.trees]  # (n_nodes, n_outputs) each
-        self.bias_ = vfix.quantize(ir.bias)
+        if ir.head == TreeHead.LEAF:
+            # The leaf holds a class index: no scaling, no sum.
+            self.value_bits_ = 0
+            self.values_ = [np.asarray(t.value, dtype=np.int64).reshape(len(t.left), 1) for t in ir.trees]
+            self.bias_ = np.zeros(1, dtype=np.int64)
+        else:
+            self.value_bits_ = value_bits
+            vfix = FixedPoint(value_bits)
+            self.values_ = [vfix.quantize(t.value) for t in ir.trees]  # (n_nodes, n_outputs) each
+            self.bias_ = vfix.quantize(ir.bias)
         low = int(inputs.int_low.min()) - 1
         high = int(inputs.int_high.max())
-        # Signed so that the clamped threshold q(low) - 1 is representable (as in trees.py).
+        # Signed so that the clamped threshold q(low) - 1 is representable.
         self.feature_type_: IntType = narrowest_int(min(low, -1), high, signed=True)
 
         # Proven score bounds over ALL inputs: each tree contributes one of its leaf rows.
@@ -135,19 +140,37 @@ class QuantizedTreeEnsemble(QuantizedModel):
         self.score_high_ = [int(v) for v in hi]
         # Field sums equal integer sums while |score| < p/2 (then field_to_int reads them back).
         if max(max(map(abs, self.score_low_)), max(map(abs, self.score_high_))) >= FIELD_MODULUS // 2:
-            raise OverflowError("tree ensemble scores exceed the field")
-        if ir.task == "classification":
+            raise UserError("the tree ensemble's scores exceed the field; use fewer value bits or fewer trees")
+        self.offset_ = 0
+        self.score_type_: IntType | None = None
+        if ir.head == TreeHead.LEAF:
+            assert classes is not None
+            self.output_type_: Any = narrowest_int(0, max(len(classes) - 1, 0), signed=False)
+        elif ir.head == TreeHead.ARGMAX:
             assert classes is not None and len(classes) == ir.n_outputs
             # Adding `offset_` maps every score into [0, max high + offset]: the cast to the
             # unsigned score type cannot halt for any input in the declared range.
             self.offset_ = max(0, -min(self.score_low_))
-            self.score_type_: IntType | None = narrowest_int(0, max(self.score_high_) + self.offset_, signed=False)
-            self.output_type_: Any = narrowest_int(0, max(ir.n_outputs - 1, 0), signed=False)
+            self.score_type_ = narrowest_int(0, max(self.score_high_) + self.offset_, signed=False)
+            self.output_type_ = narrowest_int(0, max(ir.n_outputs - 1, 0), signed=False)
         else:
             assert ir.n_outputs == 1
-            self.offset_ = 0
-            self.score_type_ = None
             self.output_type_ = FIELD
+
+    @property
+    def form(self) -> TreeForm:
+        return TreeForm(
+            io=CircuitIO(len(self.inputs_.int_low), self.feature_type_, self.output_type_, self.inputs_.fixed.fractional_bits),
+            head=self.head_,
+            trees=self.ir_.trees,
+            thresholds=tuple(self.thresholds_),
+            values=tuple(self.values_),
+            bias=self.bias_,
+            score_type=self.score_type_,
+            offset=self.offset_,
+            value_bits=self.value_bits_,
+            n_classes=0 if self.classes_ is None else len(self.classes_),
+        )
 
     # -- integer reference -------------------------------------------------------------
     def scores_int(self, Xq: np.ndarray, trees: list[int] | None = None, bias: bool = True) -> np.ndarray:
@@ -160,181 +183,54 @@ class QuantizedTreeEnsemble(QuantizedModel):
 
     def predict_int(self, Xq: np.ndarray) -> np.ndarray:
         s = self.scores_int(Xq)
-        if self.task == "classification":
+        if self.head_ == TreeHead.ARGMAX:
             return np.argmax(s, axis=1).astype(np.int64)  # ties: lowest index, as in the circuit
-        return s[:, 0].astype(np.int64)
+        return s[:, 0].astype(np.int64)  # LEAF: the class index; SUM: the regression score
 
     def labels(self, outputs: np.ndarray) -> np.ndarray:
         outputs = np.asarray(outputs, dtype=np.int64)
-        if self.task == "classification":
+        if self.task == Task.CLASSIFICATION:
             assert self.classes_ is not None
             return self.classes_[outputs]
         return outputs / float(1 << self.value_bits_)
 
-    def decode_outputs(self, outputs: list[str], batch: int) -> list[int]:
-        values = parse_int_literals(outputs[0])
-        if len(values) != batch:
-            raise ValueError(f"expected {batch} output values, snarkVM returned {outputs[0]!r}")
-        # A regression output is a field element; negative predictions are p - |v|.
-        return [field_to_int(v) for v in values] if self.task == "regression" else values
-
-    # -- Leo -----------------------------------------------------------------------------
-    def _tree_context(self, i: int, shared: dict[tuple[int, int], str]) -> dict[str, Any]:
-        """One tree's comparisons and field selections, constant parts folded.
-
-        `shared` maps (feature, threshold) to the name of a comparison already emitted by
-        an earlier tree (boosted trees often repeat a split), so it is computed once.
-        """
-        t, thr, v = self.ir_.trees[i], self.thresholds_[i], self.values_[i]
-        selects: list[dict[str, Any]] = []
-        comparisons: list[dict[str, Any]] = []
-
-        def cond(n: int) -> str:
-            key = (int(t.feature[n]), int(thr[n]))
-            if key not in shared:
-                shared[key] = f"c{i}_{n}"
-                comparisons.append(
-                    {
-                        "name": shared[key],
-                        "feature": key[0],
-                        "threshold": key[1],
-                        # The float split, for the reader: the integer test is always `<=`.
-                        "split": f"{'<' if t.strict else '<='} {float(t.threshold[n]):.6g}",
-                    }
-                )
-            return shared[key]
-
-        def ref(n: int, k: int) -> str:
-            if t.is_leaf(n):
-                return f"{int(v[n, k])}field"
-            a, b = ref(int(t.left[n]), k), ref(int(t.right[n]), k)
-            if a == b:  # both subtrees give the same constant: no selection needed
-                return a
-            name = f"t{i}_n{n}_k{k}"
-            selects.append({"name": name, "cond": cond(n), "left": a, "right": b})
-            return name
-
-        outputs = [ref(0, k) for k in range(self.ir_.n_outputs)]
-        return {"index": i, "comparisons": comparisons, "selects": selects, "outputs": outputs}
-
-    def _scores_context(self, trees: list[dict[str, Any]], bias: bool) -> list[dict[str, Any]]:
-        """Per output: the field expression of its score (variables + one folded constant)."""
-        scores = []
-        for k in range(self.ir_.n_outputs):
-            const = int(self.bias_[k]) if bias else 0
-            terms = []
-            for tc in trees:
-                r = tc["outputs"][k]
-                if r.endswith("field") and not r.startswith("t"):
-                    const += int(r.removesuffix("field"))
-                else:
-                    terms.append(r)
-            scores.append({"terms": terms, "const": const})
-        return scores
-
-    def leo_context(self, trees: list[int] | None = None, partial: bool = False) -> dict[str, Any]:
-        """Template variables for the given trees (default: all), complete or as a shard."""
-        idx = list(range(len(self.ir_.trees))) if trees is None else trees
-        shared: dict[tuple[int, int], str] = {}
-        tree_ctx = [self._tree_context(i, shared) for i in idx]
-        return {
-            "task": self.task,
-            "trees": tree_ctx,
-            "scores": self._scores_context(tree_ctx, bias=not partial),
-            "n_outputs": self.ir_.n_outputs,
-            "score_type": self.score_type_.name if self.score_type_ else "field",
-            "offset": self.offset_,
-            "value_bits": self.value_bits_,
-            "n_trees": len(self.ir_.trees),
-            "strict": any(t.strict for t in self.ir_.trees),
-        }
-
-    def revealed_scores(self) -> RevealedScores | None:
-        if self.task != "classification":
-            return None  # a regression's output is already its score
+    def revealed_scores(self) -> ScoresInfo | None:
+        if self.head_ != TreeHead.ARGMAX:
+            return None  # a regression's output is already its score; a single tree has none
         assert self.score_type_ is not None
-        return RevealedScores(
+        return ScoresInfo(
             "class scores",
             self.score_type_,
-            tuple(f"u{k}" for k in range(self.ir_.n_outputs)),
+            self.ir_.n_outputs,
             f"per class: the summed leaf values times 2^{self.value_bits_}, plus {self.offset_}",
         )
 
     def revealed_scores_int(self, Xq: np.ndarray) -> np.ndarray:
+        if self.head_ != TreeHead.ARGMAX:
+            return super().revealed_scores_int(Xq)
         return (self.scores_int(Xq) + self.offset_).astype(np.int64)
-
-    def chain_units(self) -> int:
-        """Trees: a chain of transitions can cut the model between any two of them."""
-        return len(self.ir_.trees)
-
-    def _suffix_type(self, start: int) -> tuple[IntType, int]:
-        """Type and offset carrying the partial scores of trees start..end between links.
-
-        The bound is proven like the main scores': each tree adds one of its leaf rows, so
-        lo/hi are sums of per-tree minima/maxima; the offset makes every lane non-negative.
-        """
-        lo = np.zeros(self.ir_.n_outputs, dtype=object)
-        hi = np.zeros(self.ir_.n_outputs, dtype=object)
-        for tree, values in zip(self.ir_.trees[start:], self.values_[start:]):
-            leaves = values[tree.leaves]
-            lo += leaves.min(axis=0).astype(object)
-            hi += leaves.max(axis=0).astype(object)
-        offset = max(0, -min(int(v) for v in lo))
-        return narrowest_int(0, max(int(v) for v in hi) + offset, signed=False), offset
-
-    def plan(self, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
-        """One program, or a chain split before each tree index in `cuts`.
-
-        Chain: the main program `<name>` evaluates trees [0, cuts[0]) and calls
-        `<name>_p<cuts[0]>`, which evaluates [cuts[0], cuts[1]) and calls the link named
-        after cuts[1], and so on (a link is named after its first tree, so its name does
-        not change when links are added before it). Each link returns, privately, the
-        partial scores of its trees and of every later one; the main program adds the
-        bias and takes the argmax (or returns the sum).
-        A link holds one call, so each transition pays for at most one call, and each
-        has its own ~16k-constraint budget (at most 31 transitions in one execution).
-        """
-        n = len(self.ir_.trees)
-        if not cuts:
-            return [ProgramPlan(name=name, template=self.template, context={**self.leo_context(), "next": None})]
-        bounds = [0, *cuts, n]
-        if any(a >= b for a, b in zip(bounds, bounds[1:])):
-            raise ValueError(f"cuts {cuts} do not split {n} trees into non-empty groups")
-        names = [name] + [f"{name}_p{c}" for c in cuts]
-        # What link i returns (and its caller reads): the partial scores from cuts[i - 1] on.
-        carried = {c: self._suffix_type(c) for c in cuts}
-        plans = []
-        for i in reversed(range(len(names))):  # dependencies first: the last link first
-            last = i == len(names) - 1
-            nxt = None
-            if not last:
-                t, off = carried[bounds[i + 1]]
-                nxt = {"program": f"{names[i + 1]}.aleo", "type": t.name, "offset": off}
-            context = self.leo_context(list(range(bounds[i], bounds[i + 1])), partial=i > 0)
-            context.update(next=nxt, first_tree=bounds[i], last_tree=bounds[i + 1] - 1)
-            if i > 0:
-                t, off = carried[bounds[i]]
-                context.update(acc_type=t.name, acc_offset=off)
-            template = self.template if i == 0 else "tree_ensemble_link"
-            plans.append(ProgramPlan(name=names[i], template=template, context=context, imports=() if last else (names[i + 1],)))
-        return plans
 
     def describe(self) -> dict[str, Any]:
         trees = self.ir_.trees
-        return {
+        info: dict[str, Any] = {
             "fractional_bits": self.inputs_.fixed.fractional_bits,
-            "value_bits": self.value_bits_,
             "rounding": "floor(v * 2^f + 1/2), inputs clipped to the declared range first",
-            "split": "x < t (strict: q(x) < q(t))" if trees[0].strict else "x <= t (q(x) <= q(t))",
             "feature_type": self.feature_type_.name,
+            "output_type": self.output_type_.name,
+            "input_range": self.inputs_.range.as_lists(),
+        }
+        if self.head_ == TreeHead.LEAF:
+            return {**info, "internal_nodes": len(trees[0].internal_nodes), "depth": depth(trees[0])}
+        return {
+            **info,
+            "value_bits": self.value_bits_,
+            "split": "x < t (strict: q(x) < q(t))" if trees[0].strict else "x <= t (q(x) <= q(t))",
             "score_type": self.score_type_.name if self.score_type_ else "field",
             "score_offset": self.offset_,
             "score_bounds": [self.score_low_, self.score_high_],
-            "output_type": self.output_type_.name,
-            "input_range": self.inputs_.range.as_lists(),
             "trees": len(trees),
             "internal_nodes": sum(len(t.internal_nodes) for t in trees),
-            "depth": max(_depth(t) for t in trees),
+            "depth": max(depth(t) for t in trees),
         }
 
 
@@ -347,43 +243,38 @@ def choose_bits(
     classes: np.ndarray | None,
     spec: QuantizationSpec,
 ) -> QuantizedTreeEnsemble:
-    """Feature bits (requested, or the fewest keeping the most training rows on the float
-    leaves of every tree), then value bits (regression: REGRESSION_VALUE_BITS; classifiers:
-    the fewest from MIN_VALUE_BITS reproducing the most float predictions on the training
-    set)."""
+    """Feature bits (requested, or the fewest keeping the most training rows where the float
+    model keeps them), then value bits (regression: REGRESSION_VALUE_BITS; classifiers: the
+    fewest from MIN_VALUE_BITS reproducing the most float predictions on the training set).
+
+    "Where the float model keeps them": for a sum of trees, on the float leaf of every tree
+    (the sum then cannot move); for a single classifier tree, on the float prediction (two
+    leaves of the same class are the same answer, so fewer bits may do).
+    """
 
     def make(f: int, vb: int) -> QuantizedTreeEnsemble:
         return QuantizedTreeEnsemble(ir, QuantizedInputs(FixedPoint(f), rng), vb, classes)
 
-    if spec.fractional_bits is not None:
-        f = spec.fractional_bits
-    else:
-        float_leaves = [float_leaf_index(t, X_train) for t in ir.trees]
-        best = (-1.0, 0)
-        for bits in range(MAX_AUTO_FRACTIONAL_BITS + 1):
-            qi = QuantizedInputs(FixedPoint(bits), rng)
-            Xq = qi(X_train)
-            same = np.ones(len(X_train), dtype=bool)
-            for t, fl in zip(ir.trees, float_leaves):
-                same &= leaf_index(t, quantize_thresholds(t, qi), Xq) == fl
-            agreement = float(np.mean(same))
-            if agreement > best[0]:
-                best = (agreement, bits)
-            if agreement == 1.0:
-                break
-        f = best[1]
-    if ir.task == "regression":
+    def agreement(model: QuantizedTreeEnsemble) -> float:
+        return float(np.mean(model.predict(X_train) == float_pred))
+
+    if ir.head == TreeHead.LEAF:
+        return search_bits(lambda f: make(f, 0), agreement, spec.fractional_bits)
+
+    float_leaves = [float_leaf_index(t, X_train) for t in ir.trees]
+
+    def leaf_agreement(qi: QuantizedInputs) -> float:
+        Xq = qi(X_train)
+        same = np.ones(len(X_train), dtype=bool)
+        for t, fl in zip(ir.trees, float_leaves):
+            same &= leaf_index(t, quantize_thresholds(t, qi), Xq) == fl
+        return float(np.mean(same))
+
+    qi = search_bits(lambda f: QuantizedInputs(FixedPoint(f), rng), leaf_agreement, spec.fractional_bits)
+    f = qi.fixed.fractional_bits
+    if ir.task == Task.REGRESSION:
         return make(f, REGRESSION_VALUE_BITS)
-    best_model: tuple[float, QuantizedTreeEnsemble] | None = None
-    for vb in range(MIN_VALUE_BITS, MAX_VALUE_BITS + 1):
-        model = make(f, vb)
-        agreement = float(np.mean(model.predict(X_train) == float_pred))
-        if best_model is None or agreement > best_model[0]:
-            best_model = (agreement, model)
-        if agreement == 1.0:
-            break
-    assert best_model is not None
-    return best_model[1]
+    return search_bits(lambda vb: make(f, vb), agreement, None, bits=range(MIN_VALUE_BITS, MAX_VALUE_BITS + 1))
 
 
 # -- scikit-learn --------------------------------------------------------------------------
@@ -393,21 +284,29 @@ def _class_probabilities(tree: Any) -> np.ndarray:
     return v / v.sum(axis=1, keepdims=True)
 
 
-def ir_decision_tree_regressor(est: DecisionTreeRegressor) -> TreeEnsembleIR:
+def ir_decision_tree_classifier(est: Any) -> TreeEnsembleIR:
+    """One tree whose leaf holds its class index (argmax of class weights, ties: first)."""
+    if est.n_outputs_ != 1:
+        raise UserError("decision_tree_classifier: only single-output classification is supported")
+    tree = TreeIR.from_sklearn_classifier(est)
+    return TreeEnsembleIR((tree,), np.zeros(1), Task.CLASSIFICATION, TreeHead.LEAF)
+
+
+def ir_decision_tree_regressor(est: Any) -> TreeEnsembleIR:
     """One tree, one output: the leaf's mean target."""
     if est.tree_.value.shape[1] != 1:
         raise UserError("decision_tree_regressor: only single-target regression is supported")
     tree = TreeIR.from_sklearn(est, est.tree_.value[:, 0, :])
-    return TreeEnsembleIR((tree,), np.zeros(1), "regression")
+    return TreeEnsembleIR((tree,), np.zeros(1), Task.REGRESSION)
 
 
-def ir_random_forest(est: RandomForestClassifier) -> TreeEnsembleIR:
+def ir_random_forest(est: Any) -> TreeEnsembleIR:
     """Soft vote: each tree's leaf row is its class probabilities (summed, not averaged)."""
     trees = tuple(TreeIR.from_sklearn(e, _class_probabilities(e)) for e in est.estimators_)
-    return TreeEnsembleIR(trees, np.zeros(len(est.classes_)), "classification")
+    return TreeEnsembleIR(trees, np.zeros(len(est.classes_)), Task.CLASSIFICATION)
 
 
-def ir_adaboost(est: AdaBoostClassifier) -> TreeEnsembleIR:
+def ir_adaboost(est: Any) -> TreeEnsembleIR:
     """SAMME weighted vote: leaf row = estimator weight on the class the leaf predicts."""
     k = len(est.classes_)
     trees = []
@@ -420,7 +319,7 @@ def ir_adaboost(est: AdaBoostClassifier) -> TreeEnsembleIR:
         value = np.zeros((len(pred), k))
         value[np.arange(len(pred)), pred] = float(w)
         trees.append(TreeIR.from_sklearn(e, value))
-    return TreeEnsembleIR(tuple(trees), np.zeros(k), "classification")
+    return TreeEnsembleIR(tuple(trees), np.zeros(k), Task.CLASSIFICATION)
 
 
 # -- XGBoost -------------------------------------------------------------------------------
@@ -456,14 +355,14 @@ def xgboost_trees(model: dict[str, Any]) -> tuple[list[TreeIR], list[int]]:
     return trees, [int(g) for g in gb["model"]["tree_info"]]
 
 
-def ir_xgboost(est: Any, X_train: np.ndarray, task: str) -> TreeEnsembleIR:
+def ir_xgboost(est: Any, X_train: np.ndarray, task: Task) -> TreeEnsembleIR:
     """XGBClassifier/XGBRegressor -> IR, checked against the booster's own margins."""
     booster = est.get_booster()
     model = json.loads(booster.save_raw("json"))  # parsed as data, never evaluated
     objective = model["learner"]["objective"]["name"]
     base = _floats(model["learner"]["learner_model_param"]["base_score"])
     trees, groups = xgboost_trees(model)
-    if task == "regression":
+    if task == Task.REGRESSION:
         if objective not in ("reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror"):
             raise UserError(f"xgb_regressor: objective {objective!r} is not supported (identity link only)")
         n_out, bias, column = 1, np.array([base[0]]), [0] * len(trees)
@@ -496,34 +395,20 @@ def ir_xgboost(est: Any, X_train: np.ndarray, task: str) -> TreeEnsembleIR:
 
 
 # -- lowerings -----------------------------------------------------------------------------
-def _lower(make_ir: Callable[[Any, Dataset], TreeEnsembleIR]) -> Callable[..., QuantizedTreeEnsemble]:
-    def lower(est: Any, data: Dataset, spec: QuantizationSpec) -> QuantizedTreeEnsemble:
-        ir = make_ir(est, data)
-        rng = InputRange.from_training(data.X_train, spec.input_range)
-        classes = np.asarray(est.classes_) if ir.task == "classification" else None
-        return choose_bits(ir, rng, data.X_train, est.predict(data.X_train), classes, spec)
+def _lower(make_ir: Callable[[Any, np.ndarray], TreeEnsembleIR]) -> Callable[..., QuantizedTreeEnsemble]:
+    def lower(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedTreeEnsemble:
+        ir = make_ir(est, calibration.X)
+        rng = InputRange.from_training(calibration.X, spec.input_range)
+        classes = np.asarray(est.classes_) if ir.task == Task.CLASSIFICATION else None
+        return choose_bits(ir, rng, calibration.X, est.predict(calibration.X), classes, spec)
 
+    lower.__doc__ = f"Quantize a fitted estimator through `{make_ir.__name__}`."
     return lower
 
 
-lower_decision_tree_regressor = _lower(lambda est, data: ir_decision_tree_regressor(est))
-lower_random_forest_classifier = _lower(lambda est, data: ir_random_forest(est))
-lower_adaboost_classifier = _lower(lambda est, data: ir_adaboost(est))
-lower_xgb_classifier = _lower(lambda est, data: ir_xgboost(est, data.X_train, "classification"))
-lower_xgb_regressor = _lower(lambda est, data: ir_xgboost(est, data.X_train, "regression"))
-
-register(Algorithm("decision_tree_regressor", DecisionTreeRegressor, "regression", lower_decision_tree_regressor))
-register(Algorithm("random_forest_classifier", RandomForestClassifier, "classification", lower_random_forest_classifier))
-register(Algorithm("adaboost_classifier", AdaBoostClassifier, "classification", lower_adaboost_classifier))
-
-
-def _register_xgboost() -> None:
-    try:
-        from xgboost import XGBClassifier, XGBRegressor
-    except ImportError:  # pragma: no cover - xgboost is a declared dependency
-        return
-    register(Algorithm("xgb_classifier", XGBClassifier, "classification", lower_xgb_classifier))
-    register(Algorithm("xgb_regressor", XGBRegressor, "regression", lower_xgb_regressor))
-
-
-_register_xgboost()
+lower_decision_tree_classifier = _lower(lambda est, X: ir_decision_tree_classifier(est))
+lower_decision_tree_regressor = _lower(lambda est, X: ir_decision_tree_regressor(est))
+lower_random_forest_classifier = _lower(lambda est, X: ir_random_forest(est))
+lower_adaboost_classifier = _lower(lambda est, X: ir_adaboost(est))
+lower_xgb_classifier = _lower(lambda est, X: ir_xgboost(est, X, Task.CLASSIFICATION))
+lower_xgb_regressor = _lower(lambda est, X: ir_xgboost(est, X, Task.REGRESSION))

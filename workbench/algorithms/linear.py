@@ -33,19 +33,25 @@ would give its two's-complement bit pattern, not the negative element.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
-from workbench.algorithms.base import Algorithm, QuantizedModel, RevealedScores
-from workbench.algorithms.registry import register
-from workbench.data import Dataset
+from workbench.algorithms.base import QuantizedModel
+from workbench.algorithms.forms import CircuitIO, DenseForm, DenseHead, IntLayer, ScoresInfo
 from workbench.errors import UserError
-from workbench.experiment import QuantizationSpec
-from workbench.quantize import FixedPoint, InputRange, IntType, QuantizedInputs, narrowest_int
+from workbench.kinds import Task
+from workbench.quantize import (
+    Calibration,
+    FixedPoint,
+    InputRange,
+    IntType,
+    QuantizationSpec,
+    QuantizedInputs,
+    narrowest_int,
+    search_bits,
+)
 
-MAX_AUTO_FRACTIONAL_BITS = 16
 # "auto" bits for regression: the fewest bits whose training predictions are within this
 # RMS distance of the float model's, relative to the training target's standard deviation.
 REGRESSION_TOLERANCE = 1e-3
@@ -56,7 +62,7 @@ CLASSIFIER_GUARD_BITS = 1
 # widest conversion is then u64.
 INT64_SAFE = 2**62
 
-HEADS = ("regression", "sign", "argmax")
+HEADS = tuple(h.value for h in DenseHead)
 
 
 @dataclass(frozen=True)
@@ -99,24 +105,6 @@ class DenseNet:
     @property
     def n_outputs(self) -> int:
         return int(self.layers[-1].weight.shape[0])
-
-
-@dataclass(frozen=True)
-class IntLayer:
-    """A dense layer in fixed point, with its pre-activation bounds proven over the input range.
-
-    `bits[i]` is the width N of the unsigned offset form of neuron i's z for a ReLU layer
-    (0 for a neuron whose z is never positive: its output is the constant 0).
-    """
-
-    weight: np.ndarray  # int64 (n_out, n_in), f fractional bits
-    bias: np.ndarray  # int64 (n_out,), 2f fractional bits
-    relu: bool
-    z_low: np.ndarray  # int64 (n_out,): min of z over the input box
-    z_high: np.ndarray
-    a_low: np.ndarray  # bounds of the layer's output (after ReLU and shift for hidden layers)
-    a_high: np.ndarray
-    bits: np.ndarray  # int64 (n_out,)
 
 
 def _offset_bits(low: int, high: int, at_least: int = 8) -> int:
@@ -207,8 +195,6 @@ class QuantizedDenseModel(QuantizedModel):
     the largest of several scores).
     """
 
-    template = "linear"
-
     def __init__(
         self,
         net: DenseNet,
@@ -221,10 +207,10 @@ class QuantizedDenseModel(QuantizedModel):
             raise ValueError(f"unknown head {head!r}")
         self.net_ = net
         self.inputs_ = inputs
-        self.head_ = head
+        self.head_ = DenseHead(head)
         self.kind_ = kind
         self.classes_ = classes
-        self.task = "regression" if head == "regression" else "classification"
+        self.task = Task.REGRESSION if head == DenseHead.REGRESSION else Task.CLASSIFICATION
         f = inputs.fixed.fractional_bits
         self.layers_ = quantize_net(net, inputs.fixed, inputs.int_low, inputs.int_high)
         # Features travel as unsigned offset-binary integers (see the module docstring).
@@ -259,16 +245,15 @@ class QuantizedDenseModel(QuantizedModel):
     def predict_int(self, Xq: np.ndarray) -> np.ndarray:
         return head_output(self.head_, self._output_layer(Xq))
 
-    def revealed_scores(self) -> RevealedScores | None:
-        if self.head_ == "regression":
+    def revealed_scores(self) -> ScoresInfo | None:
+        if self.head_ == DenseHead.REGRESSION:
             return None  # the output is already the score
-        n = 1 if self.head_ == "sign" else self.net_.n_outputs
-        names = ("s",) if self.head_ == "sign" else tuple(f"s{k}" for k in range(n))
-        what = "decision score" if self.head_ == "sign" else "class scores"
-        return RevealedScores(
+        n = 1 if self.head_ == DenseHead.SIGN else self.net_.n_outputs
+        what = "decision score" if self.head_ == DenseHead.SIGN else "class scores"
+        return ScoresInfo(
             what,
             IntType(False, self.head_bits_),
-            names,
+            n,
             f"{what} (output layer z, fixed point with {self.output_fixed_.fractional_bits} fractional bits) "
             f"plus 2^{self.head_bits_ - 1}",
         )
@@ -304,49 +289,19 @@ class QuantizedDenseModel(QuantizedModel):
             head = 2 * n + 10
         return costs + [head]
 
-    def layer_context(self, n: int) -> dict[str, Any]:
-        """Template variables of layer n (1-based): its neurons' weights, bias and offset form.
-
-        Kept per layer so that a sharded `plan()` (one program per layer, called from the
-        main program) can render each layer on its own with the same `dense_layer` macro.
-        """
-        f = self.inputs_.fixed.fractional_bits
-        layer = self.layers_[n - 1]
-        neurons = []
-        for i in range(layer.weight.shape[0]):
-            bits = int(layer.bits[i])
-            neurons.append(
-                {
-                    "i": i,
-                    # Zero weights are left out: the product would be a free 0 anyway.
-                    "terms": [(int(w), j) for j, w in enumerate(layer.weight[i]) if w != 0],
-                    "bias": int(layer.bias[i]),
-                    "bits": bits,
-                    "half": (1 << (bits - 1)) if bits else 0,
-                    "post": (1 << (bits - 1 - f)) if bits else 0,
-                    "dead": layer.relu and bits == 0,
-                    "z_low": int(layer.z_low[i]),
-                    "z_high": int(layer.z_high[i]),
-                }
-            )
-        return {"n": n, "relu": layer.relu, "n_in": int(layer.weight.shape[1]), "neurons": neurons}
-
-    def leo_context(self) -> dict[str, Any]:
-        f = self.inputs_.fixed.fractional_bits
-        layers = [self.layer_context(n) for n in range(1, len(self.layers_) + 1)]
-        return {
-            "kind": self.kind_,
-            "layers": layers,
-            "last": len(layers),
-            "head": self.head_,
-            "head_bits": self.head_bits_,
-            "head_half": 1 << (self.head_bits_ - 1),
-            "input_offset": self.input_offset_,
-            "output_offset": self.output_offset_,
-            "n_outputs": self.net_.n_outputs,
-            "n_classes": 0 if self.classes_ is None else len(self.classes_),
-            "output_fractional_bits": 2 * f,
-        }
+    @property
+    def form(self) -> DenseForm:
+        return DenseForm(
+            io=CircuitIO(self.net_.n_inputs, self.feature_type_, self.output_type_, self.inputs_.fixed.fractional_bits),
+            kind=self.kind_,
+            layers=self.layers_,
+            head=self.head_,
+            head_bits=self.head_bits_,
+            input_offset=self.input_offset_,
+            output_offset=self.output_offset_,
+            n_outputs=self.net_.n_outputs,
+            n_classes=0 if self.classes_ is None else len(self.classes_),
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -359,7 +314,7 @@ class QuantizedDenseModel(QuantizedModel):
             "input_offset": self.input_offset_,
             "output_type": self.output_type_.name,
             "output_offset": self.output_offset_,
-            "head": self.head_,
+            "head": str(self.head_),
             "head_bits": self.head_bits_,
             "input_range": self.inputs_.range.as_lists(),
             "layer_sizes": [self.net_.n_inputs] + [int(layer.weight.shape[0]) for layer in self.layers_],
@@ -372,82 +327,42 @@ class QuantizedDenseModel(QuantizedModel):
 # -- choosing the fractional bits --------------------------------------------------------
 
 
-def choose_regression_bits(
-    make: Callable[[int], QuantizedDenseModel], X_train: np.ndarray, float_pred: np.ndarray, y_train: np.ndarray,
-    requested: int | None,
-) -> QuantizedDenseModel:
-    """The requested bits, or ("auto") the fewest bits whose training predictions are within
-    REGRESSION_TOLERANCE * std(y_train) (RMS) of the float model's.
-
-    Every extra bit is free in the field arithmetic; it only widens the input and output
-    types, so the smallest sufficient value is taken.
-    """
-    if requested is not None:
-        return make(requested)
-    target = REGRESSION_TOLERANCE * max(float(np.std(y_train)), 1e-12)
-    model = None
-    for f in range(MAX_AUTO_FRACTIONAL_BITS + 1):
-        try:
-            model = make(f)
-        except UserError:
-            break  # bounds beyond 2^62: more bits only make it worse
-        rms = float(np.sqrt(np.mean((model.predict(X_train) - float_pred) ** 2)))
-        if rms <= target:
-            return model
-    if model is None:
-        raise UserError("no fractional bits keep this model's integers below 2^62; declare a narrower input_range")
-    return model
-
-
-def choose_classifier_bits(
-    make: Callable[[int], QuantizedDenseModel], X_train: np.ndarray, float_pred: np.ndarray, requested: int | None
-) -> QuantizedDenseModel:
-    """The requested bits, or ("auto") the fewest bits reaching the best training agreement
-    with the float model, plus CLASSIFIER_GUARD_BITS (capped at the search's maximum).
-
-    The guard: at the fewest agreeing bits some training scores sit just on the right side
-    of a decision boundary, and unseen rows then flip (measured on wine: 1 of 36 test rows
-    at the fewest bits, none with one more). In field arithmetic a bit costs nearly nothing.
-    """
-    if requested is not None:
-        return make(requested)
-    best: tuple[float, int] | None = None
-    for f in range(MAX_AUTO_FRACTIONAL_BITS + 1):
-        try:
-            model = make(f)
-        except UserError:
-            break  # bounds beyond 2^62: more bits only make it worse
-        agreement = float(np.mean(model.predict(X_train) == float_pred))
-        if best is None or agreement > best[0]:
-            best = (agreement, f)
-        if agreement == 1.0:
-            break
-    if best is None:
-        raise UserError("no fractional bits keep this model's integers below 2^62; declare a narrower input_range")
-    for f in range(min(best[1] + CLASSIFIER_GUARD_BITS, MAX_AUTO_FRACTIONAL_BITS), best[1] - 1, -1):
-        try:
-            return make(f)
-        except UserError:
-            continue  # the guard bits overflow: fall back towards the agreeing bits
-    raise AssertionError("unreachable: the agreeing bits were built above")
-
-
 def lower_dense(
-    net: DenseNet, est: Any, data: Dataset, spec: QuantizationSpec, head: str, kind: str
+    net: DenseNet, est: Any, calibration: Calibration, spec: QuantizationSpec, head: DenseHead, kind: str
 ) -> QuantizedDenseModel:
-    """Quantize a float dense network of a fitted estimator, choosing the bits."""
-    rng = InputRange.from_training(data.X_train, spec.input_range)
-    classes = None if head == "regression" else np.asarray(est.classes_)
+    """Quantize a float dense network of a fitted estimator, choosing the bits ("auto").
+
+    Regression: the fewest bits whose calibration predictions are within
+    REGRESSION_TOLERANCE * std(y) (RMS) of the float model's (y: the calibration targets,
+    or the float predictions when no targets are given). Every extra bit is free in the
+    field arithmetic; it only widens the input and output types.
+
+    Classification: the fewest bits reaching the best agreement with the float model, plus
+    CLASSIFIER_GUARD_BITS. The guard: at the fewest agreeing bits some training scores sit
+    just on the right side of a decision boundary, and unseen rows then flip (measured on
+    wine: 1 of 36 test rows at the fewest bits, none with one more).
+    """
+    X = calibration.X
+    rng = InputRange.from_training(X, spec.input_range)
+    classes = None if head == DenseHead.REGRESSION else np.asarray(est.classes_)
 
     def make(f: int) -> QuantizedDenseModel:
         return QuantizedDenseModel(net, QuantizedInputs(FixedPoint(f), rng), head, classes, kind)
 
-    float_pred = est.predict(data.X_train)
-    if head == "regression":
-        model = choose_regression_bits(make, data.X_train, float_pred, data.y_train, spec.fractional_bits)
-    else:
-        model = choose_classifier_bits(make, data.X_train, float_pred, spec.fractional_bits)
-    return model
+    float_pred = est.predict(X)
+    if head == DenseHead.REGRESSION:
+        y = float_pred if calibration.y is None else calibration.y
+        tolerance = REGRESSION_TOLERANCE * max(float(np.std(y)), 1e-12)
+
+        def closeness(model: QuantizedDenseModel) -> float:
+            return -float(np.sqrt(np.mean((model.predict(X) - float_pred) ** 2)))
+
+        return search_bits(make, closeness, spec.fractional_bits, target=-tolerance)
+
+    def agreement(model: QuantizedDenseModel) -> float:
+        return float(np.mean(model.predict(X) == float_pred))
+
+    return search_bits(make, agreement, spec.fractional_bits, guard=CLASSIFIER_GUARD_BITS)
 
 
 def _single_target(est: Any) -> None:
@@ -455,28 +370,15 @@ def _single_target(est: Any) -> None:
         raise UserError(f"{type(est).__name__}: only a single regression target is supported")
 
 
-def lower_linear_regression(
-    est: LinearRegression | Ridge, data: Dataset, spec: QuantizationSpec
-) -> QuantizedDenseModel:
+def lower_linear_regression(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedDenseModel:
     """Quantize a fitted LinearRegression or Ridge: one output, y = w . x + b."""
     _single_target(est)
     net = DenseNet.linear(np.ravel(est.coef_), np.ravel(np.asarray(est.intercept_, dtype=np.float64))[0])
-    return lower_dense(net, est, data, spec, "regression", "linear")
+    return lower_dense(net, est, calibration, spec, DenseHead.REGRESSION, "linear")
 
 
-def lower_logistic_regression(est: LogisticRegression, data: Dataset, spec: QuantizationSpec) -> QuantizedDenseModel:
+def lower_logistic_regression(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedDenseModel:
     """Quantize a fitted LogisticRegression: sign of one score (binary) or argmax of scores."""
     net = DenseNet.linear(est.coef_, est.intercept_)
-    head = "sign" if len(est.classes_) == 2 else "argmax"
-    return lower_dense(net, est, data, spec, head, "linear")
-
-
-register(
-    Algorithm(name="linear_regression", estimator=LinearRegression, task="regression", lower=lower_linear_regression)
-)
-register(Algorithm(name="ridge", estimator=Ridge, task="regression", lower=lower_linear_regression))
-register(
-    Algorithm(
-        name="logistic_regression", estimator=LogisticRegression, task="classification", lower=lower_logistic_regression
-    )
-)
+    head = DenseHead.SIGN if len(est.classes_) == 2 else DenseHead.ARGMAX
+    return lower_dense(net, est, calibration, spec, head, "linear")

@@ -10,42 +10,37 @@ monotone, so the argmax/sign of the logits is scikit-learn's prediction.
 
 from __future__ import annotations
 
-from sklearn.neural_network import MLPClassifier, MLPRegressor
+from typing import Any
 
-from workbench.algorithms.base import Algorithm
+from workbench.algorithms.forms import DenseHead
 from workbench.algorithms.linear import DenseNet, QuantizedDenseModel, lower_dense
-from workbench.algorithms.registry import register
-from workbench.data import Dataset
 from workbench.errors import UserError
-from workbench.experiment import QuantizationSpec
+from workbench.quantize import Calibration, QuantizationSpec
 
 
-def _check_relu(est: MLPClassifier | MLPRegressor) -> None:
+def _check_relu(est: Any) -> None:
     if est.activation != "relu":
         raise UserError(
             f"{type(est).__name__}: activation {est.activation!r} is not supported in the circuit; use \"relu\""
         )
 
 
-def lower_mlp_classifier(est: MLPClassifier, data: Dataset, spec: QuantizationSpec) -> QuantizedDenseModel:
+def lower_mlp_classifier(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedDenseModel:
     """Quantize a fitted MLPClassifier (ReLU hidden layers; softmax or binary logistic output)."""
     _check_relu(est)
     binary = est.out_activation_ == "logistic" and est.n_outputs_ == 1
     if est.out_activation_ != "softmax" and not binary:
         raise UserError("MLPClassifier: only single-label classification is supported")
     net = DenseNet.mlp(est.coefs_, est.intercepts_)
-    head = "sign" if binary else "argmax"
-    return lower_dense(net, est, data, spec, head, "mlp")
+    head = DenseHead.SIGN if binary else DenseHead.ARGMAX
+    return lower_dense(net, est, calibration, spec, head, "mlp")
 
 
-def lower_mlp_regressor(est: MLPRegressor, data: Dataset, spec: QuantizationSpec) -> QuantizedDenseModel:
+def lower_mlp_regressor(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedDenseModel:
     """Quantize a fitted MLPRegressor (ReLU hidden layers, one identity output)."""
     _check_relu(est)
     if est.n_outputs_ != 1:
         raise UserError("MLPRegressor: only a single regression target is supported")
     net = DenseNet.mlp(est.coefs_, est.intercepts_)
-    return lower_dense(net, est, data, spec, "regression", "mlp")
+    return lower_dense(net, est, calibration, spec, DenseHead.REGRESSION, "mlp")
 
-
-register(Algorithm(name="mlp_classifier", estimator=MLPClassifier, task="classification", lower=lower_mlp_classifier))
-register(Algorithm(name="mlp_regressor", estimator=MLPRegressor, task="regression", lower=lower_mlp_regressor))

@@ -39,90 +39,54 @@ scans), as numpy's argmin / KMeans.predict and scikit-learn's brute-force neighb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.neighbors import KNeighborsClassifier
 
-from workbench.algorithms.base import Algorithm, QuantizedModel, RevealedScores, array_literal
-from workbench.algorithms.registry import register
-from workbench.algorithms.trees import choose_fractional_bits
-from workbench.data import Dataset
+from workbench.algorithms.base import QuantizedModel
+from workbench.algorithms.forms import CentroidsForm, CircuitIO, LinearScores, ScoresInfo, StoredRowsForm
 from workbench.errors import UserError
-from workbench.experiment import QuantizationSpec
-from workbench.quantize import FixedPoint, InputRange, IntType, QuantizedInputs, narrowest_int
+from workbench.kinds import Task
+from workbench.quantize import (
+    Calibration,
+    FixedPoint,
+    InputRange,
+    IntType,
+    QuantizationSpec,
+    QuantizedInputs,
+    narrowest_int,
+    search_bits,
+)
 
 # Scores must stay far below the field modulus (~2^252) so that field arithmetic is exact
 # integer arithmetic; well above anything a fitting circuit uses (u64 at most).
 _MAX_SCORE_BITS = 126
 
 
-@dataclass(frozen=True)
-class LinearScores:
-    """Scores s_p(u) = const[p] + coef[p] . u of P points on offset-binary inputs u.
-
-    `const` already includes the common offset, so every score over the declared input
-    range lies in [0, high]; `score_type` is the narrowest unsigned type holding it.
-    Values are Python ints (exact, no int64 wrap-around).
-    """
-
-    const: tuple[int, ...]
-    coef: tuple[tuple[int, ...], ...]
-    high: int
-    score_type: IntType
-
-    @classmethod
-    def for_points(cls, points_q: np.ndarray, inputs: QuantizedInputs) -> "LinearScores":
-        """Scores of quantized points (shape (P, F)) for inputs in the declared range."""
-        lo = [int(v) for v in inputs.int_low]
-        span = [int(h) - int(l) for l, h in zip(inputs.int_low, inputs.int_high)]
-        consts, coefs, lows, highs = [], [], [], []
-        for p in points_q:
-            p = [int(v) for v in p]
-            c = sum(v * v for v in p) - 2 * sum(v * l for v, l in zip(p, lo))
-            a = [-2 * v for v in p]
-            # A linear form over a box: each term is extreme at one end of its interval.
-            lows.append(c + sum(min(0, aj * s) for aj, s in zip(a, span)))
-            highs.append(c + sum(max(0, aj * s) for aj, s in zip(a, span)))
-            consts.append(c)
-            coefs.append(tuple(a))
-        offset = -min(lows)
-        high = max(highs) + offset
-        if high.bit_length() > _MAX_SCORE_BITS:
-            raise UserError(f"distance scores need {high.bit_length()} bits; use fewer fractional bits")
-        return cls(
-            const=tuple(c + offset for c in consts),
-            coef=tuple(coefs),
-            high=high,
-            score_type=narrowest_int(0, high, signed=False),
-        )
-
-    def evaluate(self, U: np.ndarray) -> np.ndarray:
-        """Scores of offset-binary rows U (shape (n, F)) -> shape (n, P), exact ints.
-
-        Raises if a score leaves [0, high], which is where the circuit's cast would halt.
-        """
-        U = np.asarray(U, dtype=object)
-        S = U @ np.array(self.coef, dtype=object).T + np.array(self.const, dtype=object)
-        S = np.asarray(S, dtype=object).reshape(len(U), len(self.const))
-        if S.size and (S.min() < 0 or S.max() > self.high):
-            raise ValueError("a score is outside its proven range (input outside the declared range?)")
-        return S
-
-    def leo_expressions(self, var: str = "xf") -> list[str]:
-        """One field expression per point, e.g. `12field - 4field * xf0 + 2field * xf1`."""
-        out = []
-        for c, a in zip(self.const, self.coef):
-            text = f"{c}field"
-            for j, aj in enumerate(a):
-                if aj > 0:
-                    text += f" + {aj}field * {var}{j}"
-                elif aj < 0:
-                    text += f" - {-aj}field * {var}{j}"
-            out.append(text)
-        return out
+def linear_scores(points_q: np.ndarray, inputs: QuantizedInputs) -> LinearScores:
+    """Scores of quantized points (shape (P, F)) for inputs in the declared range."""
+    lo = [int(v) for v in inputs.int_low]
+    span = [int(h) - int(l) for l, h in zip(inputs.int_low, inputs.int_high)]
+    consts, coefs, lows, highs = [], [], [], []
+    for p in points_q:
+        p = [int(v) for v in p]
+        c = sum(v * v for v in p) - 2 * sum(v * l for v, l in zip(p, lo))
+        a = [-2 * v for v in p]
+        # A linear form over a box: each term is extreme at one end of its interval.
+        lows.append(c + sum(min(0, aj * s) for aj, s in zip(a, span)))
+        highs.append(c + sum(max(0, aj * s) for aj, s in zip(a, span)))
+        consts.append(c)
+        coefs.append(tuple(a))
+    offset = -min(lows)
+    high = max(highs) + offset
+    if high.bit_length() > _MAX_SCORE_BITS:
+        raise UserError(f"distance scores need {high.bit_length()} bits; use fewer fractional bits")
+    return LinearScores(
+        const=tuple(c + offset for c in consts),
+        coef=tuple(coefs),
+        high=high,
+        score_type=narrowest_int(0, high, signed=False),
+    )
 
 
 def offset_feature_type(inputs: QuantizedInputs) -> IntType:
@@ -176,7 +140,11 @@ def majority_vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 class _DistanceModel(QuantizedModel):
-    """What both families share: offset-binary inputs and linear distance scores."""
+    """What both families share: offset-binary inputs and linear distance scores.
+
+    The circuit's inputs (and the integer reference's) are the offset-binary rows
+    u = q(clip(x)) - q(low): `quantize_inputs` returns them, `predict_int` takes them.
+    """
 
     points_q_: np.ndarray
     scores_: LinearScores
@@ -184,34 +152,30 @@ class _DistanceModel(QuantizedModel):
     def _setup(self, points: np.ndarray, inputs: QuantizedInputs) -> None:
         self.inputs_ = inputs
         self.points_q_ = inputs.fixed.quantize(points)
-        self.scores_ = LinearScores.for_points(self.points_q_, inputs)
+        self.scores_ = linear_scores(self.points_q_, inputs)
         self.feature_type_: IntType = offset_feature_type(inputs)
 
     def offset_rows(self, Xq: np.ndarray) -> np.ndarray:
-        """Quantized rows -> the unsigned offset-binary integers the circuit receives."""
+        """Quantized rows q(x) -> the unsigned offset-binary integers the circuit receives."""
         return np.asarray(Xq, dtype=np.int64) - self.inputs_.int_low
 
-    def aleo_inputs(self, rows: np.ndarray) -> list[str]:
-        rows = self.offset_rows(np.asarray(rows))
-        return [array_literal(rows[0] if len(rows) == 1 else rows, self.feature_type_)]
+    def quantize_inputs(self, X: np.ndarray) -> np.ndarray:
+        """The circuit's inputs: q(clip(x)) - q(low), unsigned offset-binary."""
+        return self.offset_rows(self.inputs_(X))
 
-    def scores(self, Xq: np.ndarray) -> np.ndarray:
-        """The circuit's score of every point for every quantized row, shape (n, P).
+    def _io(self) -> CircuitIO:
+        return CircuitIO(len(self.inputs_.int_low), self.feature_type_, self.output_type_, self.inputs_.fixed.fractional_bits)
+
+    def scores(self, U: np.ndarray) -> np.ndarray:
+        """The circuit's score of every point for every offset-binary row, shape (n, P).
 
         Defined on the declared input range only (rows are clipped to it before they are
         quantized); outside it the circuit may halt, so the reference refuses.
         """
-        U = self.offset_rows(Xq)
+        U = np.asarray(U, dtype=np.int64)
         if U.size and (U.min() < 0 or np.any(U > self.inputs_.int_high - self.inputs_.int_low)):
             raise ValueError("a quantized input lies outside the declared input range")
         return self.scores_.evaluate(U)
-
-    def _common_context(self) -> dict[str, Any]:
-        return {
-            "score_type": self.scores_.score_type.name,
-            "score_high": self.scores_.high,
-            "score_exprs": self.scores_.leo_expressions(),
-        }
 
     def _common_describe(self) -> dict[str, Any]:
         return {
@@ -229,13 +193,16 @@ class _DistanceModel(QuantizedModel):
 class QuantizedKMeans(_DistanceModel):
     """KMeans in fixed point: the index of the nearest quantized centroid."""
 
-    template = "kmeans"
-    task = "clustering"
+    task = Task.CLUSTERING
 
     def __init__(self, centers: np.ndarray, inputs: QuantizedInputs) -> None:
         self.centers_ = np.asarray(centers, dtype=np.float64)
         self._setup(self.centers_, inputs)
         self.output_type_: IntType = narrowest_int(0, max(len(centers) - 1, 0), signed=False)
+
+    @property
+    def form(self) -> CentroidsForm:
+        return CentroidsForm(io=self._io(), scores=self.scores_)
 
     def predict_int(self, Xq: np.ndarray) -> np.ndarray:
         return argmin_first(self.scores(Xq))
@@ -243,14 +210,11 @@ class QuantizedKMeans(_DistanceModel):
     def labels(self, outputs: np.ndarray) -> np.ndarray:
         return np.asarray(outputs, dtype=np.int64)
 
-    def leo_context(self) -> dict[str, Any]:
-        return {**self._common_context(), "n_clusters": len(self.centers_)}
-
-    def revealed_scores(self) -> RevealedScores | None:
-        return RevealedScores(
+    def revealed_scores(self) -> ScoresInfo | None:
+        return ScoresInfo(
             "distance scores",
             self.scores_.score_type,
-            tuple(f"s{c}" for c in range(len(self.centers_))),
+            len(self.centers_),
             "per centroid: the squared distance up to the term |x|^2 shared by all centroids, shifted to be "
             "non-negative (see docs/algorithms/neighbors.md); the smallest is the assignment",
         )
@@ -265,8 +229,7 @@ class QuantizedKMeans(_DistanceModel):
 class QuantizedKNeighborsClassifier(_DistanceModel):
     """k-NN classification in fixed point over public stored rows."""
 
-    template = "knn"
-    task = "classification"
+    task = Task.CLASSIFICATION
 
     def __init__(
         self, stored: np.ndarray, stored_labels: np.ndarray, classes: np.ndarray, k: int, inputs: QuantizedInputs
@@ -290,6 +253,20 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
         """The unsigned type holding v - s + 2^B - 1, which lies in [0, 2^(B+1) - 2]."""
         return narrowest_int(0, 2 ** (self.score_bits + 1) - 2, signed=False)
 
+    @property
+    def form(self) -> StoredRowsForm:
+        return StoredRowsForm(
+            io=self._io(),
+            scores=self.scores_,
+            labels=tuple(int(v) for v in self.stored_labels_),
+            k=self.k_,
+            n_classes=len(self.classes_),
+            spans=tuple(int(v) for v in self.inputs_.int_high - self.inputs_.int_low),
+            score_bits=self.score_bits,
+            diff_type=self.diff_type,
+            count_type=narrowest_int(0, self.k_, signed=False),
+        )
+
     def neighbours(self, Xq: np.ndarray) -> np.ndarray:
         """Class indices of the k selected neighbours of each row, nearest first."""
         return top_k_insertion(self.scores(Xq), self.stored_labels_, self.k_)
@@ -297,11 +274,11 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
     def predict_int(self, Xq: np.ndarray) -> np.ndarray:
         return majority_vote(self.neighbours(Xq), len(self.classes_))
 
-    def revealed_scores(self) -> RevealedScores | None:
-        return RevealedScores(
+    def revealed_scores(self) -> ScoresInfo | None:
+        return ScoresInfo(
             "votes per class",
             narrowest_int(0, self.k_, signed=False),
-            tuple(f"n{c}" for c in range(len(self.classes_))),
+            len(self.classes_),
             f"per class: how many of the {self.k_} nearest stored rows have that class",
         )
 
@@ -311,31 +288,6 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
 
     def labels(self, outputs: np.ndarray) -> np.ndarray:
         return self.classes_[np.asarray(outputs, dtype=np.int64)]
-
-    def _selection_context(self, start: int, stop: int) -> dict[str, Any]:
-        """The insertion steps for stored rows [start, stop), for the template."""
-        k = self.k_
-        rows = []
-        for i in range(start, stop):
-            r = i - start
-            rows.append({"i": i, "r": r, "label": int(self.stored_labels_[i]), "active": min(r, k)})
-        return {"rows": rows, "last": stop - start - 1}
-
-    def leo_context(self, start: int = 0, stop: int | None = None) -> dict[str, Any]:
-        stop = len(self.stored_) if stop is None else stop
-        ctx = self._common_context()
-        ctx["score_exprs"] = ctx["score_exprs"][start:stop]
-        return {
-            **ctx,
-            **self._selection_context(start, stop),
-            "k": self.k_,
-            "n_stored": stop - start,
-            "n_classes": len(self.classes_),
-            "count_type": narrowest_int(0, self.k_, signed=False).name,
-            "score_bits": self.score_bits,
-            "diff_type": self.diff_type.name,
-            "spans": [int(v) for v in self.inputs_.int_high - self.inputs_.int_low],
-        }
 
     def describe(self) -> dict[str, Any]:
         info = self._common_describe()
@@ -349,18 +301,22 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
         }
 
 
-def lower_kmeans(est: KMeans, data: Dataset, spec: QuantizationSpec) -> QuantizedKMeans:
-    """Quantize a fitted KMeans: its centroids at the inputs' scale."""
-    rng = InputRange.from_training(data.X_train, spec.input_range)
+def _agreement(X: np.ndarray, float_pred: np.ndarray) -> Any:
+    return lambda model: float(np.mean(model.predict(X) == float_pred))
+
+
+def lower_kmeans(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedKMeans:
+    """Quantize a fitted KMeans: its centroids at the inputs' scale; the fewest bits
+    reproducing the float assignment of the calibration rows."""
+    rng = InputRange.from_training(calibration.X, spec.input_range)
 
     def make(f: int) -> QuantizedKMeans:
         return QuantizedKMeans(est.cluster_centers_, QuantizedInputs(FixedPoint(f), rng))
 
-    _, model = choose_fractional_bits(make, data.X_train, est.predict(data.X_train), spec.fractional_bits)
-    return model
+    return search_bits(make, _agreement(calibration.X, est.predict(calibration.X)), spec.fractional_bits)
 
 
-def lower_knn_classifier(est: KNeighborsClassifier, data: Dataset, spec: QuantizationSpec) -> QuantizedKNeighborsClassifier:
+def lower_knn_classifier(est: Any, calibration: Calibration, spec: QuantizationSpec) -> QuantizedKNeighborsClassifier:
     """Quantize a fitted KNeighborsClassifier (Euclidean distance, uniform weights)."""
     if est.weights != "uniform":
         raise UserError(f"knn_classifier: weights = {est.weights!r} is not supported; use \"uniform\"")
@@ -369,34 +325,11 @@ def lower_knn_classifier(est: KNeighborsClassifier, data: Dataset, spec: Quantiz
         raise UserError(f"knn_classifier: metric {est.metric!r} is not supported; use the Euclidean distance")
     if np.ndim(est._y) != 1:
         raise UserError("knn_classifier: multi-output targets are not supported")
-    rng = InputRange.from_training(data.X_train, spec.input_range)
+    rng = InputRange.from_training(calibration.X, spec.input_range)
 
     def make(f: int) -> QuantizedKNeighborsClassifier:
         return QuantizedKNeighborsClassifier(
             est._fit_X, est._y, est.classes_, est.n_neighbors, QuantizedInputs(FixedPoint(f), rng)
         )
 
-    _, model = choose_fractional_bits(make, data.X_train, est.predict(data.X_train), spec.fractional_bits)
-    return model
-
-
-@dataclass(frozen=True)
-class _BruteForceNeighbors(Algorithm):
-    """k-NN trained with `algorithm="brute"`.
-
-    The TOML key `algorithm` names the workbench algorithm, so the estimator's own
-    `algorithm` hyperparameter cannot be set there; brute force is what the circuit does
-    (it scans every stored row), and its neighbour order among equal distances is the
-    stored index order, the tie rule of the circuit.
-    """
-
-    def make_estimator(self, params: dict[str, Any], seed: int) -> Any:
-        return super().make_estimator({"algorithm": "brute", **params}, seed)
-
-
-register(Algorithm(name="kmeans", estimator=KMeans, task="clustering", lower=lower_kmeans))
-register(
-    _BruteForceNeighbors(
-        name="knn_classifier", estimator=KNeighborsClassifier, task="classification", lower=lower_knn_classifier
-    )
-)
+    return search_bits(make, _agreement(calibration.X, est.predict(calibration.X)), spec.fractional_bits)

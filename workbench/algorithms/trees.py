@@ -1,4 +1,4 @@
-"""Decision trees: one tree format (`TreeIR`), its quantization and its integer reference.
+"""Decision trees: one tree format (`TreeIR`), its threshold quantization and its walkers.
 
 Every tree model of the workbench (scikit-learn trees and forests, AdaBoost, XGBoost; see
 `ensembles.py`) is converted to `TreeIR`, quantized by `quantize_thresholds` and walked by
@@ -17,16 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.tree import DecisionTreeClassifier
 
-from workbench.algorithms.base import Algorithm, QuantizedModel
-from workbench.algorithms.registry import register
-from workbench.data import Dataset
-from workbench.experiment import QuantizationSpec
-from workbench.quantize import FixedPoint, InputRange, IntType, QuantizedInputs, narrowest_int
+from workbench.quantize import QuantizedInputs
 
 LEAF = -1
-MAX_AUTO_FRACTIONAL_BITS = 16
 
 
 @dataclass(frozen=True)
@@ -157,116 +151,10 @@ def evaluate_tree(tree: TreeIR, thresholds: np.ndarray, Xq: np.ndarray) -> np.nd
     return np.asarray(tree.value)[leaf_index(tree, thresholds, Xq)].astype(np.int64)
 
 
-class QuantizedTreeClassifier(QuantizedModel):
-    """A decision-tree classifier in fixed point."""
+def depth(t: TreeIR) -> int:
+    """The number of tests on the longest path from the root to a leaf."""
 
-    template = "decision_tree"
-    task = "classification"
-
-    def __init__(self, tree: TreeIR, classes: np.ndarray, inputs: QuantizedInputs) -> None:
-        self.tree_ = tree
-        self.classes_ = classes
-        self.inputs_ = inputs
-        self.thresholds_ = quantize_thresholds(tree, inputs)
-        low = int(inputs.int_low.min()) - 1
-        high = int(inputs.int_high.max())
-        # Signed so that the clamped threshold q(low) - 1 is representable.
-        self.feature_type_: IntType = narrowest_int(min(low, -1), high, signed=True)
-        self.output_type_: IntType = narrowest_int(0, max(len(classes) - 1, 0), signed=False)
-
-    def predict_int(self, Xq: np.ndarray) -> np.ndarray:
-        return evaluate_tree(self.tree_, self.thresholds_, Xq)
-
-    def labels(self, outputs: np.ndarray) -> np.ndarray:
-        return self.classes_[np.asarray(outputs, dtype=np.int64)]
-
-    def leo_context(self) -> dict[str, Any]:
-        t = self.tree_
-        out = self.output_type_.name
-
-        def ref(n: int) -> str:
-            return f"{int(t.value[n])}{out}" if t.is_leaf(n) else f"n{n}"
-
-        # Children have larger ids than their parent, so descending ids put each node
-        # after the nodes it selects between.
-        nodes = [
-            {
-                "id": n,
-                "feature": int(t.feature[n]),
-                "threshold": int(self.thresholds_[n]),
-                "threshold_float": f"{t.threshold[n]:.6g}",
-                "left": ref(int(t.left[n])),
-                "right": ref(int(t.right[n])),
-            }
-            for n in sorted(t.internal_nodes, reverse=True)
-        ]
-        return {
-            "nodes": nodes,
-            "root": ref(0),
-            "n_classes": len(self.classes_),
-            "depth": _depth(t),
-        }
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "fractional_bits": self.inputs_.fixed.fractional_bits,
-            "rounding": "floor(v * 2^f + 1/2), inputs clipped to the declared range first",
-            "feature_type": self.feature_type_.name,
-            "output_type": self.output_type_.name,
-            "input_range": self.inputs_.range.as_lists(),
-            "internal_nodes": len(self.tree_.internal_nodes),
-            "depth": _depth(self.tree_),
-        }
-
-
-def _depth(t: TreeIR) -> int:
     def d(n: int) -> int:
         return 0 if t.is_leaf(n) else 1 + max(d(int(t.left[n])), d(int(t.right[n])))
 
     return d(0)
-
-
-def choose_fractional_bits(
-    make: Any, X_train: np.ndarray, float_pred: np.ndarray, requested: int | None
-) -> tuple[int, Any]:
-    """The requested bits, or ("auto") the fewest bits reaching the best training agreement.
-
-    Fewer bits mean narrower integer types and cheaper circuits; the search stops at
-    MAX_AUTO_FRACTIONAL_BITS.
-    """
-    if requested is not None:
-        return requested, make(requested)
-    best: tuple[float, int, Any] | None = None
-    for f in range(MAX_AUTO_FRACTIONAL_BITS + 1):
-        model = make(f)
-        agreement = float(np.mean(model.predict(X_train) == float_pred))
-        if best is None or agreement > best[0]:
-            best = (agreement, f, model)
-        if agreement == 1.0:
-            break
-    assert best is not None
-    return best[1], best[2]
-
-
-def lower_decision_tree_classifier(
-    est: DecisionTreeClassifier, data: Dataset, spec: QuantizationSpec
-) -> QuantizedTreeClassifier:
-    """Quantize a fitted DecisionTreeClassifier."""
-    tree = TreeIR.from_sklearn_classifier(est)
-    rng = InputRange.from_training(data.X_train, spec.input_range)
-
-    def make(f: int) -> QuantizedTreeClassifier:
-        return QuantizedTreeClassifier(tree, est.classes_, QuantizedInputs(FixedPoint(f), rng))
-
-    _, model = choose_fractional_bits(make, data.X_train, est.predict(data.X_train), spec.fractional_bits)
-    return model
-
-
-register(
-    Algorithm(
-        name="decision_tree_classifier",
-        estimator=DecisionTreeClassifier,
-        task="classification",
-        lower=lower_decision_tree_classifier,
-    )
-)

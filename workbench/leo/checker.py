@@ -17,7 +17,7 @@ from . import ast_nodes as A
 from . import fold
 from .diagnostics import DiagnosticSink, Span
 from .interface import MAX_IMPORTS, ProgramSignature, struct_in
-from .ltypes import (BOOL, FIELD, INT_BITS, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
+from .ltypes import (BOOL, FIELD, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
                      Prim, StructType, TupleType, Type, fits, is_bool, is_field, is_int,
                      is_numeric, is_signed, is_unsigned)
 

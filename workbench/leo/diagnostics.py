@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.errors import WorkbenchError
+
 
 @dataclass(frozen=True)
 class Span:
@@ -71,8 +73,14 @@ def render(diag: Diagnostic, source: SourceFile) -> str:
     return f"{source.name}:{line}:{col}: {diag.message}\n{text}\n{pad}{'^' * width}"
 
 
-class LeoCompileError(Exception):
-    """Every user error found while compiling: one exception holding all diagnostics."""
+class LeoCompileError(WorkbenchError):
+    """Every error found while compiling: one exception holding all diagnostics as data.
+
+    `diagnostics` keep their spans as offsets into `source`; `str()` renders them with
+    line:col, the source line and a caret.
+    """
+
+    title = "Leo compile error"
 
     def __init__(self, diagnostics: list[Diagnostic], source: SourceFile) -> None:
         self.diagnostics = list(diagnostics)

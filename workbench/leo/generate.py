@@ -11,6 +11,8 @@ import jinja2
 
 from workbench import __version__
 from workbench.algorithms.base import QuantizedModel
+from workbench.kinds import Visibility
+from workbench.leo.contexts import program_plans, score_variables
 
 LEO_VERSION = "4.3.2"  # the Leo release whose syntax the templates follow
 FUNCTION = "main"
@@ -42,20 +44,21 @@ def render(
     name: str,
     experiment: str,
     description: str,
-    inputs: str,
-    output: str,
+    inputs: Visibility | str = Visibility.PRIVATE,
+    output: Visibility | str = Visibility.PUBLIC,
     batch: int = 1,
     cuts: tuple[int, ...] = (),
     scores: bool = False,
 ) -> list[LeoProgram]:
     """Render the model's programs (dependencies first, the main program last).
 
-    `inputs`/`output` are "private" or "public"; `batch` is the number of rows one
-    execution of the main function evaluates; `cuts` split the model into a chain of
-    programs (see `QuantizedModel.plan`), which evaluates one row per execution; `scores`
-    makes the main function also output the model's score vector, with the prediction's
-    visibility (see `QuantizedModel.revealed_scores`).
+    `inputs`/`output` are the visibilities of the features and the prediction; `batch` is
+    the number of rows one execution of the main function evaluates; `cuts` split the
+    model into a chain of programs (see `contexts.program_plans`), which evaluates one row
+    per execution; `scores` makes the main function also output the model's score vector,
+    with the prediction's visibility (see `QuantizedModel.revealed_scores`).
     """
+    form = model.form
     reveal = model.revealed_scores() if scores else None
     if scores and reveal is None:
         raise ValueError(f"{type(model).__name__} has no scores to output")
@@ -66,17 +69,19 @@ def render(
         "workbench_version": __version__,
         "experiment": experiment,
         "description": description.replace("\n", " "),
-        "n_features": len(model.inputs_.int_low),
-        "feature_type": model.feature_type_.name,
-        "output_type": model.output_type_.name,
-        "fractional_bits": model.inputs_.fixed.fractional_bits,
-        "input_vis": f"{inputs} ",
-        "output_vis": f"{output} ",
+        "n_features": form.io.n_features,
+        "feature_type": form.io.feature_type.name,
+        "output_type": form.io.output_type.name,
+        "fractional_bits": form.io.fractional_bits,
+        "input_vis": f"{Visibility(inputs)} ",
+        "output_vis": f"{Visibility(output)} ",
         "batch": batch,
-        "reveal": {"type": reveal.leo_type, "variables": list(reveal.variables)} if reveal else None,
+        "reveal": (
+            {"type": f"[{reveal.type.name}; {reveal.count}]", "variables": list(score_variables(form))} if reveal else None
+        ),
     }
     programs = []
-    for plan in model.plan(name, cuts):
+    for plan in program_plans(form, name, cuts):
         context = {**common, "program": f"{plan.name}.aleo", "imports": [f"{i}.aleo" for i in plan.imports]}
         context.update(plan.context)
         source = _ENV.get_template(f"{plan.template}.leo.j2").render(context)

@@ -12,12 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from .ltypes import ArrayType, StructType, TupleType, Type
+from workbench.limits import MAX_IMPORTS, MAX_TRANSITIONS  # noqa: F401 - re-exported for the passes
 
-# One execution holds at most 32 transitions, the last being the fee (LEO-NOTES §4).
-MAX_TRANSITIONS = 31
-# snarkVM's cap on the imports of one program.
-MAX_IMPORTS = 64
+from .ltypes import ArrayType, StructType, TupleType, Type
 
 
 @dataclass(frozen=True)

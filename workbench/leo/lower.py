@@ -29,7 +29,7 @@ from .checker import BINARY_OPS, METHODS, UNIT, CheckedProgram
 from .diagnostics import Abort, Diagnostic, Span
 from .interface import MAX_TRANSITIONS
 from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, Prim, StructType, TupleType, Type,
-                     is_field, is_signed)
+                     is_field)
 
 MAX_UNROLLED_ITERATIONS = 1 << 20  # guards against a typo like 0u64..1000000000u64
 

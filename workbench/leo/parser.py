@@ -405,7 +405,7 @@ def parse(source: SourceFile) -> A.SourceUnit:
             diag = Diagnostic(Span(tok.start_pos, tok.end_pos),
                               f"unexpected `{tok}`, expected {_describe_expected(e.expected)}")
         raise LeoCompileError([diag], source) from None
-    except lark.exceptions.UnexpectedEOF as e:
+    except lark.exceptions.UnexpectedEOF:
         pos = len(source.text)
         raise LeoCompileError([Diagnostic(Span(pos, pos), "unexpected end of file")], source) from None
     except lark.exceptions.UnexpectedInput as e:  # any other lark input error

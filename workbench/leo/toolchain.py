@@ -21,7 +21,10 @@ class BuildOutput:
 
 
 class LeoBuildError(WorkbenchError):
-    """The Leo source did not compile."""
+    """`leo build` (the real Leo binary) refused a project; its output is the message.
+
+    The built-in compiler raises `LeoCompileError` instead, whose diagnostics are data.
+    """
 
     title = "Leo compile error"
 
@@ -46,12 +49,9 @@ def build(project_dir: Path, choice: str = "auto") -> BuildOutput:
 
 
 def _build_with_workbench(project_dir: Path) -> BuildOutput:
-    from workbench.leo.compiler import COMPILER_VERSION, LeoCompileError, build_project
+    from workbench.leo.compiler import COMPILER_VERSION, build_project
 
-    try:
-        path = build_project(project_dir)
-    except LeoCompileError as exc:
-        raise LeoBuildError(str(exc)) from None
+    path = build_project(project_dir)  # raises LeoCompileError with every diagnostic
     return BuildOutput(aleo_path=path, aleo=path.read_text(), compiler=COMPILER_VERSION)
 
 

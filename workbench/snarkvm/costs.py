@@ -24,6 +24,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
 
+from workbench.limits import OFFLINE_BUDGET  # noqa: F401 - re-exported for callers
+
 log = logging.getLogger(__name__)
 
 # Charged for an opcode with no measurement and no sensible neighbour (hashes, commits,
@@ -33,8 +35,6 @@ DEFAULT_UNKNOWN_OP_COST = 1000
 # Charged per input/output whose type the overhead model does not cover (records, structs
 # without a definition, futures): about the cost of a private scalar field input.
 DEFAULT_UNKNOWN_IO_COST = 2000
-# Used only if costs.json has no measured budget (it should; see docs/cost-model.md).
-_FALLBACK_BUDGET = 16000
 
 _BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "i128": 128,
          "u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128,
@@ -70,18 +70,6 @@ def load_costs() -> dict[str, Any]:
     """The measured cost tables shipped with the package (costs.json)."""
     text = resources.files("workbench.snarkvm").joinpath("costs.json").read_text()
     return json.loads(text)
-
-
-def _budget() -> int:
-    try:
-        b = load_costs().get("offline_budget") or {}
-        return int(b.get("largest_ok") or _FALLBACK_BUDGET)
-    except (OSError, ValueError):  # a broken install should not break imports
-        return _FALLBACK_BUDGET
-
-
-#: Largest constraint count measured to prove with the shipped 2^16 setup (costs.json).
-OFFLINE_BUDGET: int = _budget()
 
 
 # ---------------------------------------------------------------------------------------

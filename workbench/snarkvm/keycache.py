@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.atomic import write_bytes_atomic
+from workbench.prover import FunctionKeys
 
 
 def cache_dir() -> Path:
@@ -40,14 +40,6 @@ def key_id(aleo_sources: list[str], sdk_version: str) -> str:
     return h.hexdigest()[:32]
 
 
-@dataclass(frozen=True)
-class CachedKeys:
-    """The key bytes of one function."""
-
-    prover: bytes
-    verifier: bytes
-
-
 class KeyCache:
     """Keys of one model's compiled programs, read from and written to the cache directory."""
 
@@ -58,17 +50,17 @@ class KeyCache:
         stem = f"{program}.{function}"
         return self.dir / f"{stem}.prover", self.dir / f"{stem}.verifier"
 
-    def load(self, program: str, function: str) -> CachedKeys | None:
+    def load(self, program: str, function: str) -> FunctionKeys | None:
         """The cached keys, or None when absent or unreadable (then they are synthesized again)."""
         prover, verifier = self._paths(program, function)
         try:
             if not verifier.is_file():  # renamed last: its presence means both are complete
                 return None
-            return CachedKeys(prover=prover.read_bytes(), verifier=verifier.read_bytes())
+            return FunctionKeys(prover=prover.read_bytes(), verifier=verifier.read_bytes())
         except OSError:
             return None
 
-    def store(self, program: str, function: str, keys: CachedKeys) -> None:
+    def store(self, program: str, function: str, keys: FunctionKeys) -> None:
         """Save keys (prover first, verifier last)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         prover, verifier = self._paths(program, function)

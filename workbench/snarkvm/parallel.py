@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
+
+from workbench.prover import Executed, FunctionKey, FunctionKeys
 
 # Fewer rows than this per worker are not worth a worker's start-up (about 2 s to import
 # aleo-sdk, load the process and the keys).
@@ -19,35 +20,24 @@ MIN_ROWS_PER_WORKER = 8
 CHUNK = 4
 
 
-@dataclass(frozen=True)
-class RowOutcome:
-    """The outputs and timings of one executed row (no trace: traces stay in the parent)."""
-
-    index: int
-    outputs: list[str]
-    authorize_seconds: float
-    execute_seconds: float
+_prover = None  # the worker's own SnarkVMProver
 
 
-_prover = None  # the worker's own Prover
-_function = ""
+def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, FunctionKeys]) -> None:
+    global _prover
+    from workbench.snarkvm.prover import SnarkVMProver
 
-
-def _init(aleo_sources: list[str], function: str, keys: dict) -> None:
-    global _prover, _function
-    from workbench.snarkvm.prover import Prover
-
-    _prover = Prover(aleo_sources)
+    _prover = SnarkVMProver(aleo_sources, function)
     _prover.insert_keys(keys)
-    _function = function
 
 
-def _run_chunk(chunk: list[tuple[int, list[str]]]) -> list[RowOutcome]:
+def _run_chunk(chunk: list[tuple[int, Sequence[str]]]) -> list[tuple[int, Executed]]:
     assert _prover is not None
     out = []
     for index, inputs in chunk:
-        e = _prover.execute(_function, inputs)
-        out.append(RowOutcome(index, e.outputs, e.authorize_seconds, e.execute_seconds))
+        e = _prover.execute(inputs)
+        # Traces cannot leave this process; the parent gets outputs and timings.
+        out.append((index, Executed(e.outputs, e.authorize_seconds, e.execute_seconds, e.transitions)))
     return out
 
 
@@ -60,25 +50,25 @@ def worker_count(rows: int, cores: int | None = None) -> int:
 def execute_rows(
     aleo_sources: list[str],
     function: str,
-    keys: dict,
-    rows: list[tuple[int, list[str]]],
+    keys: dict[FunctionKey, FunctionKeys],
+    rows: list[tuple[int, Sequence[str]]],
     workers: int,
-    on_row: Callable[[RowOutcome], None] | None = None,
-) -> list[RowOutcome]:
+    on_row: Callable[[int, Executed], None] | None = None,
+) -> list[Executed]:
     """Execute `rows` (index, Aleo inputs) in `workers` processes; outcomes in row order.
 
-    `keys` maps (program, function) to the synthesized CachedKeys of every function.
+    `keys` maps (program, function) to the synthesized keys of every function.
 
-    `on_row` is called in the parent as each row completes (for progress). A halt in any
-    row raises the worker's error here, and the pool is terminated.
+    `on_row(index, executed)` is called in the parent as each row completes (for progress).
+    A halt in any row raises the worker's error here, and the pool is terminated.
     """
     chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
     ctx = multiprocessing.get_context("spawn")
-    done: dict[int, RowOutcome] = {}
+    done: dict[int, Executed] = {}
     with ctx.Pool(workers, initializer=_init, initargs=(aleo_sources, function, keys)) as pool:
         for outcomes in pool.imap_unordered(_run_chunk, chunks):
-            for o in outcomes:
-                done[o.index] = o
+            for index, executed in outcomes:
+                done[index] = executed
                 if on_row:
-                    on_row(o)
+                    on_row(index, executed)
     return [done[index] for index, _ in rows]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from workbench.atomic import write_bytes_atomic
 from workbench.errors import WorkbenchError
+from workbench.limits import SRS_DEGREE  # noqa: F401 - re-exported
 
 SRS_FILE = "powers-of-beta-16.usrs.84631bc"
-SRS_DEGREE = 16  # largest circuit domain the shipped file supports: 2^16
 
 
 class SetupParameterError(WorkbenchError):

@@ -54,10 +54,12 @@ class RunFinished(Message):
 
 @dataclass
 class RunFailed(Message):
-    """The run failed; `title` and `text` are shown on screen."""
+    """The run failed; `title` and `text` are shown on screen, `detail` (a traceback of an
+    internal error, with WORKBENCH_DEBUG set) goes to the log."""
 
     title: str
     text: str
+    detail: str = ""
 
 
 @dataclass

@@ -8,11 +8,8 @@ This module must stay free of Textual *and* of aleo: the child imports it to fin
 `_child_main`, and the TUI process imports it to start and watch the child. Only the
 child imports the pipeline's snarkVM side.
 
-Queue items are plain tuples (cheap to pickle, no class identity across processes):
-  ("event", kind, stage, message, done, total, elapsed)
-  ("finished", run_dir)
-  ("failed", title, message)
-  ("cancelled",)
+Queue items are frozen dataclasses, pickled across the process boundary: the pipeline's
+own `Event`s as they are, then one of `Finished`, `Failed` or `Cancelled`.
 """
 
 from __future__ import annotations
@@ -28,12 +25,39 @@ import sys
 import time
 import traceback
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Union
 
+from workbench.events import Event, EventKind
 from workbench.results import STAGING_PREFIX
 
-Item = tuple[Any, ...]
+
+@dataclass(frozen=True)
+class Finished:
+    """The run completed and was saved in `run_dir`."""
+
+    run_dir: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The run failed: a title and a message for the screen (never a traceback).
+
+    `detail` holds the traceback of an internal error when WORKBENCH_DEBUG is set.
+    """
+
+    title: str
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """The run stopped at the user's request; nothing was saved."""
+
+
+Item = Union[Event, Finished, Failed, Cancelled]
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -64,26 +88,30 @@ def _child_main(experiment_path: str, results_dir: str, samples: int | None, pro
     try:
         from workbench.errors import WorkbenchError
         from workbench.experiment import load_experiment
-        from workbench.pipeline import Event, run_experiment
-
-        def on_event(e: Event) -> None:
-            q.put(("event", e.kind, e.stage, e.message, e.done, e.total, e.elapsed))
+        from workbench.pipeline import run_experiment
 
         def on_warning(message: Any, category: type, filename: str, lineno: int, *_: Any) -> None:
-            q.put(("event", "log", "", f"{category.__name__}: {message}", 0, 0, 0.0))
+            q.put(Event(EventKind.LOG, "", f"{category.__name__}: {message}"))
 
         warnings.showwarning = on_warning
 
         try:
             exp = load_experiment(experiment_path)
-            _, run_dir = run_experiment(exp, Path(results_dir), on_event=on_event, samples=samples, proofs=proofs)
-            q.put(("finished", str(run_dir)))
+            _, run_dir = run_experiment(exp, Path(results_dir), on_event=q.put, samples=samples, proofs=proofs)
+            q.put(Finished(str(run_dir)))
         except WorkbenchError as exc:
-            q.put(("failed", exc.title, str(exc)))
+            q.put(Failed(exc.title, str(exc)))
     except KeyboardInterrupt:
-        q.put(("cancelled",))
-    except Exception as exc:  # a bug, not a user error: show the traceback on screen
-        q.put(("failed", f"internal error ({type(exc).__name__})", traceback.format_exc()))
+        q.put(Cancelled())
+    except Exception as exc:  # a bug, not a user error: one line on screen, the traceback on request
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        q.put(
+            Failed(
+                f"internal error ({type(exc).__name__})",
+                f"{first}\nThis is a bug in the workbench; set WORKBENCH_DEBUG=1 to see where it happened.",
+                traceback.format_exc() if os.environ.get("WORKBENCH_DEBUG") else "",
+            )
+        )
     finally:
         q.close()
         q.join_thread()

@@ -8,7 +8,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
-from workbench.results import RunResult, comparison_table
+from workbench.report import comparison_table
+from workbench.results import RunResult
 from workbench.tui.widgets.footer import WorkbenchFooter
 
 

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
-from workbench.algorithms import registry
+from workbench.algorithms import catalogue
 from workbench.experiment import COMPILERS, DATASET_NAMES, SCALINGS, VISIBILITIES, Experiment, ExperimentError
 from workbench.tui.tomlwrite import experiment_sections, save_experiment, to_toml, toml_value
 from workbench.tui.widgets.footer import WorkbenchFooter
@@ -90,7 +90,7 @@ class EditScreen(Screen[Path | None]):
             yield self._row("scaling", select(SCALINGS, s["dataset"]["scaling"], "scaling"))
             yield self._row("other keys", TextArea(_table_text(ds_extra), id="dataset-extra", language=None, compact=True))
             yield Label("model", classes="section")
-            yield self._row("algorithm", select(registry.algorithm_names(), s["model"]["algorithm"], "algorithm"))
+            yield self._row("algorithm", select(catalogue.algorithm_names(), s["model"]["algorithm"], "algorithm"))
             yield self._row("hyperparams", TextArea(_table_text(hyper), id="hyper", language=None, compact=True))
             yield Static(id="hyper-hint", classes="muted")
             yield Label("quantization", classes="section")
@@ -119,7 +119,7 @@ class EditScreen(Screen[Path | None]):
     @on(Select.Changed, "#algorithm")
     def _hint(self) -> None:
         algorithm = self.query_one("#algorithm", Select).value
-        names = sorted(registry.get(str(algorithm)).hyperparameters())
+        names = sorted(catalogue.get(str(algorithm)).hyperparameters())
         self.query_one("#hyper-hint", Static).update(
             Text("TOML lines `key = value`; valid keys: " + ", ".join(names), style="dim")
         )

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Select, Static
 
 from workbench.errors import WorkbenchError
-from workbench.results import RunResult, comparison_row, list_runs, load_result
+from workbench.report import comparison_row
+from workbench.results import RunResult, list_runs, load_result
 from workbench.tui.widgets.footer import WorkbenchFooter
 
 if TYPE_CHECKING:

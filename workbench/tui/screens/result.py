@@ -89,7 +89,7 @@ class ResultScreen(Screen[None]):
         """Every saved run of this experiment (oldest first), for the plots."""
         assert self.result is not None
         runs: list[RunResult] = []
-        for d in list_runs(self.run_dir.parent.parent, self.result.experiment.get("name")):
+        for d in list_runs(self.run_dir.parent.parent, self.result.experiment.name):
             try:
                 runs.append(load_result(d))
             except WorkbenchError:
@@ -104,7 +104,7 @@ class ResultScreen(Screen[None]):
             yield WorkbenchFooter()
             return
         r = self.result
-        files = source_files(self.run_dir, r.circuit.get("programs"))
+        files = source_files(self.run_dir, list(r.circuit.programs))
         with TabbedContent(initial="summary"):
             with TabPane("Summary", id="summary"):
                 with VerticalScroll():

@@ -26,10 +26,10 @@ from workbench.tui.messages import (
     StageProgress,
     StageStarted,
 )
+from workbench.events import PER_SAMPLE_STAGES, STAGES, Event, EventKind
 from workbench.tui.widgets.footer import WorkbenchFooter
-from workbench.events import PER_SAMPLE_STAGES, STAGES
 from workbench.tui.widgets.stage_list import StageList
-from workbench.tui.worker import RunProcess
+from workbench.tui.worker import Failed, Finished, RunProcess
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -118,27 +118,25 @@ class RunScreen(Screen[None]):
         while True:
             item = process.get(timeout=0.1)
             if item is not None:
-                kind = item[0]
-                if kind == "event":
-                    _, ekind, stage, message, done, total, elapsed = item
-                    if ekind == "stage_started":
-                        self.post_message(StageStarted(stage))
-                    elif ekind == "stage_progress":
-                        self.post_message(StageProgress(stage, done, total, message))
-                    elif ekind == "stage_finished":
-                        self.post_message(StageFinished(stage, elapsed))
+                if isinstance(item, Event):
+                    if item.kind == EventKind.STAGE_STARTED:
+                        self.post_message(StageStarted(item.stage))
+                    elif item.kind == EventKind.STAGE_PROGRESS:
+                        self.post_message(StageProgress(item.stage, item.done, item.total, item.message))
+                    elif item.kind == EventKind.STAGE_FINISHED:
+                        self.post_message(StageFinished(item.stage, item.elapsed))
                     else:
-                        self.post_message(RunLog(stage, message))
-                elif kind == "finished":
+                        self.post_message(RunLog(item.stage, item.message))
+                elif isinstance(item, Finished):
                     process.join(10)
-                    self.post_message(RunFinished(Path(item[1])))
+                    self.post_message(RunFinished(Path(item.run_dir)))
                     return
-                elif kind == "failed":
+                elif isinstance(item, Failed):
                     process.join(10)
                     process.remove_partials()
-                    self.post_message(RunFailed(item[1], item[2]))
+                    self.post_message(RunFailed(item.title, item.message, item.detail))
                     return
-                # "cancelled": the child unwound; wait for it to exit below.
+                # Cancelled: the child unwound; wait for it to exit below.
                 continue
             if not process.alive:
                 removed = process.remove_partials()
@@ -201,6 +199,8 @@ class RunScreen(Screen[None]):
         self.error = (m.title, m.text)
         self.query_one(StageList).stop_running("failed")
         self._log(f"{m.title}: {m.text}", "bold red")
+        if m.detail:
+            self._log(m.detail, "red")
         self._status(Text.assemble(("✗ ", "bold red"), (m.title, "bold red"), ("\n" + m.text, "red")), error=True)
 
     @on(RunCancelled)

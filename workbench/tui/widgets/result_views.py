@@ -7,6 +7,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from workbench.report import zk_label
 from workbench.results import RunResult
 
 
@@ -18,22 +19,17 @@ def metrics_table(r: RunResult) -> Table:
     """Float vs quantized vs ZK, per metric, on all test rows and on the ZK rows."""
     t = Table(title="metrics", title_justify="left", expand=False, padding=(0, 1))
     t.add_column("metric")
-    for col in ("float", "quantized", "ZK (snarkVM)"):
+    for col in ("float", "quantized", zk_label(r)):
         t.add_column(col, justify="right")
-    for m in r.metrics.get("float", {}):
-        t.add_row(
-            m,
-            _f(r.metrics["float"].get(m)),
-            _f(r.metrics.get("quantized", {}).get(m)),
-            _f(r.metrics.get("zk", {}).get(m)),
-        )
-        on_zk = r.metrics_on_zk_samples
-        if on_zk and r.zk_samples != r.dataset.get("n_test"):
+    metrics = r.metrics
+    for m in metrics.float_model:
+        t.add_row(m, _f(metrics.float_model.get(m)), _f(metrics.quantized.get(m)), _f(metrics.zk.get(m)))
+        if metrics.float_on_zk_rows and r.zk_samples != r.dataset.n_test:
             t.add_row(
                 Text(f"{m} (ZK rows)", style="dim"),
-                _f(on_zk.get("float", {}).get(m)),
-                _f(on_zk.get("quantized", {}).get(m)),
-                _f(r.metrics.get("zk", {}).get(m)),
+                _f(metrics.float_on_zk_rows.get(m)),
+                _f(metrics.quantized_on_zk_rows.get(m)),
+                _f(metrics.zk.get(m)),
             )
     return t
 
@@ -41,15 +37,15 @@ def metrics_table(r: RunResult) -> Table:
 def summary(r: RunResult) -> RenderableType:
     """The result's headline: what ran, metrics, agreement, proofs, disagreements."""
     head = Text.assemble(
-        (r.experiment.get("name", ""), "bold"),
-        f"  {r.model.get('algorithm', '')} on {r.dataset.get('name', '')}",
+        (r.experiment.name, "bold"),
+        f"  {r.model.algorithm} on {r.dataset.name}",
         ("  run ", "dim"),
         r.run_id,
     )
-    n_test = r.dataset.get("n_test", "?")
     agree_style = "green" if r.agreement == 1.0 else "bold red"
+    where = "snarkVM" if r.is_zk else "the reference backend (NOT A ZK RESULT)"
     notes = Text.assemble(
-        f"float/quantized over {n_test} test rows; ZK over {r.zk_samples} rows executed in snarkVM\n",
+        f"float/quantized over {r.dataset.n_test} test rows; ZK over {r.zk_samples} rows executed in {where}\n",
         "agreement quantized = ZK: ",
         (f"{r.agreement:.4f} ({len(r.disagreements)} disagreements)", agree_style),
     )
@@ -66,7 +62,7 @@ def summary(r: RunResult) -> RenderableType:
         d.add_column("integer reference", justify="right")
         d.add_column("snarkVM", justify="right")
         for row in r.disagreements:
-            d.add_row(str(row["sample"]), str(row["expected"]), str(row["got"]))
+            d.add_row(str(row.sample), str(row.expected), str(row.got))
         parts += [Text(""), d]
     return Group(*parts)
 
@@ -77,29 +73,28 @@ def cost_table(r: RunResult) -> RenderableType:
     fn = Table(title="circuit", title_justify="left", padding=(0, 1))
     fn.add_column("function")
     fn.add_column("constraints", justify="right")
-    for f in r.circuit.get("functions", []):
-        fn.add_row(f"{f['program']}/{f['function']}", f"{f['constraints']:,}")
+    for f in r.circuit.functions:
+        fn.add_row(f"{f.program}/{f.function}", f"{f.constraints:,}")
     proof_bytes = max((p.proof_bytes for p in r.proofs), default=0)
     costs = Table(title="costs", title_justify="left", padding=(0, 1))
     costs.add_column("measure")
     costs.add_column("value", justify="right")
     for label, value in (
-        ("transitions", str(r.circuit.get("transitions", "-"))),
-        ("inputs / output", f"{r.circuit.get('inputs', '-')} / {r.circuit.get('output', '-')}"),
-        ("keygen s", _f(t.get("keygen"), 2)),
-        ("execute s/row", _f(t.get("execute_per_sample"), 3)),
-        ("prove s (mean)", _f(t.get("prove_mean"), 2) if r.proofs else "-"),
-        ("verify s (mean)", _f(t.get("verify_mean"), 3) if r.proofs else "-"),
+        ("transitions", str(r.circuit.transitions)),
+        ("inputs / output", f"{r.circuit.inputs} / {r.circuit.output}"),
+        ("keygen s", _f(t.keygen, 2)),
+        ("execute s/row", _f(t.execute_per_sample, 3)),
+        ("prove s (mean)", _f(t.prove_mean, 2) if r.proofs else "-"),
+        ("verify s (mean)", _f(t.verify_mean, 3) if r.proofs else "-"),
         ("proof bytes", f"{proof_bytes:,}" if proof_bytes else "-"),
-        ("total s", _f(t.get("total"), 1)),
+        ("total s", _f(t.total, 1)),
     ):
         costs.add_row(label, value)
     stages = Table(title="stage seconds", title_justify="left", padding=(0, 1))
     stages.add_column("stage")
     stages.add_column("s", justify="right")
-    for k, v in t.items():
-        if k.startswith("stage_"):
-            stages.add_row(k.removeprefix("stage_").replace("_", " "), f"{v:.2f}")
+    for k, v in t.stages.items():
+        stages.add_row(k, f"{v:.2f}")
     grid = Table.grid(padding=(0, 2))
     grid.add_row(costs, stages)
     versions = Text(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from workbench.results import RunResult, primary_metric
+from workbench.report import primary_metric
+from workbench.results import RunResult
 
 
 class RunsPlot(PlotextPlot):
@@ -21,9 +22,10 @@ class RunsPlot(PlotextPlot):
         for r in self.results:
             if self.measure == "metric":
                 m = primary_metric(r)
-                out.append(tuple(float(r.metrics.get(k, {}).get(m, float("nan"))) for k in ("float", "quantized", "zk")))
+                metrics = (r.metrics.float_model, r.metrics.quantized, r.metrics.zk)
+                out.append(tuple(float(d.get(m, float("nan"))) for d in metrics))
             else:
-                out.append((float(r.timings.get("prove_mean", 0.0)),))
+                out.append((float(r.timings.prove_mean or 0.0),))
         return out
 
     def on_mount(self) -> None:

@@ -23,10 +23,9 @@ from typing import Callable
 
 from workbench.leo.compiler import CompiledProgram, compile_source
 from workbench.leo.generate import LeoProgram
-from workbench.snarkvm.costs import OFFLINE_BUDGET, estimate_constraints
+from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET
+from workbench.snarkvm.costs import estimate_constraints
 from workbench.snarkvm.errors import CircuitTooLarge
-
-MAX_TRANSITIONS = 31  # snarkVM's limit of transitions in one execution
 
 Render = Callable[[tuple[int, ...]], list[LeoProgram]]  # cuts -> programs, main last
 

@@ -1,0 +1,43 @@
+"""The enums every layer shares: what a model predicts, who sees a value, who produced a result.
+
+They are `StrEnum`s, so a value compares equal to its string, prints as it, and goes into
+JSON as it: result.json and the TOML files keep their plain strings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Task(StrEnum):
+    """What a model predicts, which decides its metrics."""
+
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+    CLUSTERING = "clustering"
+
+
+class Visibility(StrEnum):
+    """Whether a value of a transition is seen by a verifier (public) or not (private)."""
+
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class ProverKind(StrEnum):
+    """Which backend computed a run's circuit outputs.
+
+    Only SNARKVM outputs are ZK results; REFERENCE evaluates the integer reference in
+    numpy (a test double for planning and plumbing) and its results are never saved.
+    """
+
+    SNARKVM = "snarkvm"
+    REFERENCE = "reference"
+
+
+class KeyCacheState(StrEnum):
+    """Where a run's proving keys came from."""
+
+    HIT = "hit"  # read from the on-disk cache
+    MISS = "miss"  # synthesized, then stored in the cache
+    OFF = "off"  # synthesized; the cache was not used

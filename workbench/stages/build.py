@@ -1,0 +1,63 @@
+"""The Leo stages: generate the programs of a plan, then compile them to Aleo instructions.
+
+Artefacts (results/README.md): `leo/<program>/` for each generated project (the generate
+stage), and `<program>.aleo` for each compiled program (the compile stage, which also
+leaves `leo/<program>/build/` as `leo build` does). Without a run directory both stages
+work in a temporary directory and save nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from workbench.algorithms.base import QuantizedModel
+from workbench.leo import generate, toolchain
+from workbench.results import RunDirectory
+from workbench.snarkvm.costs import estimate_constraints
+from workbench.stages.records import AleoProgram, Compiled, LeoSources, Plan
+
+
+def generate_leo(model: QuantizedModel, plan: Plan, run: RunDirectory | None = None) -> LeoSources:
+    """Render the planned programs (dependencies first) and write each as a Leo project."""
+    spec = plan.request.program
+    programs = generate.render(
+        model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
+        batch=plan.batch, cuts=plan.cuts, scores=spec.scores,
+    )
+    if run is not None:
+        root = run.artefact("leo")
+        for p in programs:
+            generate.write_project(p, root / p.name)
+    return LeoSources(tuple(programs))
+
+
+def _build_all(sources: LeoSources, root: Path, compiler: str) -> list[toolchain.BuildOutput]:
+    built = []
+    for p in sources.programs:  # dependencies first
+        project = root / p.name
+        if not (project / "program.json").is_file():
+            generate.write_project(p, project)
+        built.append(toolchain.build(project, compiler))
+    return built
+
+
+def compile_programs(sources: LeoSources, compiler: str = "auto", run: RunDirectory | None = None) -> Compiled:
+    """Compile every program with the chosen toolchain and estimate every function's constraints
+    (a caller with the Aleo instructions of the programs it calls)."""
+    if run is not None:
+        built = _build_all(sources, run.staging / "leo", compiler)
+        run.remove("*.aleo")
+        for p, b in zip(sources.programs, built):
+            run.path(f"{p.name}.aleo").write_text(b.aleo)
+    else:
+        with tempfile.TemporaryDirectory(prefix="workbench-leo-") as tmp:
+            built = _build_all(sources, Path(tmp), compiler)
+    aleo_of = {p.name: b.aleo for p, b in zip(sources.programs, built)}
+    estimates = {
+        (p.program_id, f): n
+        for p, b in zip(sources.programs, built)
+        for f, n in estimate_constraints(b.aleo, [aleo_of[i] for i in p.imports]).items()
+    }
+    programs = tuple(AleoProgram(p.name, p.program_id, b.aleo) for p, b in zip(sources.programs, built))
+    return Compiled(programs, sources.main.function, built[-1].compiler, estimates)

@@ -1,0 +1,144 @@
+"""The plan stage: how many rows one execution evaluates, and whether the model is split.
+
+Everything here works from the compiled programs' constraint estimates (the built-in
+compiler and workbench/snarkvm/costs.py), before any key is synthesized:
+
+- A model whose single program does not fit one transition is split into a chain of
+  transitions when its form can be split (`stages/chain.py`), one row per execution.
+- `batch = "auto"` takes the largest batch (at most `max_batch` and the rows executed)
+  whose estimated circuit fits the offline setup.
+- Anything else that does not fit is refused with its estimate, the limit and what to shrink.
+
+The estimate counts constraints, but the setup also bounds other sizes of the circuit (its
+non-zero entries), so a plan estimated to fit can still be refused at key synthesis;
+`shrink` then gives the request for a smaller plan, made from the same quantized model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+from workbench.algorithms.base import QuantizedModel
+from workbench.leo import generate
+from workbench.leo.compiler import compile_source
+from workbench.leo.contexts import chain_units
+from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
+from workbench.prover import FunctionKey
+from workbench.snarkvm.costs import estimate_constraints
+from workbench.snarkvm.errors import CircuitTooLarge
+from workbench.stages import chain
+from workbench.stages.records import Plan, PlanRequest
+
+# A chain refused at key synthesis is planned again for a budget this much smaller, down
+# to CHAIN_BUDGET_FLOOR of the offline budget (then the refusal is reported); an auto batch
+# refused is planned again with three quarters of it.
+CHAIN_BUDGET_STEP = 0.03
+CHAIN_BUDGET_FLOOR = 0.85
+AUTO_BATCH_SHRINK = 0.75
+
+SHRINK_ADVICE = (
+    "shrink the model: fewer trees, nodes or depth, fewer hidden units, fewer stored rows or features, "
+    "fewer fractional bits"
+)
+
+
+def model_size(model: QuantizedModel) -> str:
+    """The model's sizes, for messages about what does not fit."""
+    size = ", ".join(f"{k} {v}" for k, v in model.describe().items() if isinstance(v, (int, str)) and k != "rounding")
+    return f"The model: {size}; {model.form.io.n_features} input features."
+
+
+def estimate_programs(programs: list[generate.LeoProgram]) -> dict[FunctionKey, int]:
+    """Every function's estimated constraints, each program compiled against its imports."""
+    compiled = {}
+    estimates: dict[FunctionKey, int] = {}
+    for p in programs:  # dependencies first
+        imports = [compiled[name] for name in p.imports]
+        compiled[p.name] = compile_source(p.source, f"{p.name}/src/main.leo", imports=[c.signature for c in imports])
+        for function, n in estimate_constraints(compiled[p.name].aleo, [c.aleo for c in imports]).items():
+            estimates[(p.program_id, function)] = n
+    return estimates
+
+
+def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: int, budget: int = OFFLINE_BUDGET) -> None:
+    """Refuse, before key synthesis, a circuit whose estimate exceeds the budget."""
+    over = {k: v for k, v in estimates.items() if v > budget}
+    if not over:
+        return
+    (program, function), n = max(over.items(), key=lambda kv: kv[1])
+    advice = "lower [zk] batch, or " if batch > 1 else ""
+    raise CircuitTooLarge(
+        f"{program}/{function} is estimated at {n:,} constraints; the offline setup (degree 2^16) proves at "
+        f"most about {OFFLINE_BUDGET:,} per transition, of which about {FIXED_TRANSITION_COST:,} are the fixed "
+        f"cost of any transition. To fit, {advice}{SHRINK_ADVICE}.\n{model_size(model)}"
+    )
+
+
+def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[[int, tuple[int, ...]], list[generate.LeoProgram]]:
+    spec = request.program
+
+    def render(batch: int, cuts: tuple[int, ...] = ()) -> list[generate.LeoProgram]:
+        return generate.render(
+            model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
+            batch=batch, cuts=cuts, scores=spec.scores,
+        )
+
+    return render
+
+
+def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int) -> int:
+    """The largest batch in 1..cap whose estimated circuit fits the offline setup."""
+
+    def fits(k: int) -> bool:
+        return all(n <= OFFLINE_BUDGET for n in estimate_programs(render(k)).values())
+
+    lo, hi = 1, max(1, cap)
+    if not fits(lo):
+        return 1  # check_fits reports the model as too large with its estimate
+    while lo < hi:  # the estimate grows with the batch: binary search the largest fit
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
+
+
+def plan(model: QuantizedModel, request: PlanRequest) -> Plan:
+    """Decide the batch and the chain cuts for a quantized model (see the module docstring).
+
+    Raises CircuitTooLarge, with the estimate and what to shrink, when nothing fits.
+    """
+    render = _renderer(model, request)
+    units, unit = chain_units(model.form)
+    if units >= 2:
+        try:
+            cuts = chain.choose_cuts(lambda c: render(1, c), units, request.budget, unit)
+        except CircuitTooLarge as exc:
+            raise CircuitTooLarge(f"{exc}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
+        if cuts:
+            estimates = estimate_programs(render(1, cuts))
+            check_fits(estimates, model, 1, max(OFFLINE_BUDGET, request.budget))
+            return Plan(request, 1, cuts, units, unit, estimates)
+    if isinstance(request.batch, int):
+        batch = request.batch
+    else:
+        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch))
+    estimates = estimate_programs(render(batch))
+    check_fits(estimates, model, batch)
+    return Plan(request, batch, (), units, unit, estimates)
+
+
+def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanRequest:
+    """The request for a smaller plan after the setup refused `plan` at key synthesis.
+
+    A chain is planned again for CHAIN_BUDGET_STEP less per link (down to CHAIN_BUDGET_FLOOR
+    of the offline budget); an auto batch for AUTO_BATCH_SHRINK of it. Raises the refusal,
+    with the model's sizes, when nothing smaller is left to try.
+    """
+    request = plan.request
+    if plan.cuts:
+        budget = int(request.budget * (1 - CHAIN_BUDGET_STEP))
+        if budget >= OFFLINE_BUDGET * CHAIN_BUDGET_FLOOR:
+            return replace(request, budget=budget)
+    elif request.batch == "auto" and plan.batch > 1:
+        return replace(request, max_batch=max(1, int(plan.batch * AUTO_BATCH_SHRINK)))
+    raise CircuitTooLarge(f"{refusal}\n{model_size(model)}") from None
