@@ -736,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             call = {**call, "cost": 1800, "measured": False, "note": "i16->u8 cast not measured"}
     else:
-        call = {"cost": 1800, "measured": False, "note": f"from DESIGN.md; measurement: {call}"}
+        call = {"cost": 1800, "measured": False, "note": f"a default (the call was not measured): {call}"}
     budget = cache.get("budget/raw") if isinstance(cache.get("budget/raw"), dict) else None
     if budget is None and not args.skip_budget and not args.fit_only:
         try:

@@ -4,7 +4,6 @@ Each entry names its estimator class and its lowering as import paths ("module:a
 instead of importing them, so validating an experiment never loads a family module, and
 nothing registers itself as a side effect of being imported. A name or class appears once;
 `_index` refuses duplicates when the table is first read.
-(The registry-of-lowerings habit of sklearn-onnx, keyed by estimator class.)
 """
 
 from __future__ import annotations

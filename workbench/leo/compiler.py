@@ -16,6 +16,7 @@ import json
 import os
 import pathlib
 import sys
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -45,6 +46,13 @@ class CompiledProgram:
 RECURSION_LIMIT = 20_000
 
 
+# Successful compilations, by source and imported signatures (the file name only appears in
+# diagnostics): planning compiles the same candidate programs again when it re-plans, and
+# the compile stage builds the programs planning chose. Bounded, least recently used out.
+_CACHE: "OrderedDict[tuple[str, tuple[str, ...]], CompiledProgram]" = OrderedDict()
+CACHE_SIZE = 256
+
+
 def compile_source(source: str, filename: str = "src/main.leo",
                    imports: Iterable[ProgramSignature] = ()) -> CompiledProgram:
     """Compile Leo source text to Aleo instructions; raises LeoCompileError on user errors.
@@ -52,10 +60,19 @@ def compile_source(source: str, filename: str = "src/main.leo",
     ``imports`` are the signatures of the programs the source may import (its
     dependencies); an ``import`` of any other program is an error.
     """
+    imports = tuple(imports)
+    key = (source, tuple(repr(sig) for sig in imports))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
     try:
-        return _compile_source(source, filename, imports)
+        compiled = _compile_source(source, filename, imports)
+        _CACHE[key] = compiled
+        if len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return compiled
     except RecursionError:
         src = SourceFile(filename, source)
         raise LeoCompileError([Diagnostic(Span(0, 0), "an expression is nested too deeply to compile "

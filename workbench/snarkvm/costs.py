@@ -367,7 +367,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
             regs[d] = _Operand(out_types[k] if k < len(out_types) else None, False)
         if "/" in target or target.endswith(".aleo"):
             if not model.call_measured:
-                notes.append(f"call {target}: cost {model.call_cost:.0f} from DESIGN.md, not measured")
+                notes.append(f"call {target}: cost {model.call_cost:.0f} is a default, not measured")
             return model.call_cost
         notes.append(f"call {target}: local closure not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
         return float(DEFAULT_UNKNOWN_OP_COST)

@@ -91,10 +91,10 @@ def _cache_file() -> Path:
     return cache_dir() / "overhead.json"
 
 
-def measure(prover: object, aleo_source: str, function: str, sdk_version: str) -> int:
+def measure(vm: object, aleo_source: str, function: str, sdk_version: str) -> int:
     """Constraints of an empty function with `function`'s signature (cached on disk).
 
-    `prover` is a loaded Prover, whose snarkVM process is reused.
+    `vm` is a loaded SnarkVMProcess (process.py), whose snarkVM process is reused.
     """
     from aleo import mainnet as avm
 
@@ -108,7 +108,7 @@ def measure(prover: object, aleo_source: str, function: str, sdk_version: str) -
     if isinstance(known.get(key), int):
         return known[key]
     program = avm.Program.from_source(overhead_program(f"overhead_{key[:16]}", ins, outs))
-    process = prover.process  # type: ignore[attr-defined]
+    process = vm.process  # type: ignore[attr-defined]
     if not process.contains_program(program.id):
         process.add_program(program)
     main = avm.Identifier.from_string("main")

@@ -20,14 +20,14 @@ MIN_ROWS_PER_WORKER = 8
 CHUNK = 4
 
 
-_prover = None  # the worker's own SnarkVMProver
+_prover = None  # the worker's own SnarkVMProcess
 
 
 def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, FunctionKeys]) -> None:
     global _prover
-    from workbench.snarkvm.prover import SnarkVMProver
+    from workbench.snarkvm.process import SnarkVMProcess
 
-    _prover = SnarkVMProver(aleo_sources, function)
+    _prover = SnarkVMProcess(aleo_sources, function)
     _prover.insert_keys(keys)
 
 

@@ -16,7 +16,7 @@ from aleo import mainnet as avm
 
 from workbench.errors import UserError
 from workbench.snarkvm import params
-from workbench.snarkvm.prover import is_vm_failure
+from workbench.snarkvm.process import is_vm_failure
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 Everything here works from the compiled programs' constraint estimates (the built-in
 compiler and workbench/snarkvm/costs.py), before any key is synthesized:
 
-- A model whose single program does not fit one transition is split into a chain of
-  transitions when its form can be split (`stages/chain.py`), one row per execution.
+- A model whose single program does not fit the budget (`PlanRequest.budget`, the offline
+  setup's unless re-planned) is split into a chain of transitions when its form can be
+  split (`stages/chain.py`), one row per execution.
 - `batch = "auto"` takes the largest batch (at most `max_batch` and the rows executed)
-  whose estimated circuit fits the offline setup.
+  whose estimated circuit fits the budget.
 - Anything else that does not fit is refused with its estimate, the limit and what to shrink.
 
 The estimate counts constraints, but the setup also bounds other sizes of the circuit (its
@@ -27,7 +28,7 @@ from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
 from workbench.prover import FunctionKey
 from workbench.snarkvm.costs import estimate_constraints
 from workbench.snarkvm.errors import CircuitTooLarge
-from workbench.stages import chain
+from workbench.stages.chain import choose_cuts
 from workbench.stages.records import Plan, PlanRequest
 
 # A chain refused at key synthesis is planned again for a budget this much smaller, down
@@ -87,11 +88,11 @@ def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[[int, tup
     return render
 
 
-def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int) -> int:
-    """The largest batch in 1..cap whose estimated circuit fits the offline setup."""
+def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, budget: int) -> int:
+    """The largest batch in 1..cap whose estimated circuit fits the budget."""
 
     def fits(k: int) -> bool:
-        return all(n <= OFFLINE_BUDGET for n in estimate_programs(render(k)).values())
+        return all(n <= budget for n in estimate_programs(render(k)).values())
 
     lo, hi = 1, max(1, cap)
     if not fits(lo):
@@ -111,34 +112,36 @@ def plan(model: QuantizedModel, request: PlanRequest) -> Plan:
     units, unit = chain_units(model.form)
     if units >= 2:
         try:
-            cuts = chain.choose_cuts(lambda c: render(1, c), units, request.budget, unit)
+            cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit)
         except CircuitTooLarge as exc:
             raise CircuitTooLarge(f"{exc}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
         if cuts:
             estimates = estimate_programs(render(1, cuts))
-            check_fits(estimates, model, 1, max(OFFLINE_BUDGET, request.budget))
+            check_fits(estimates, model, 1, request.budget)
             return Plan(request, 1, cuts, units, unit, estimates)
     if isinstance(request.batch, int):
         batch = request.batch
     else:
-        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch))
+        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), request.budget)
     estimates = estimate_programs(render(batch))
-    check_fits(estimates, model, batch)
+    check_fits(estimates, model, batch, request.budget)
     return Plan(request, batch, (), units, unit, estimates)
 
 
 def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanRequest:
     """The request for a smaller plan after the setup refused `plan` at key synthesis.
 
-    A chain is planned again for CHAIN_BUDGET_STEP less per link (down to CHAIN_BUDGET_FLOOR
-    of the offline budget); an auto batch for AUTO_BATCH_SHRINK of it. Raises the refusal,
-    with the model's sizes, when nothing smaller is left to try.
+    An auto batch is planned again with AUTO_BATCH_SHRINK of it; a model that can be split
+    (a chain, or one program of a splittable form) for CHAIN_BUDGET_STEP less per
+    transition, down to CHAIN_BUDGET_FLOOR of the offline budget, so that a program the
+    setup refuses becomes a chain. Raises the refusal, with the model's sizes, when nothing
+    smaller is left to try.
     """
     request = plan.request
-    if plan.cuts:
+    if request.batch == "auto" and plan.batch > 1:
+        return replace(request, max_batch=max(1, int(plan.batch * AUTO_BATCH_SHRINK)))
+    if plan.units >= 2 and plan.batch == 1:
         budget = int(request.budget * (1 - CHAIN_BUDGET_STEP))
         if budget >= OFFLINE_BUDGET * CHAIN_BUDGET_FLOOR:
             return replace(request, budget=budget)
-    elif request.batch == "auto" and plan.batch > 1:
-        return replace(request, max_batch=max(1, int(plan.batch * AUTO_BATCH_SHRINK)))
     raise CircuitTooLarge(f"{refusal}\n{model_size(model)}") from None

@@ -1,0 +1,177 @@
+"""One snarkVM process holding a model's programs, through aleo-sdk: keys, execution, proofs.
+
+This package is the only place that imports aleo-sdk. Its calls hold the GIL for their
+whole duration, so callers with a UI run this in a worker process (see docs/architecture.md).
+`prover.py` builds the `Prover` protocol's snarkVM backend on this class; the worker
+processes of `parallel.py` each hold one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+from aleo import mainnet as avm
+
+from workbench.errors import ZkError
+from workbench.limits import SRS_DEGREE
+from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
+from workbench.snarkvm import params
+from workbench.snarkvm.errors import CircuitTooLarge
+
+
+def is_vm_failure(exc: BaseException) -> bool:
+    """Whether an exception is snarkVM refusing or halting (not an interrupt or a bug of ours).
+
+    aleo-sdk raises RuntimeError for most failures, but a halting instruction (overflow,
+    failed assert, bad cast) surfaces as pyo3's PanicException, which derives from
+    BaseException, not Exception.
+    """
+    return isinstance(exc, (RuntimeError, ValueError)) or type(exc).__name__ == "PanicException"
+
+
+def _needs_larger_setup(message: str) -> bool:
+    # snarkVM asks for a larger universal setup, and tries to download it, when a circuit
+    # exceeds the shipped degree; offline the download fails with a network error.
+    lowered = message.lower()
+    return any(s in lowered for s in ("powers-of-beta", "download", "ureq", "failed to lookup address"))
+
+
+def _too_large(function: str) -> CircuitTooLarge:
+    return CircuitTooLarge(
+        f"{function} needs a universal setup of degree 2^17 or more; offline you have 2^{SRS_DEGREE} "
+        f"(about 16,000 constraints per transition, of which about 10,400 are the fixed cost of any "
+        f"transition). Shrink the model (fewer nodes or features, fewer fractional bits) or shard it."
+    )
+
+
+def sdk_version() -> str:
+    """The installed aleo-sdk version."""
+    from importlib.metadata import version
+
+    return version("aleo-sdk")
+
+
+class SnarkVMProcess:
+    """A snarkVM process holding a model's programs and a throwaway signing key.
+
+    `sources` are Aleo programs in dependency order; the last is the main program, whose
+    entry function `function` is executed (it may `call` functions of the others).
+    """
+
+    def __init__(self, sources: Sequence[str], function: str = "main") -> None:
+        params.ensure_installed()
+        self.sources = list(sources)
+        self.function = function
+        self.process = avm.Process.load()
+        self.programs = []
+        for source in self.sources:
+            try:
+                program = avm.Program.from_source(source)
+                self.process.add_program(program)
+            except (RuntimeError, ValueError) as exc:
+                raise ZkError(f"snarkVM rejected the compiled program: {str(exc).splitlines()[0]}") from None
+            self.programs.append(program)
+        self.main = self.programs[-1]
+        # A fresh key per run: the signer of an inference request is not what is proven,
+        # and nothing is spent, so the key is never saved.
+        self._key = avm.PrivateKey.random()
+
+    @property
+    def program_id(self) -> str:
+        """The main program's id."""
+        return str(self.main.id)
+
+    def functions(self) -> list[FunctionKey]:
+        """Every entry function of every program, in dependency order."""
+        return [(str(p.id), str(f)) for p in self.programs for f in p.functions]
+
+    def source_of(self, program: str) -> str:
+        """The Aleo source of one of the programs, by id."""
+        return self.sources[[str(p.id) for p in self.programs].index(program)]
+
+    def insert_keys(self, keys: dict[FunctionKey, FunctionKeys]) -> bool:
+        """Use these key bytes instead of synthesizing; False if any is unreadable."""
+        try:
+            parsed = [
+                (program, function, avm.ProvingKey.from_bytes(k.prover), avm.VerifyingKey.from_bytes(k.verifier))
+                for (program, function), k in keys.items()
+            ]
+        except (RuntimeError, ValueError):
+            return False  # e.g. a corrupt cache entry: synthesize again (and overwrite it)
+        for program, function, prover, verifier in parsed:
+            pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
+            self.process.insert_proving_key(pid, name, prover)
+            self.process.insert_verifying_key(pid, name, verifier)
+        return True
+
+    def key_bytes(self) -> dict[FunctionKey, FunctionKeys]:
+        """Every function's synthesized keys as bytes (after the first execution)."""
+        out = {}
+        for program, function in self.functions():
+            pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
+            out[(program, function)] = FunctionKeys(
+                prover=bytes(self.process.get_proving_key(pid, name).bytes()),
+                verifier=bytes(self.process.get_verifying_key(pid, name).bytes()),
+            )
+        return out
+
+    def constraints(self, program: str, function: str) -> int:
+        """A function's constraint count, from its synthesized verifying key."""
+        vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
+        return int(vk.num_constraints())
+
+    def execute(self, inputs: Sequence[str]) -> Executed:
+        """Authorize and execute the entry function on Aleo input literals (no proof yet).
+
+        The first execution also synthesizes the keys of every function it runs (the main
+        one and those it calls), unless they were inserted.
+        """
+        values = [avm.Value.parse(v) for v in inputs]
+        name = avm.Identifier.from_string(self.function)
+        t0 = time.perf_counter()
+        try:
+            auth = self.process.authorize(self._key, self.main.id, name, values)
+            t1 = time.perf_counter()
+            response, trace = self.process.execute(auth)
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
+            message = str(exc).splitlines()[0]
+            if _needs_larger_setup(str(exc)):
+                raise _too_large(f"{self.program_id}/{self.function}") from None
+            raise ZkError(f"snarkVM halted executing {self.program_id}/{self.function} on {list(inputs)}: {message}") from None
+        t2 = time.perf_counter()
+        return Executed(
+            outputs=tuple(str(o) for o in response.outputs),
+            authorize_seconds=t1 - t0,
+            execute_seconds=t2 - t1,
+            transitions=len(trace.transitions()),
+            handle=trace,
+        )
+
+    def prove(self, executed: Executed, ledger_url: str) -> Proof:
+        """Prove an execution; the ledger query (height, state root) is read from `ledger_url`."""
+        t0 = time.perf_counter()
+        try:
+            executed.handle.prepare(avm.Query.rest(ledger_url))
+            execution = executed.handle.prove_execution(f"{self.program_id}/{self.function}")
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
+            if _needs_larger_setup(str(exc)):
+                raise _too_large(f"{self.program_id}/{self.function}") from None
+            raise ZkError(f"proving {self.program_id}/{self.function} failed: {str(exc).splitlines()[0]}") from None
+        return Proof(execution_json=execution.to_json(), prove_seconds=time.perf_counter() - t0, handle=execution)
+
+    def verify(self, proof: Proof) -> Verification:
+        """Verify a proof against this process's verifying keys."""
+        t0 = time.perf_counter()
+        try:
+            execution = proof.handle if proof.handle is not None else avm.Execution.from_json(proof.execution_json)
+            self.process.verify_execution(execution)
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
+            return Verification(False, time.perf_counter() - t0, str(exc).splitlines()[0])
+        return Verification(True, time.perf_counter() - t0, None)
