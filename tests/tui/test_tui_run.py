@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Static
 from tui_helpers import Posted, sync, wait_for, widget_text
 
+from workbench.kinds import ProverKind
 from workbench.results import STAGING_PREFIX, list_runs, load_result
 from workbench.tui.worker import Failed
 from workbench.tui import messages as M
@@ -74,6 +75,41 @@ async def test_run_to_the_end_with_a_real_proof(dirs: tuple[Path, Path]) -> None
     r = load_result(runs[0])
     assert r.zk_samples == 3 and len(r.proofs) == 1 and r.proofs[0].verified
     assert pid is not None and not Path(f"/proc/{pid}").exists()
+
+
+@sync
+async def test_run_to_the_end_with_the_reference_backend(dirs: tuple[Path, Path]) -> None:
+    """The whole flow, worker process included, in seconds: every stage but save, then the
+    result on screen, labelled as not a ZK result, and nothing saved."""
+    exp_dir, res_dir = dirs
+    posted = Posted()
+    app = make_app(exp_dir, res_dir, prover=ProverKind.REFERENCE)
+    async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
+        _select(app, "iris_quick.toml")
+        await pilot.press("r")
+        run = app.screen
+        assert isinstance(run, RunScreen)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ResultScreen) and bool(app.screen.query("#summary-view")),
+            timeout=60,
+            what="the result screen",
+        )
+        await pilot.pause()
+        result_screen = app.screen
+        assert isinstance(result_screen, ResultScreen) and result_screen.run_dir is None
+        summary = widget_text(result_screen.query_one("#summary-view", Static))
+        assert "reference backend (NOT A ZK RESULT)" in summary and "ZK (snarkVM)" not in summary
+        assert "agreement quantized = ZK: 1.0000" in summary and "proofs: 1/1 verified" in summary
+        await pilot.press("3")
+        assert "nothing is saved for a reference-backend run" in widget_text(result_screen.query_one("#leo-view", Static))
+    started = [m.stage for m in posted if isinstance(m, M.StageStarted)]
+    assert started == [s for s in STAGES if s != "save"]
+    progress = {(m.stage, m.done, m.total) for m in posted if isinstance(m, M.StageProgress)}
+    assert ("execute samples", 3, 3) in progress and ("prove", 1, 1) in progress
+    (finished,) = [m for m in posted if isinstance(m, M.RunFinished)]
+    assert finished.run_dir is None and finished.result is not None and not finished.result.is_zk
+    assert list_runs(res_dir, "iris_quick") == [] and not (res_dir / "iris_quick").exists()
 
 
 @sync
@@ -240,7 +276,7 @@ async def test_run_with_overrides(dirs: tuple[Path, Path], monkeypatch: pytest.M
         await pilot.pause()
         assert "samples 2, proofs 0" in widget_text(run.query_one("#run-title"))
     (args,) = RecordingProcess.started
-    assert args[3:] == (2, 0)  # RunProcess(path, name, results_dir, samples, proofs)
+    assert args[3:] == (2, 0, ProverKind.SNARKVM)  # RunProcess(path, name, results_dir, samples, proofs, prover)
 
 
 def test_cleanup_removes_only_the_runs_own_staging_directories(tmp_path: Path) -> None:

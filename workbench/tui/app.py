@@ -7,6 +7,8 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from workbench.kinds import ProverKind
+
 from workbench.tui.screens.experiments import ExperimentsScreen
 from workbench.tui.screens.help import HelpScreen
 from workbench.tui.screens.history import HistoryScreen
@@ -27,11 +29,14 @@ class WorkbenchApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, experiments_dir: Path, results_dir: Path) -> None:
+    def __init__(self, experiments_dir: Path, results_dir: Path, prover: ProverKind = ProverKind.SNARKVM) -> None:
         super().__init__()
         # Configuration is passed in and read by the screens from their app; no globals.
         self.experiments_dir = Path(experiments_dir)
         self.results_dir = Path(results_dir)
+        # The backend runs use: snarkVM, or (tests) the reference backend, whose results are
+        # shown as not ZK results and never saved.
+        self.prover = prover
 
     def action_help(self) -> None:
         """Show the key bindings and what each screen does."""
@@ -43,6 +48,10 @@ class WorkbenchApp(App[None]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
 
-def make_app(experiments_dir: Path = Path("experiments"), results_dir: Path = Path("results")) -> WorkbenchApp:
+def make_app(
+    experiments_dir: Path = Path("experiments"),
+    results_dir: Path = Path("results"),
+    prover: ProverKind = ProverKind.SNARKVM,
+) -> WorkbenchApp:
     """Build the workbench app over an experiments directory and a results directory."""
-    return WorkbenchApp(experiments_dir, results_dir)
+    return WorkbenchApp(experiments_dir, results_dir, prover)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from textual.message import Message
 
+from workbench.results import RunResult
+
 
 @dataclass
 class StageStarted(Message):
@@ -47,9 +49,10 @@ class RunLog(Message):
 
 @dataclass
 class RunFinished(Message):
-    """The run completed and was saved in `run_dir`."""
+    """The run completed and was saved in `run_dir` (None: a reference-backend run, not saved)."""
 
-    run_dir: Path
+    run_dir: Path | None
+    result: RunResult | None = None
 
 
 @dataclass

@@ -30,14 +30,16 @@ from pathlib import Path
 from typing import Any, Iterator, Union
 
 from workbench.events import Event, EventKind
-from workbench.results import STAGING_PREFIX
+from workbench.kinds import ProverKind
+from workbench.results import STAGING_PREFIX, RunResult
 
 
 @dataclass(frozen=True)
 class Finished:
-    """The run completed and was saved in `run_dir`."""
+    """The run completed: saved in `run_dir`, or (the reference backend) not saved at all."""
 
-    run_dir: str
+    run_dir: str | None
+    result: RunResult | None = None  # sent only when nothing was saved
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ def _silence_output() -> None:
     os.close(devnull)
 
 
-def _child_main(experiment_path: str, results_dir: str, samples: int | None, proofs: int | None, q: Any) -> None:
+def _child_main(
+    experiment_path: str, results_dir: str, samples: int | None, proofs: int | None, prover: str, q: Any
+) -> None:
     """Entry point of the worker process: run one experiment, report over `q`."""
     signal.signal(signal.SIGTERM, _interrupt)
     if hasattr(os, "setpgrp"):
@@ -97,8 +101,16 @@ def _child_main(experiment_path: str, results_dir: str, samples: int | None, pro
 
         try:
             exp = load_experiment(experiment_path)
-            _, run_dir = run_experiment(exp, Path(results_dir), on_event=q.put, samples=samples, proofs=proofs)
-            q.put(Finished(str(run_dir)))
+            if prover == ProverKind.REFERENCE:
+                from workbench.reference_prover import ReferenceProver
+
+                result, _ = run_experiment(
+                    exp, None, on_event=q.put, samples=samples, proofs=proofs, prover=ReferenceProver.factory()
+                )
+                q.put(Finished(None, result))
+            else:
+                _, run_dir = run_experiment(exp, Path(results_dir), on_event=q.put, samples=samples, proofs=proofs)
+                q.put(Finished(str(run_dir)))
         except WorkbenchError as exc:
             q.put(Failed(exc.title, str(exc)))
     except KeyboardInterrupt:
@@ -140,6 +152,7 @@ class RunProcess:
         results_dir: Path,
         samples: int | None = None,
         proofs: int | None = None,
+        prover: ProverKind = ProverKind.SNARKVM,
     ) -> None:
         self.experiment_path = Path(experiment_path)
         self.experiment_name = experiment_name
@@ -151,7 +164,7 @@ class RunProcess:
             self._queue: Any = ctx.Queue()
         self._process = ctx.Process(
             target=_child_main,
-            args=(str(self.experiment_path), str(self.results_dir), samples, proofs, self._queue),
+            args=(str(self.experiment_path), str(self.results_dir), samples, proofs, str(prover), self._queue),
             name=f"workbench-run-{experiment_name}",
         )
         self.cancel_requested_at: float | None = None

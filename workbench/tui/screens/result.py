@@ -44,7 +44,7 @@ def source_files(run_dir: Path, programs: list[str] | None = None) -> list[tuple
 
 
 def _sources(
-    run_dir: Path, files: list[Path | None], render: Callable[[str], RenderableType], missing: str
+    run_dir: Path | None, files: list[Path | None], render: Callable[[str], RenderableType], missing: str
 ) -> RenderableType:
     """One source, or each program's under its path when a model spans several programs."""
     present = [f for f in files if f is not None]
@@ -71,15 +71,17 @@ class ResultScreen(Screen[None]):
         Binding("5", "tab('plots')", "Plots", show=False),
     ]
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path | None = None, result: RunResult | None = None) -> None:
+        """A saved run (`run_dir`), or a result that was not saved (the reference backend's)."""
         super().__init__()
-        self.run_dir = Path(run_dir)
-        self.result: RunResult | None = None
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        self.result: RunResult | None = result
         self.error: WorkbenchError | None = None
-        try:
-            self.result = load_result(self.run_dir)
-        except WorkbenchError as exc:
-            self.error = exc
+        if self.run_dir is not None:
+            try:
+                self.result = load_result(self.run_dir)
+            except WorkbenchError as exc:
+                self.error = exc
 
     @property
     def wb(self) -> "WorkbenchApp":
@@ -88,6 +90,8 @@ class ResultScreen(Screen[None]):
     def _history(self) -> list[RunResult]:
         """Every saved run of this experiment (oldest first), for the plots."""
         assert self.result is not None
+        if self.run_dir is None:
+            return [self.result]
         runs: list[RunResult] = []
         for d in list_runs(self.run_dir.parent.parent, self.result.experiment.name):
             try:
@@ -104,7 +108,8 @@ class ResultScreen(Screen[None]):
             yield WorkbenchFooter()
             return
         r = self.result
-        files = source_files(self.run_dir, list(r.circuit.programs))
+        files = source_files(self.run_dir, list(r.circuit.programs)) if self.run_dir is not None else []
+        where = "in this run" if self.run_dir is not None else "(nothing is saved for a reference-backend run)"
         with TabbedContent(initial="summary"):
             with TabPane("Summary", id="summary"):
                 with VerticalScroll():
@@ -115,14 +120,15 @@ class ResultScreen(Screen[None]):
             with TabPane("Leo", id="leo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        _sources(self.run_dir, [leo for leo, _ in files], leo_source, "no Leo source (leo/<program>/src/main.leo) in this run"),
+                        _sources(self.run_dir, [leo for leo, _ in files], leo_source,
+                                 f"no Leo source (leo/<program>/src/main.leo) {where}"),
                         id="leo-view",
                         expand=True,
                     )
             with TabPane("Aleo", id="aleo"):
                 with VerticalScroll(classes="source"):
                     yield Static(
-                        _sources(self.run_dir, [aleo for _, aleo in files], aleo_source, "no .aleo file in this run"),
+                        _sources(self.run_dir, [aleo for _, aleo in files], aleo_source, f"no .aleo file {where}"),
                         id="aleo-view",
                         expand=True,
                     )
@@ -134,7 +140,7 @@ class ResultScreen(Screen[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = f"result {self.run_dir.name}"
+        self.sub_title = f"result {self.run_dir.name}" if self.run_dir is not None else "result (not saved)"
 
     def action_tab(self, tab: str) -> None:
         """Show one of the tabs."""

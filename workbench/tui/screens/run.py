@@ -17,6 +17,7 @@ from textual.widgets import Header, Label, ProgressBar, RichLog, Static
 from textual.worker import get_current_worker
 
 from workbench.experiment import Experiment
+from workbench.results import RunResult
 from workbench.tui.messages import (
     RunCancelled,
     RunFailed,
@@ -64,6 +65,7 @@ class RunScreen(Screen[None]):
         self.proofs = proofs
         self.open_result_when_done = open_result
         self.run_dir: Path | None = None
+        self.result: RunResult | None = None  # an unsaved (reference backend) run's result
         self.error: tuple[str, str] | None = None
         self.process: RunProcess | None = None
         self._t0 = 0.0
@@ -102,7 +104,7 @@ class RunScreen(Screen[None]):
     def start(self) -> None:
         """Start the worker process and the pump that forwards its events."""
         self.process = RunProcess(
-            self.experiment.path, self.experiment.name, self.wb.results_dir, self.samples, self.proofs
+            self.experiment.path, self.experiment.name, self.wb.results_dir, self.samples, self.proofs, self.wb.prover
         )
         self.process.start()
         self._t0 = time.monotonic()
@@ -129,7 +131,7 @@ class RunScreen(Screen[None]):
                         self.post_message(RunLog(item.stage, item.message))
                 elif isinstance(item, Finished):
                     process.join(10)
-                    self.post_message(RunFinished(Path(item.run_dir)))
+                    self.post_message(RunFinished(None if item.run_dir is None else Path(item.run_dir), item.result))
                     return
                 elif isinstance(item, Failed):
                     process.join(10)
@@ -186,8 +188,15 @@ class RunScreen(Screen[None]):
     def _run_finished(self, m: RunFinished) -> None:
         self.state = "finished"
         self.run_dir = m.run_dir
-        self._log(f"saved to {m.run_dir}", "green")
-        self._status(Text(f"✓ finished in {time.monotonic() - self._t0:.1f} s; saved to {m.run_dir}", style="green"))
+        self.result = m.result
+        seconds = time.monotonic() - self._t0
+        if m.run_dir is None:
+            self._log("reference backend: not a ZK result; nothing was saved", "yellow")
+            self._status(Text(f"✓ finished in {seconds:.1f} s with the reference backend: NOT A ZK RESULT, "
+                              "nothing saved", style="yellow"))
+        else:
+            self._log(f"saved to {m.run_dir}", "green")
+            self._status(Text(f"✓ finished in {seconds:.1f} s; saved to {m.run_dir}", style="green"))
         if self.open_result_when_done:
             self.action_open_result()
 
@@ -236,11 +245,12 @@ class RunScreen(Screen[None]):
 
     def action_open_result(self) -> None:
         """Replace this screen with the result of the finished run."""
-        if self.run_dir is None:
-            return
         from workbench.tui.screens.result import ResultScreen
 
-        self.app.switch_screen(ResultScreen(self.run_dir))
+        if self.run_dir is not None:
+            self.app.switch_screen(ResultScreen(self.run_dir))
+        elif self.result is not None:
+            self.app.switch_screen(ResultScreen(result=self.result))
 
     def on_unmount(self) -> None:
         # Leaving (or quitting) mid-run must not orphan the child or leave a staging dir.
