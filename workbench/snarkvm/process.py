@@ -14,7 +14,7 @@ from typing import Sequence
 from aleo import mainnet as avm
 
 from workbench.errors import ZkError
-from workbench.limits import SRS_DEGREE
+from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
 from workbench.snarkvm import params
 from workbench.snarkvm.errors import CircuitTooLarge
@@ -39,9 +39,10 @@ def _needs_larger_setup(message: str) -> bool:
 
 def _too_large(function: str) -> CircuitTooLarge:
     return CircuitTooLarge(
-        f"{function} needs a universal setup of degree 2^17 or more; offline you have 2^{SRS_DEGREE} "
-        f"(about 16,000 constraints per transition, of which about 10,400 are the fixed cost of any "
-        f"transition). Shrink the model (fewer nodes or features, fewer fractional bits) or shard it."
+        f"{function} needs a universal setup of degree 2^{SRS_DEGREE + 1} or more; offline you have "
+        f"2^{SRS_DEGREE} (about {OFFLINE_BUDGET:,} constraints per transition, of which about "
+        f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition). Shrink the model (fewer nodes or "
+        f"features, fewer fractional bits) or shard it."
     )
 
 
