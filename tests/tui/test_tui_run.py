@@ -29,6 +29,20 @@ def _select(app, name: str) -> None:  # type: ignore[no-untyped-def]
     screen.action_reload(select=screen.wb.experiments_dir / name)
 
 
+async def _result_screen(pilot, timeout: float) -> ResultScreen:  # type: ignore[no-untyped-def]
+    """Wait for the run's result screen and its summary; return the screen."""
+    app = pilot.app
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, ResultScreen) and bool(app.screen.query("#summary-view")),
+        timeout=timeout,
+        what="the result screen",
+    )
+    await pilot.pause()
+    assert isinstance(app.screen, ResultScreen)
+    return app.screen
+
+
 @pytest.mark.slow
 @sync
 async def test_run_to_the_end_with_a_real_proof(dirs: tuple[Path, Path]) -> None:
@@ -43,15 +57,7 @@ async def test_run_to_the_end_with_a_real_proof(dirs: tuple[Path, Path]) -> None
         await wait_for(pilot, lambda: run.state == "running", timeout=10, what="the worker to start")
         assert run.process is not None
         pid = run.process.pid
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, ResultScreen) and bool(app.screen.query("#summary-view")),
-            timeout=240,
-            what="the result screen",
-        )
-        await pilot.pause()
-        result_screen = app.screen
-        assert isinstance(result_screen, ResultScreen)
+        result_screen = await _result_screen(pilot, timeout=240)
         summary = widget_text(result_screen.query_one("#summary-view", Static))
         assert "ZK (snarkVM)" in summary and "proofs: 1/1 verified" in summary
         assert "agreement quantized = ZK: 1.0000" in summary
@@ -87,17 +93,9 @@ async def test_run_to_the_end_with_the_reference_backend(dirs: tuple[Path, Path]
     async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
         _select(app, "iris_quick.toml")
         await pilot.press("r")
-        run = app.screen
-        assert isinstance(run, RunScreen)
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, ResultScreen) and bool(app.screen.query("#summary-view")),
-            timeout=60,
-            what="the result screen",
-        )
-        await pilot.pause()
-        result_screen = app.screen
-        assert isinstance(result_screen, ResultScreen) and result_screen.run_dir is None
+        assert isinstance(app.screen, RunScreen)
+        result_screen = await _result_screen(pilot, timeout=60)
+        assert result_screen.run_dir is None
         summary = widget_text(result_screen.query_one("#summary-view", Static))
         assert "reference backend (NOT A ZK RESULT)" in summary and "ZK (snarkVM)" not in summary
         assert "agreement quantized = ZK: 1.0000" in summary and "proofs: 1/1 verified" in summary
