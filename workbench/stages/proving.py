@@ -92,17 +92,17 @@ def execute(
     auth = [0.0] * n_units
     seconds = [0.0] * n_units
     proven: list[Executed] = []
-    transitions = [0]
+    transitions = 0
     done = 0
 
     def record(u: int, e: Executed) -> None:
-        nonlocal done
+        nonlocal done, transitions
         rows = list(batches.units[u])
         outputs[rows] = codec.decode_predictions(list(e.outputs), batches.batch, form.io.output_type)[: len(rows)]
         if revealed is not None and info is not None:
             revealed[rows] = codec.decode_scores(list(e.outputs), batches.batch, info.count)[: len(rows)]
         auth[u], seconds[u] = e.authorize_seconds, e.authorize_seconds + e.execute_seconds
-        transitions[0] = e.transitions
+        transitions = e.transitions
         done += len(rows)
         progress(done, n_rows)
 
@@ -120,7 +120,7 @@ def execute(
         seconds=tuple(seconds),
         authorize_seconds=tuple(auth),
         proven=tuple(proven),
-        transitions=transitions[0],
+        transitions=transitions,
         workers=max(used, 1),
         wall_seconds=time.perf_counter() - t0,
     )
