@@ -27,6 +27,7 @@ from workbench.algorithms.ensembles import (
     ir_random_forest,
     ir_xgboost,
 )
+from workbench.algorithms.forms import TreeHead
 from workbench.algorithms.trees import TreeIR, float_leaf_index, leaf_index, quantize_thresholds
 from workbench.data import Dataset, load_dataset
 from workbench.experiment import DatasetSpec, QuantizationSpec, load_experiment
@@ -206,7 +207,7 @@ def test_argmax_ties_go_to_the_lowest_class() -> None:
         threshold=np.array([0.0, -2.0, -2.0]),
         value=np.array([[0.0, 0.0, 0.0], [0.5, 1.0, 1.0], [2.0, 1.0, 2.0]]),
     )
-    ir = TreeEnsembleIR((tree,), np.zeros(3), "classification")
+    ir = TreeEnsembleIR((tree,), np.zeros(3), TreeHead.ARGMAX)
     inputs = QuantizedInputs(FixedPoint(2), InputRange(np.array([-1.0]), np.array([1.0])))
     model = QuantizedTreeEnsemble(ir, inputs, value_bits=4, classes=np.array([0, 1, 2]))
     assert model.predict_int(np.array([[-1], [1]])).tolist() == [1, 0]

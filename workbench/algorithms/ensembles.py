@@ -75,12 +75,11 @@ class TreeEnsembleIR:
 
     trees: tuple[TreeIR, ...]
     bias: np.ndarray  # shape (n_outputs,)
-    task: Task  # classification: argmax over outputs (LEAF: the leaf's class); regression: the single output
-    head: TreeHead = TreeHead.ARGMAX  # ARGMAX or LEAF for classification; SUM for regression
+    head: TreeHead = TreeHead.ARGMAX  # ARGMAX or LEAF (one tree) for classification; SUM for regression
 
-    def __post_init__(self) -> None:
-        if self.task == Task.REGRESSION and self.head != TreeHead.SUM:
-            object.__setattr__(self, "head", TreeHead.SUM)
+    @property
+    def task(self) -> Task:
+        return Task.REGRESSION if self.head == TreeHead.SUM else Task.CLASSIFICATION
 
     @property
     def n_outputs(self) -> int:
@@ -289,7 +288,7 @@ def ir_decision_tree_classifier(est: Any) -> TreeEnsembleIR:
     if est.n_outputs_ != 1:
         raise UserError("decision_tree_classifier: only single-output classification is supported")
     tree = TreeIR.from_sklearn_classifier(est)
-    return TreeEnsembleIR((tree,), np.zeros(1), Task.CLASSIFICATION, TreeHead.LEAF)
+    return TreeEnsembleIR((tree,), np.zeros(1), TreeHead.LEAF)
 
 
 def ir_decision_tree_regressor(est: Any) -> TreeEnsembleIR:
@@ -297,13 +296,13 @@ def ir_decision_tree_regressor(est: Any) -> TreeEnsembleIR:
     if est.tree_.value.shape[1] != 1:
         raise UserError("decision_tree_regressor: only single-target regression is supported")
     tree = TreeIR.from_sklearn(est, est.tree_.value[:, 0, :])
-    return TreeEnsembleIR((tree,), np.zeros(1), Task.REGRESSION)
+    return TreeEnsembleIR((tree,), np.zeros(1), TreeHead.SUM)
 
 
 def ir_random_forest(est: Any) -> TreeEnsembleIR:
     """Soft vote: each tree's leaf row is its class probabilities (summed, not averaged)."""
     trees = tuple(TreeIR.from_sklearn(e, _class_probabilities(e)) for e in est.estimators_)
-    return TreeEnsembleIR(trees, np.zeros(len(est.classes_)), Task.CLASSIFICATION)
+    return TreeEnsembleIR(trees, np.zeros(len(est.classes_)))
 
 
 def ir_adaboost(est: Any) -> TreeEnsembleIR:
@@ -319,7 +318,7 @@ def ir_adaboost(est: Any) -> TreeEnsembleIR:
         value = np.zeros((len(pred), k))
         value[np.arange(len(pred)), pred] = float(w)
         trees.append(TreeIR.from_sklearn(e, value))
-    return TreeEnsembleIR(tuple(trees), np.zeros(k), Task.CLASSIFICATION)
+    return TreeEnsembleIR(tuple(trees), np.zeros(k))
 
 
 # -- XGBoost -------------------------------------------------------------------------------
@@ -381,7 +380,7 @@ def ir_xgboost(est: Any, X_train: np.ndarray, task: Task) -> TreeEnsembleIR:
         value = np.zeros((len(t.left), n_out))
         value[:, c] = t.value
         row_trees.append(replace(t, value=value))
-    ir = TreeEnsembleIR(tuple(row_trees), bias, task)
+    ir = TreeEnsembleIR(tuple(row_trees), bias, TreeHead.SUM if task == Task.REGRESSION else TreeHead.ARGMAX)
 
     # The booster's margins must be the IR's scores (up to float32 summation error).
     import xgboost
