@@ -36,7 +36,7 @@ def train_experiment(exp: Experiment) -> TrainedRun:
     family = catalogue.get(exp.model.algorithm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence warnings of the MLPs
-        data = stages.load_data(exp.dataset, exp.seed, family.task)
+        data = stages.load_data(exp.dataset, exp.seed, family.task_for(exp.model.params))
         trained = stages.train(family, exp.model.params, data, exp.seed, exp.path)
         q = stages.quantize(trained, data, exp.quantization)
     return TrainedRun(exp, data, trained.estimator, q.model, trained.y_float, q.inputs, q.reference)

@@ -140,3 +140,19 @@ def test_cli_user_error_exit_status_2_without_traceback(write_toml) -> None:
     assert proc.returncode == ExitCode.USER_ERROR == 2
     assert "Traceback" not in proc.stderr
     assert "max_dept" in proc.stderr and 'did you mean "max_depth"' in proc.stderr
+
+
+def test_an_onnx_model_path_is_relative_to_the_toml_and_must_exist(write_toml, tmp_path: Path) -> None:
+    models = Path(__file__).resolve().parent.parent / "experiments" / "models"
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "m.onnx").write_bytes((models / "digits_mlp.onnx").read_bytes())
+    text = (
+        '[experiment]\nname = "x"\n[dataset]\nname = "digits"\n'
+        '[model]\nalgorithm = "onnx"\npath = "nets/m.onnx"\ntask = "classification"\n'
+    )
+    exp = load_experiment(write_toml(text))
+    assert exp.model.params["path"] == str((tmp_path / "nets" / "m.onnx").resolve())
+    message = _problems(write_toml(text.replace("nets/m.onnx", "nets/none.onnx").replace('"classification"', '"clasification"')))
+    assert '[model] path: file not found: "nets/none.onnx"' in message
+    assert '[model] task: expected one of "auto", "classification", "regression"' in message and 'did you mean "classification"' in message
+    assert "[model] path: missing" in _problems(write_toml(text.replace('path = "nets/m.onnx"\n', "")))

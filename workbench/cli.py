@@ -85,9 +85,38 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _verify_saved_model(directory: Path, proofs: list[str]) -> int:
+    from workbench.api import ApiError, ZkProof, load
+
+    model = load(directory)
+    files = [Path(p) for p in proofs] or sorted((directory / "proofs").glob("*.json"))
+    if not files:
+        raise ApiError(f"{directory}: no proofs given (workbench verify {directory} PROOF.json ...)")
+    passed = 0
+    for f in files:
+        try:
+            proof = ZkProof.load(f)
+        except ApiError as exc:
+            print(f"FAIL  {f}\n      {exc}")
+            continue
+        ok = model.verify(proof)
+        passed += ok
+        claim = "(private output)" if proof.predictions is None else f"predictions {list(proof.predictions)}"
+        print(f"{'PASS' if ok else 'FAIL'}  {f}  {model.card.main_program}/{model.card.function}: {claim}")
+    print(f"{passed}/{len(files)} proofs verified")
+    return ExitCode.OK if passed == len(files) else ExitCode.FAILURE
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from workbench.api import CARD_FILE
     from workbench.snarkvm.verifier import verify_run
 
+    if (Path(args.run_dir) / CARD_FILE).is_file():
+        return _verify_saved_model(Path(args.run_dir), args.proofs)
+    if args.proofs:
+        print(f"workbench: {args.run_dir} is a run directory: its proofs are verified; PROOF arguments are for "
+              "saved models", file=sys.stderr)
+        return ExitCode.USER_ERROR
     checks = verify_run(Path(args.run_dir))
     for c in checks:
         status = "PASS" if c.verified else "FAIL"
@@ -201,8 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--sort", metavar="KEY", help="sort by a column (e.g. zk, prove_s, date)")
     compare.set_defaults(func=_cmd_compare)
 
-    verify = sub.add_parser("verify", help="re-verify a run's saved proofs from its program and verifying keys")
-    verify.add_argument("run_dir", metavar="RUN_DIR")
+    verify = sub.add_parser(
+        "verify",
+        help="re-verify a run's saved proofs, or proofs of a saved model (zk.save), from programs and verifying keys",
+    )
+    verify.add_argument("run_dir", metavar="DIR", help="a run directory, or a model saved with CompiledModel.save")
+    verify.add_argument("proofs", nargs="*", metavar="PROOF", help="with a saved model: proof files (ZkProof.save)")
     verify.set_defaults(func=_cmd_verify)
 
     cache = sub.add_parser("cache", help="the proving/verifying key cache")

@@ -255,7 +255,7 @@ def _read_dataset(table: Any, base: Path, problems: list[Problem]) -> DatasetSpe
     return DatasetSpec(name=name, test_size=float(test_size), scaling=scaling, params=params, csv_path=csv_path, target=target)
 
 
-def _read_model(table: Any, problems: list[Problem]) -> ModelSpec:
+def _read_model(table: Any, base: Path, problems: list[Problem]) -> ModelSpec:
     # The catalogue names each family's estimator without importing the family; its
     # hyperparameters are read from the estimator class itself.
     from workbench.algorithms import catalogue
@@ -265,10 +265,21 @@ def _read_model(table: Any, problems: list[Problem]) -> ModelSpec:
     algorithm = s.choice("algorithm", None, names, required=True)
     params = {k: v for k, v in s.table.items() if k != "algorithm"}
     if algorithm is not None:
-        valid = catalogue.get(algorithm).hyperparameters()
+        family = catalogue.get(algorithm)
+        valid = family.hyperparameters()
         for k in params:
             if k not in valid:
                 problems.append(Problem(s.key(k), f"not a hyperparameter of {algorithm}: " + _unknown(k, sorted(valid))))
+        for k, choices in family.param_choices.items():
+            if k in params:
+                s.choice(k, None, choices)
+        for k in family.path_params:
+            # A file the model is read from, relative to this TOML file (like a CSV dataset).
+            rel = s.get(k, None, lambda v: isinstance(v, str) and v != "", "a path to a file", required=True)
+            if rel is not None:
+                params[k] = str((base / rel).resolve())
+                if not Path(params[k]).is_file():
+                    problems.append(Problem(s.key(k), f'file not found: "{rel}" (looked for {params[k]})'))
     return ModelSpec(algorithm=algorithm or "", params=params)
 
 
@@ -368,7 +379,7 @@ def load_experiment(path: str | Path) -> Experiment:
         if section not in doc:
             problems.append(Problem(f"[{section}]", "missing section"))
     dataset = _read_dataset(doc.get("dataset"), path.parent, problems)
-    model = _read_model(doc.get("model"), problems)
+    model = _read_model(doc.get("model"), path.parent, problems)
     quantization = _read_quantization(doc.get("quantization"), problems)
     zk = _read_zk(doc.get("zk"), problems)
     if problems:

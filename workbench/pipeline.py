@@ -132,14 +132,15 @@ def run_experiment(
     )
     clock = StageClock(on_event or _ignore)
     family = catalogue.get(exp.model.algorithm)
+    task = family.task_for(exp.model.params)
 
-    data = clock.run(Stage.LOAD_DATA, lambda: stages.load_data(exp.dataset, exp.seed, family.task))
+    data = clock.run(Stage.LOAD_DATA, lambda: stages.load_data(exp.dataset, exp.seed, task))
     trained = clock.run(Stage.TRAIN, lambda: stages.train(family, exp.model.params, data, exp.seed, exp.path))
     quantized = clock.run(Stage.QUANTIZE, lambda: stages.quantize(trained, data, exp.quantization))
     if zk.scores and quantized.model.revealed_scores() is None:
         raise UserError(
             f"{exp.path}: [zk] scores: {family.name} has no score vector to output (its output is "
-            f"{'the predicted value itself' if family.task == Task.REGRESSION else 'the class of the leaf reached'}); "
+            f"{'the predicted value itself' if task == Task.REGRESSION else 'the class of the leaf reached'}); "
             f"remove `scores = true`"
         )
     n_exec = len(quantized.inputs) if zk.samples is None else min(zk.samples, len(quantized.inputs))

@@ -99,6 +99,15 @@ FIELD = FieldType()
 FIELD_MODULUS = 8444461749428370424248824938781546531375899335154063827935233455917409239041
 
 
+def type_named(name: str) -> "IntType | FieldType":
+    """The Leo type called `name`: "field", or an integer type such as "u8" or "i16"."""
+    if name == FIELD.name:
+        return FIELD
+    if len(name) > 1 and name[0] in "iu" and name[1:].isdigit() and int(name[1:]) in _WIDTHS:
+        return IntType(name[0] == "i", int(name[1:]))
+    raise ValueError(f"not a Leo integer or field type: {name!r}")
+
+
 def field_to_int(value: int) -> int:
     """Read a field element as a signed integer (elements above p/2 are negative)."""
     value %= FIELD_MODULUS

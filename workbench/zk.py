@@ -1,14 +1,21 @@
 """The public Python API: `from workbench import zk`.
 
-A thin shell over the stages for notebooks and scripts::
+Bring your own fitted model (scikit-learn, XGBoost, a Pipeline with scalers, PyTorch, or
+ONNX from PyTorch or TensorFlow), get its Leo program and prove its inference::
 
     from workbench import zk
+    model = zk.compile(fitted_estimator, X_train)   # or zk.compile_onnx("net.onnx", X_train)
+    proof = model.prove(X_test[:1])                 # executed and proven in snarkVM
+    model.save("my_model")                          # Leo project, Aleo program, verifying keys
+    assert zk.verify(proof.to_json(), "my_model")   # anyone, from the saved files alone
+
+Or run an experiment file end to end, as `workbench run` does::
+
     result, run_dir = zk.run("experiments/iris_decision_tree.toml")
-    print(result.metrics.zk, result.circuit.functions)
 
 `zk.stages` holds the stage functions themselves (load_data, train, quantize, plan,
 generate_leo, compile_programs, synthesize_keys, execute, prove, verify, record, save),
-for a caller who runs them one by one (see docs/architecture.md).
+for a caller who runs them one by one (see docs/architecture.md and docs/python-api.md).
 """
 
 from __future__ import annotations
@@ -16,16 +23,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench import stages
+from workbench.api import CompiledModel, ModelCard, Preprocess, ZkProof, compile, compile_onnx, load, verify
 from workbench.experiment import Experiment, load_experiment
 from workbench.pipeline import EventSink, run_experiment
 from workbench.results import RunResult, load_result
 
-__all__ = ["load", "run", "load_result", "stages", "Experiment", "RunResult"]
-
-
-def load(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (raises ExperimentError with every problem)."""
-    return load_experiment(path)
+__all__ = [
+    "compile",
+    "compile_onnx",
+    "load",
+    "verify",
+    "CompiledModel",
+    "ZkProof",
+    "ModelCard",
+    "Preprocess",
+    "run",
+    "load_experiment",
+    "load_result",
+    "stages",
+    "Experiment",
+    "RunResult",
+]
 
 
 def run(

@@ -44,7 +44,7 @@ def simulate_circuit(model: QuantizedDenseModel, xu: np.ndarray) -> int:
 
     Mirrors `leo_templates/linear.leo.j2` step by step (independently of `forward`): the
     field arithmetic, each `field as uN` cast (which halts unless 0 <= v < 2^N), the top
-    bit test and shifts of the offset form, and the output head.
+    bit test and shifts of the offset form, the max pools' comparisons, and the output head.
     """
     ctx = dense_context(model.form)
     f = model.inputs_.fixed.fractional_bits
@@ -57,8 +57,19 @@ def simulate_circuit(model: QuantizedDenseModel, xu: np.ndarray) -> int:
     assert all(0 <= int(v) < 2**model.feature_type_.bits for v in xu)
     a = [int(v) - ctx["input_offset"] for v in xu]
     for layer in ctx["layers"]:
+        if layer["kind"] == "maxpool":
+            out = []
+            for o in layer["outputs"]:
+                m = a[o["inputs"][0]]
+                diff_bits = int(o["diff_type"].removeprefix("u"))
+                for j in o["inputs"][1:]:
+                    d = cast(a[j] - m + o["room"], diff_bits)
+                    m = m + (d >> o["bits"]) * (a[j] - m)
+                out.append(m)
+            a = out
+            continue
         z = [sum(w * a[j] for w, j in n["terms"]) + n["bias"] for n in layer["neurons"]]
-        if not layer["relu"]:
+        if not layer["relu"] and not layer["requantize"]:
             a = z
             continue
         out = []
@@ -68,7 +79,10 @@ def simulate_circuit(model: QuantizedDenseModel, xu: np.ndarray) -> int:
                 out.append(0)
                 continue
             u = cast(zi + n["half"], n["bits"])
-            out.append((u >> f) - n["post"] if (u >> (n["bits"] - 1)) == 1 else 0)
+            if layer["requantize"]:
+                out.append((u >> f) - n["post"])
+            else:
+                out.append((u >> f) - n["post"] if (u >> (n["bits"] - 1)) == 1 else 0)
         a = out
     if ctx["head"] == "regression":
         t = model.output_type_

@@ -14,7 +14,8 @@ import pytest
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from test_linear import EXPERIMENTS, box_rows, simulate_circuit, trained
 
-from workbench.algorithms.linear import DenseLayer, DenseNet, QuantizedDenseModel, forward
+from workbench.algorithms.forms import IntMaxPool
+from workbench.algorithms.linear import DenseLayer, DenseNet, MaxPoolLayer, QuantizedDenseModel, forward
 from workbench.algorithms.mlp import lower_mlp_classifier, lower_mlp_regressor
 from workbench.errors import UserError
 from workbench.experiment import load_experiment
@@ -149,3 +150,34 @@ def test_mlp_end_to_end(name: str, tmp_path: Path) -> None:
     assert result.agreement == 1.0
     assert result.metrics.zk == result.metrics.quantized_on_zk_rows
     assert result.circuit.transitions == 1
+
+
+def _pool_net(rng: np.random.Generator) -> DenseNet:
+    """4 inputs -> 6 ReLU -> max pool of pairs (3) -> 4 linear (requantized) -> max pool (2) -> 3 outputs."""
+    return DenseNet(
+        (
+            DenseLayer(rng.normal(size=(6, 4)), rng.normal(size=6), relu=True),
+            MaxPoolLayer(((0, 1), (2, 3), (4, 5))),
+            DenseLayer(rng.normal(size=(4, 3)), rng.normal(size=4), relu=False),
+            MaxPoolLayer(((0, 1, 2), (1, 3))),
+            DenseLayer(rng.normal(size=(3, 2)), rng.normal(size=3), relu=False),
+        )
+    )
+
+
+def test_max_pools_and_layers_without_relu_match_the_circuit_over_the_range() -> None:
+    rng = np.random.default_rng(5)
+    inputs = QuantizedInputs(FixedPoint(5), InputRange(np.full(4, -2.0), np.full(4, 2.0)))
+    model = QuantizedDenseModel(_pool_net(rng), inputs, "argmax", np.array([0, 1, 2]), kind="onnx")
+    pools = [layer for layer in model.layers_ if isinstance(layer, IntMaxPool)]
+    assert len(pools) == 2 and model.layers_[2].requantize and not model.layers_[2].relu
+    rows = box_rows(model, 300)
+    assert [simulate_circuit(model, r) for r in rows] == list(model.predict_int(rows))
+    # The proven bounds hold on every row (a max of the group's values, in its bounds).
+    a = rows - model.input_offset_
+    for layer in model.layers_[:-1]:
+        a = forward((layer,), a, 5)
+        assert (a >= layer.a_low).all() and (a <= layer.a_high).all()
+    source = generate.render(model, "pool_net", "pool_net", "", "private", "public", batch=2)[0].source
+    aleo = compile_source(source).aleo
+    assert "layer 2: max pool, 6 -> 3" in source and aleo.count(" shr ") >= 3

@@ -46,6 +46,16 @@ class Family:
     # force scans every stored row in index order, the circuit's tie rule; the TOML key
     # `algorithm` names the workbench algorithm, so it could not be set there anyway).
     fixed_params: Mapping[str, Any] = field(default_factory=dict)
+    # Parameters naming files, resolved relative to the experiment file (an ONNX network).
+    path_params: tuple[str, ...] = ()
+    # Parameters with a fixed set of values, checked when the experiment is read.
+    param_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # "module:function" deciding the task from the parameters, for a family whose task
+    # depends on the model (an ONNX network may classify or regress); None: `task`.
+    task_of_path: str | None = None
+    # The `[model]` keys, when the estimator is the family's own class (importing it to
+    # ask would load the family while an experiment is only being validated).
+    params: tuple[str, ...] | None = None
 
     @property
     def estimator(self) -> type:
@@ -57,9 +67,13 @@ class Family:
         """The family's lowering (imports the family module)."""
         return _resolve(self.lowering_path)
 
+    def task_for(self, params: Mapping[str, Any]) -> Task:
+        """The task of a model of this family made with these parameters."""
+        return Task(_resolve(self.task_of_path)(params)) if self.task_of_path else self.task
+
     def hyperparameters(self) -> set[str]:
         """The estimator's constructor parameters (the keys allowed in `[model]`)."""
-        return set(self.estimator().get_params())
+        return set(self.params) if self.params is not None else set(self.estimator().get_params())
 
     def make_estimator(self, params: Mapping[str, Any], seed: int) -> Any:
         """A fresh estimator; `random_state` defaults to the experiment's seed."""
@@ -86,6 +100,11 @@ CATALOGUE: tuple[Family, ...] = (
     Family(
         "knn_classifier", "sklearn.neighbors:KNeighborsClassifier", Task.CLASSIFICATION,
         f"{_ALG}.neighbors:lower_knn_classifier", fixed_params={"algorithm": "brute"},
+    ),
+    Family(
+        "onnx", f"{_ALG}.onnx_net:OnnxEstimator", Task.CLASSIFICATION, f"{_ALG}.onnx_net:lower_onnx",
+        path_params=("path",), param_choices={"task": ("auto", "classification", "regression")},
+        task_of_path=f"{_ALG}.onnx_net:task_of", params=("path", "task"),
     ),
 )
 

@@ -41,8 +41,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from workbench.algorithms.base import QuantizedModel
-from workbench.algorithms.forms import CircuitIO, ScoresInfo, TreeForm, TreeHead
+from workbench.algorithms.base import QuantizedModel, _classes
+from workbench.algorithms.forms import CircuitIO, LabelCodec, ScoresInfo, TreeForm, TreeHead
 from workbench.algorithms.trees import TreeIR, depth, float_leaf_index, leaf_index, quantize_thresholds
 from workbench.errors import UserError
 from workbench.kinds import Task
@@ -186,12 +186,11 @@ class QuantizedTreeEnsemble(QuantizedModel):
             return np.argmax(s, axis=1).astype(np.int64)  # ties: lowest index, as in the circuit
         return s[:, 0].astype(np.int64)  # LEAF: the class index; SUM: the regression score
 
-    def labels(self, outputs: np.ndarray) -> np.ndarray:
-        outputs = np.asarray(outputs, dtype=np.int64)
+    @property
+    def label_codec(self) -> LabelCodec:
         if self.task == Task.CLASSIFICATION:
-            assert self.classes_ is not None
-            return self.classes_[outputs]
-        return outputs / float(1 << self.value_bits_)
+            return LabelCodec(classes=_classes(self.classes_))
+        return LabelCodec(divisor=1 << self.value_bits_)
 
     def revealed_scores(self) -> ScoresInfo | None:
         if self.head_ != TreeHead.ARGMAX:

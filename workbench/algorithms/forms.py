@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -34,6 +34,46 @@ class CircuitIO:
     feature_type: IntType  # every feature travels as this integer type
     output_type: IntType | FieldType  # the prediction's type
     fractional_bits: int  # of the features (value = integer / 2^f)
+
+
+@dataclass(frozen=True)
+class InputCodec:
+    """How a row of (scaled) float features becomes the integers the circuit receives.
+
+    u_j = floor(clip(x_j, low_j, high_j) * 2^f + 1/2) + offset_j: the fixed-point value,
+    shifted by a per-feature offset (offset-binary families make every input unsigned).
+    """
+
+    fractional_bits: int
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    offsets: tuple[int, ...]
+
+    def encode(self, X: np.ndarray) -> np.ndarray:
+        """The circuit's input integers for rows X, shape (n_rows, n_features)."""
+        clipped = np.clip(np.asarray(X, dtype=np.float64), np.asarray(self.low), np.asarray(self.high))
+        q = np.floor(clipped * (1 << self.fractional_bits) + 0.5).astype(np.int64)
+        return q + np.asarray(self.offsets, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LabelCodec:
+    """How the circuit's output integer becomes the model's label or value.
+
+    Classification: output i is `classes[i]`; regression: the value is output / `divisor`;
+    clustering: the output is the cluster index itself (neither set).
+    """
+
+    classes: tuple[Any, ...] | None = None
+    divisor: int | None = None
+
+    def decode(self, outputs: np.ndarray) -> np.ndarray:
+        outputs = np.asarray(outputs, dtype=np.int64)
+        if self.classes is not None:
+            return np.asarray(self.classes)[outputs]
+        if self.divisor is not None:
+            return outputs / float(self.divisor)
+        return outputs
 
 
 @dataclass(frozen=True)
@@ -124,20 +164,38 @@ class IntLayer:
     a_low: np.ndarray  # bounds of the layer's output (after ReLU and shift for hidden layers)
     a_high: np.ndarray
     bits: np.ndarray  # int64 (n_out,)
+    # A hidden layer without ReLU (followed by a max pool) still returns to f bits:
+    # a = z >> f through the same offset form, without the ReLU's test.
+    requantize: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class IntMaxPool:
+    """The largest of each group of the previous layer's outputs (a max pool, flattened).
+
+    Each output's inputs lie in [low, high] with high - low < 2^bits[i]; the circuit compares
+    two of them by bit `bits[i]` of a - b + 2^bits[i] - 1, cast to an unsigned type.
+    """
+
+    groups: tuple[tuple[int, ...], ...]  # input indices of each output
+    a_low: np.ndarray  # int64 (n_out,): bounds of each output
+    a_high: np.ndarray
+    bits: np.ndarray  # int64 (n_out,)
 
 
 @dataclass(frozen=True, eq=False)
 class DenseForm:
     """Dense layers over offset-binary inputs (u = x_q + input_offset), then a head.
 
-    Hidden layers compute a = z >= 0 ? z >> f : 0 through an unsigned offset form of
-    `bits` bits; the head compares the output layer's z in a `head_bits` offset form, or
-    (REGRESSION) returns z through `output_offset`.
+    Hidden layers compute a = z >= 0 ? z >> f : 0 (or a = z >> f without ReLU) through an
+    unsigned offset form of `bits` bits, max pools take the largest of groups of them; the
+    head compares the output layer's z in a `head_bits` offset form, or (REGRESSION)
+    returns z through `output_offset`.
     """
 
     io: CircuitIO
-    kind: str  # "linear" or "mlp", for the generated program's comments
-    layers: tuple[IntLayer, ...]
+    kind: str  # "linear", "mlp" or "onnx", for the generated program's comments
+    layers: tuple[IntLayer | IntMaxPool, ...]
     head: DenseHead
     head_bits: int
     input_offset: int

@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.algorithms.base import QuantizedModel
-from workbench.algorithms.forms import CircuitIO, DenseForm, DenseHead, IntLayer, ScoresInfo
+from workbench.algorithms.base import QuantizedModel, _classes
+from workbench.algorithms.forms import CircuitIO, DenseForm, DenseHead, IntLayer, IntMaxPool, LabelCodec, ScoresInfo
 from workbench.errors import UserError
 from workbench.kinds import Task
 from workbench.quantize import (
@@ -75,10 +75,23 @@ class DenseLayer:
 
 
 @dataclass(frozen=True)
-class DenseNet:
-    """A float dense network: hidden ReLU layers, then a linear output layer."""
+class MaxPoolLayer:
+    """The largest of each group of the previous layer's outputs (a max pool on a flat vector)."""
 
-    layers: tuple[DenseLayer, ...]
+    groups: tuple[tuple[int, ...], ...]  # input indices of each output
+
+
+@dataclass(frozen=True)
+class DenseNet:
+    """A float dense network: hidden layers (ReLU, or none before a max pool), max pools, then
+    a linear output layer."""
+
+    layers: tuple[DenseLayer | MaxPoolLayer, ...]
+
+    def __post_init__(self) -> None:
+        last = self.layers[-1] if self.layers else None
+        if not isinstance(last, DenseLayer) or last.relu:
+            raise ValueError("a dense network ends with a linear output layer")
 
     @classmethod
     def linear(cls, coef: np.ndarray, intercept: np.ndarray | float) -> "DenseNet":
@@ -98,13 +111,29 @@ class DenseNet:
             )
         )
 
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """The float network on rows X: the output layer's values, (rows, n_outputs)."""
+        a = np.asarray(X, dtype=np.float64)
+        for layer in self.layers:
+            if isinstance(layer, MaxPoolLayer):
+                a = np.stack([a[:, list(g)].max(axis=1) for g in layer.groups], axis=1)
+            else:
+                a = a @ layer.weight.T + layer.bias
+                a = np.maximum(a, 0.0) if layer.relu else a
+        return a
+
     @property
     def n_inputs(self) -> int:
-        return int(self.layers[0].weight.shape[1])
+        first = self.layers[0]
+        if isinstance(first, MaxPoolLayer):
+            return 1 + max(i for g in first.groups for i in g)
+        return int(first.weight.shape[1])
 
     @property
     def n_outputs(self) -> int:
-        return int(self.layers[-1].weight.shape[0])
+        last = self.layers[-1]
+        assert isinstance(last, DenseLayer)
+        return int(last.weight.shape[0])
 
 
 def _offset_bits(low: int, high: int, at_least: int = 8) -> int:
@@ -122,7 +151,20 @@ def interval_dot(
     return lo, hi
 
 
-def quantize_net(net: DenseNet, fixed: FixedPoint, in_low: np.ndarray, in_high: np.ndarray) -> tuple[IntLayer, ...]:
+def _max_pool(layer: MaxPoolLayer, low: np.ndarray, high: np.ndarray) -> IntMaxPool:
+    """A max pool's output bounds, and the width its comparisons need."""
+    groups = tuple(tuple(int(i) for i in g) for g in layer.groups)
+    a_lo = np.array([max(int(low[i]) for i in g) for g in groups], dtype=np.int64)
+    a_hi = np.array([max(int(high[i]) for i in g) for g in groups], dtype=np.int64)
+    # a - b over one group lies within +-(max high - min low): 1 + that many bits of room.
+    bits = np.array([max(1, (max(int(high[i]) for i in g) - min(int(low[i]) for i in g)).bit_length()) for g in groups],
+                    dtype=np.int64)
+    return IntMaxPool(groups, a_lo, a_hi, bits)
+
+
+def quantize_net(
+    net: DenseNet, fixed: FixedPoint, in_low: np.ndarray, in_high: np.ndarray
+) -> tuple[IntLayer | IntMaxPool, ...]:
     """Quantize weights and biases and prove every layer's bounds by interval arithmetic.
 
     Raises UserError if a bound reaches 2^62 (fewer fractional bits are needed).
@@ -130,8 +172,13 @@ def quantize_net(net: DenseNet, fixed: FixedPoint, in_low: np.ndarray, in_high: 
     f = fixed.fractional_bits
     bias_fixed = FixedPoint(2 * f)
     low, high = np.asarray(in_low, dtype=np.int64), np.asarray(in_high, dtype=np.int64)
-    layers = []
+    layers: list[IntLayer | IntMaxPool] = []
     for n, layer in enumerate(net.layers):
+        if isinstance(layer, MaxPoolLayer):
+            pool = _max_pool(layer, low, high)
+            layers.append(pool)
+            low, high = pool.a_low, pool.a_high
+            continue
         w = fixed.quantize(layer.weight)
         b = bias_fixed.quantize(layer.bias)
         z_lo, z_hi = interval_dot(w, b, low, high)
@@ -143,6 +190,7 @@ def quantize_net(net: DenseNet, fixed: FixedPoint, in_low: np.ndarray, in_high: 
                 "set [quantization] fractional_bits lower or declare a narrower input_range"
             )
         z_lo, z_hi = z_lo.astype(np.int64), z_hi.astype(np.int64)
+        hidden = n < len(net.layers) - 1
         if layer.relu:
             a_lo, a_hi = np.maximum(z_lo, 0) >> f, np.maximum(z_hi, 0) >> f
             # N > f keeps 2^(N-1) a multiple of 2^f, which makes the shift exact (see module doc).
@@ -150,21 +198,33 @@ def quantize_net(net: DenseNet, fixed: FixedPoint, in_low: np.ndarray, in_high: 
                 [0 if hi < 0 else _offset_bits(int(lo), int(hi), at_least=max(8, f + 1)) for lo, hi in zip(z_lo, z_hi)],
                 dtype=np.int64,
             )
+        elif hidden:  # no ReLU, but back to f bits for what follows (a max pool)
+            a_lo, a_hi = z_lo >> f, z_hi >> f
+            bits = np.array([_offset_bits(int(lo), int(hi), at_least=max(8, f + 1)) for lo, hi in zip(z_lo, z_hi)],
+                            dtype=np.int64)
         else:
             a_lo, a_hi = z_lo, z_hi
             bits = np.zeros(len(b), dtype=np.int64)
-        layers.append(IntLayer(w, b, layer.relu, z_lo, z_hi, a_lo, a_hi, bits))
+        layers.append(IntLayer(w, b, layer.relu, z_lo, z_hi, a_lo, a_hi, bits, requantize=hidden and not layer.relu))
         low, high = a_lo, a_hi
     return tuple(layers)
 
 
-def forward(layers: tuple[IntLayer, ...], a: np.ndarray, fractional_bits: int) -> np.ndarray:
-    """Integer reference of the dense layers: the output layer's z for each row, (rows, n_out)."""
+def forward(layers: tuple[IntLayer | IntMaxPool, ...], a: np.ndarray, fractional_bits: int) -> np.ndarray:
+    """Integer reference of the layers: the output layer's z for each row, (rows, n_out)."""
     a = np.asarray(a, dtype=np.int64)
     for layer in layers:
+        if isinstance(layer, IntMaxPool):
+            a = np.stack([a[:, list(g)].max(axis=1) for g in layer.groups], axis=1)
+            continue
         z = a @ layer.weight.T + layer.bias
         # numpy's >> on int64 is an arithmetic shift, floor(z / 2^f), as the circuit's u >> f.
-        a = np.where(z >= 0, z >> fractional_bits, 0) if layer.relu else z
+        if layer.relu:
+            a = np.where(z >= 0, z >> fractional_bits, 0)
+        elif layer.requantize:
+            a = z >> fractional_bits
+        else:
+            a = z
     return a
 
 
@@ -219,6 +279,7 @@ class QuantizedDenseModel(QuantizedModel):
         self.feature_type_: IntType = IntType(False, b)
         self.input_offset_ = 1 << (b - 1)
         last = self.layers_[-1]
+        assert isinstance(last, IntLayer)
         z_lo, z_hi = int(last.z_low.min()), int(last.z_high.max())
         if head == "regression":
             # out = (z + OFF) as T - OFF: the field -> T cast needs a non-negative value, and
@@ -234,9 +295,9 @@ class QuantizedDenseModel(QuantizedModel):
 
     # -- the integer reference --------------------------------------------------------
 
-    def quantize_inputs(self, X: np.ndarray) -> np.ndarray:
-        """The circuit's inputs: q(clip(x)) + 2^(b-1), unsigned offset-binary."""
-        return self.inputs_(X) + self.input_offset_
+    def input_offsets(self) -> np.ndarray:
+        """The circuit's inputs are q(clip(x)) + 2^(b-1): unsigned offset-binary."""
+        return np.full(len(self.inputs_.int_low), self.input_offset_, dtype=np.int64)
 
     def _output_layer(self, Xq: np.ndarray) -> np.ndarray:
         a0 = np.asarray(Xq, dtype=np.int64) - self.input_offset_
@@ -263,12 +324,11 @@ class QuantizedDenseModel(QuantizedModel):
         z = z[:, :1] if self.head_ == "sign" else z
         return (z + (1 << (self.head_bits_ - 1))).astype(np.int64)
 
-    def labels(self, outputs: np.ndarray) -> np.ndarray:
-        outputs = np.asarray(outputs, dtype=np.int64)
-        if self.head_ == "regression":
-            return self.output_fixed_.dequantize(outputs)
-        assert self.classes_ is not None
-        return self.classes_[outputs]
+    @property
+    def label_codec(self) -> LabelCodec:
+        if self.head_ == DenseHead.REGRESSION:
+            return LabelCodec(divisor=self.output_fixed_.scale)
+        return LabelCodec(classes=_classes(self.classes_))
 
     # -- the circuit --------------------------------------------------------------------
 
@@ -277,7 +337,12 @@ class QuantizedDenseModel(QuantizedModel):
 
         Excludes the fixed cost of a transition and of its inputs; see `_relu_cost`.
         """
-        costs = [int(sum(_relu_cost(int(n)) for n in layer.bits)) for layer in self.layers_[:-1]]
+        costs = [
+            int(sum((int(b) + 6) * (len(g) - 1) for g, b in zip(layer.groups, layer.bits)))  # per comparison
+            if isinstance(layer, IntMaxPool)
+            else int(sum(_relu_cost(int(n)) for n in layer.bits))
+            for layer in self.layers_[:-1]
+        ]
         k, n = self.net_.n_outputs, self.head_bits_
         if self.head_ == "argmax":
             # K casts, K-1 comparisons and index ternaries, K-2 ternaries on the best value
@@ -309,7 +374,7 @@ class QuantizedDenseModel(QuantizedModel):
             "weight_fractional_bits": self.inputs_.fixed.fractional_bits,
             "bias_fractional_bits": 2 * self.inputs_.fixed.fractional_bits,
             "rounding": "floor(v * 2^f + 1/2), inputs clipped to the declared range first",
-            "requantization": "hidden layers: a = z >= 0 ? z >> f : 0 (arithmetic shift)",
+            "requantization": "hidden layers: a = z >= 0 ? z >> f : 0 (arithmetic shift; without ReLU a = z >> f)",
             "feature_type": self.feature_type_.name,
             "input_offset": self.input_offset_,
             "output_type": self.output_type_.name,
@@ -317,8 +382,14 @@ class QuantizedDenseModel(QuantizedModel):
             "head": str(self.head_),
             "head_bits": self.head_bits_,
             "input_range": self.inputs_.range.as_lists(),
-            "layer_sizes": [self.net_.n_inputs] + [int(layer.weight.shape[0]) for layer in self.layers_],
-            "z_bounds": [[int(layer.z_low.min()), int(layer.z_high.max())] for layer in self.layers_],
+            "layer_sizes": [self.net_.n_inputs] + [len(layer.bits) for layer in self.layers_],
+            "layers": ["max pool" if isinstance(layer, IntMaxPool) else "relu" if layer.relu else "linear"
+                       for layer in self.layers_],
+            "z_bounds": [
+                [int(layer.a_low.min()), int(layer.a_high.max())] if isinstance(layer, IntMaxPool)
+                else [int(layer.z_low.min()), int(layer.z_high.max())]
+                for layer in self.layers_
+            ],
             "relu_bits": [[int(b) for b in layer.bits] for layer in self.layers_[:-1]],
             "estimated_layer_constraints": self.layer_costs(),
         }

@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.algorithms.base import QuantizedModel
-from workbench.algorithms.forms import CentroidsForm, CircuitIO, LinearScores, ScoresInfo, StoredRowsForm
+from workbench.algorithms.base import QuantizedModel, _classes
+from workbench.algorithms.forms import CentroidsForm, CircuitIO, LabelCodec, LinearScores, ScoresInfo, StoredRowsForm
 from workbench.errors import UserError
 from workbench.kinds import Task
 from workbench.quantize import (
@@ -159,9 +159,9 @@ class _DistanceModel(QuantizedModel):
         """Quantized rows q(x) -> the unsigned offset-binary integers the circuit receives."""
         return np.asarray(Xq, dtype=np.int64) - self.inputs_.int_low
 
-    def quantize_inputs(self, X: np.ndarray) -> np.ndarray:
-        """The circuit's inputs: q(clip(x)) - q(low), unsigned offset-binary."""
-        return self.offset_rows(self.inputs_(X))
+    def input_offsets(self) -> np.ndarray:
+        """The circuit's inputs are q(clip(x)) - q(low): unsigned offset-binary."""
+        return -np.asarray(self.inputs_.int_low, dtype=np.int64)
 
     def _io(self) -> CircuitIO:
         return CircuitIO(len(self.inputs_.int_low), self.feature_type_, self.output_type_, self.inputs_.fixed.fractional_bits)
@@ -207,8 +207,9 @@ class QuantizedKMeans(_DistanceModel):
     def predict_int(self, Xq: np.ndarray) -> np.ndarray:
         return argmin_first(self.scores(Xq))
 
-    def labels(self, outputs: np.ndarray) -> np.ndarray:
-        return np.asarray(outputs, dtype=np.int64)
+    @property
+    def label_codec(self) -> LabelCodec:
+        return LabelCodec()  # the cluster index itself
 
     def revealed_scores(self) -> ScoresInfo | None:
         return ScoresInfo(
@@ -286,8 +287,9 @@ class QuantizedKNeighborsClassifier(_DistanceModel):
         nb = self.neighbours(Xq)
         return np.stack([(nb == c).sum(axis=1) for c in range(len(self.classes_))], axis=1).astype(np.int64)
 
-    def labels(self, outputs: np.ndarray) -> np.ndarray:
-        return self.classes_[np.asarray(outputs, dtype=np.int64)]
+    @property
+    def label_codec(self) -> LabelCodec:
+        return LabelCodec(classes=_classes(self.classes_))
 
     def describe(self) -> dict[str, Any]:
         info = self._common_describe()

@@ -17,11 +17,13 @@ from workbench.algorithms.forms import (
     DenseForm,
     DenseHead,
     Form,
+    IntMaxPool,
     LinearScores,
     StoredRowsForm,
     TreeForm,
     TreeHead,
 )
+from workbench.quantize import narrowest_int
 
 
 @dataclass(frozen=True)
@@ -261,10 +263,30 @@ def tree_context(form: TreeForm, trees: list[int] | None = None, partial: bool =
 
 
 # -- dense layers -----------------------------------------------------------------------------
+def _max_pool_context(layer: IntMaxPool, n: int) -> dict[str, Any]:
+    """A max pool: for each output, its inputs and the comparison's width (see IntMaxPool)."""
+    outputs = []
+    for i, (group, bits) in enumerate(zip(layer.groups, layer.bits)):
+        b = int(bits)
+        outputs.append(
+            {
+                "i": i,
+                "inputs": list(group),
+                "bits": b,
+                "room": (1 << b) - 1,  # a - m + room >= 2^b exactly when a > m
+                "diff_type": narrowest_int(0, (1 << (b + 1)) - 2, signed=False).name,
+            }
+        )
+    return {"kind": "maxpool", "n": n, "n_in": 1 + max(max(g) for g in layer.groups), "outputs": outputs}
+
+
 def layer_context(form: DenseForm, n: int) -> dict[str, Any]:
-    """Template variables of layer n (1-based): its neurons' weights, bias and offset form."""
+    """Template variables of layer n (1-based): its neurons' weights, bias and offset form,
+    or a max pool's groups."""
     f = form.io.fractional_bits
     layer = form.layers[n - 1]
+    if isinstance(layer, IntMaxPool):
+        return _max_pool_context(layer, n)
     neurons = []
     for i in range(layer.weight.shape[0]):
         bits = int(layer.bits[i])
@@ -282,7 +304,14 @@ def layer_context(form: DenseForm, n: int) -> dict[str, Any]:
                 "z_high": int(layer.z_high[i]),
             }
         )
-    return {"n": n, "relu": layer.relu, "n_in": int(layer.weight.shape[1]), "neurons": neurons}
+    return {
+        "kind": "dense",
+        "n": n,
+        "relu": layer.relu,
+        "requantize": layer.requantize,
+        "n_in": int(layer.weight.shape[1]),
+        "neurons": neurons,
+    }
 
 
 def dense_context(form: DenseForm) -> dict[str, Any]:

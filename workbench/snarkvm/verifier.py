@@ -54,63 +54,80 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def verify_run(run_dir: Path) -> list[ProofCheck]:
-    """Verify every `proofs/*.execution.json` of a run against its `.aleo` and verifying keys."""
-    run_dir = Path(run_dir)
-    programs = sorted(run_dir.glob("*.aleo"))
-    proofs = sorted((run_dir / "proofs").glob("*.execution.json"))
-    if not programs:
-        raise UserError(f"{run_dir}: no compiled program (*.aleo) found; is this a run directory?")
-    if not proofs:
-        raise UserError(f"{run_dir}: no proofs to verify (proofs/*.execution.json)")
-    params.ensure_installed()
-    process = avm.Process.load()
-    # Programs are added in dependency order: a program's imports before the program.
-    pending = {p: p.read_text() for p in programs}
-    added: set[str] = set()
-    while pending:
-        progress = False
-        for path, source in list(pending.items()):
-            try:
-                program = avm.Program.from_source(source)
-            except (RuntimeError, ValueError) as exc:
-                raise UserError(f"{path}: not a valid Aleo program: {_first_line(exc)}") from None
-            if all(str(i) in added for i in program.imports):
-                process.add_program(program)
-                added.add(str(program.id))
-                del pending[path]
-                progress = True
-        if not progress:
-            raise UserError(f"{run_dir}: programs import programs that are not in the run directory")
-    have_keys: set[str] = set()
-    for vk_path in sorted((run_dir / "verifying_keys").glob("*.verifier")):
-        program, _, function = vk_path.name.removesuffix(".verifier").rpartition(".")
-        have_keys.add(f"{program}.aleo/{function}")
-        try:
-            vk = avm.VerifyingKey.from_bytes(vk_path.read_bytes())
-        except (RuntimeError, ValueError) as exc:
-            raise UserError(f"{vk_path}: not a verifying key: {_first_line(exc)}") from None
-        process.insert_verifying_key(
-            avm.ProgramID.from_string(f"{program}.aleo"), avm.Identifier.from_string(function), vk
-        )
+class Verifier:
+    """A snarkVM process holding a directory's programs (`*.aleo`) and verifying keys
+    (`verifying_keys/<program>.<function>.verifier`): the layout of a run directory and of
+    a saved model (`zk.save`). No proving key, model or data is read."""
 
-    checks = []
-    for proof in proofs:
-        text = proof.read_text()
-        rel = str(proof.relative_to(run_dir))
+    def __init__(self, directory: Path) -> None:
+        directory = Path(directory)
+        programs = sorted(directory.glob("*.aleo"))
+        if not programs:
+            raise UserError(f"{directory}: no compiled program (*.aleo) found; is this a run or a saved model?")
+        params.ensure_installed()
+        self.process = avm.Process.load()
+        # Programs are added in dependency order: a program's imports before the program.
+        pending = {p: p.read_text() for p in programs}
+        added: set[str] = set()
+        while pending:
+            progress = False
+            for path, source in list(pending.items()):
+                try:
+                    program = avm.Program.from_source(source)
+                except (RuntimeError, ValueError) as exc:
+                    raise UserError(f"{path}: not a valid Aleo program: {_first_line(exc)}") from None
+                if all(str(i) in added for i in program.imports):
+                    self.process.add_program(program)
+                    added.add(str(program.id))
+                    del pending[path]
+                    progress = True
+            if not progress:
+                raise UserError(f"{directory}: programs import programs that are not in the directory")
+        self.keys: set[str] = set()
+        for vk_path in sorted((directory / "verifying_keys").glob("*.verifier")):
+            program, _, function = vk_path.name.removesuffix(".verifier").rpartition(".")
+            self.keys.add(f"{program}.aleo/{function}")
+            try:
+                vk = avm.VerifyingKey.from_bytes(vk_path.read_bytes())
+            except (RuntimeError, ValueError) as exc:
+                raise UserError(f"{vk_path}: not a verifying key: {_first_line(exc)}") from None
+            self.process.insert_verifying_key(
+                avm.ProgramID.from_string(f"{program}.aleo"), avm.Identifier.from_string(function), vk
+            )
+
+    def check(self, execution_json: str, label: str) -> ProofCheck:
+        """Verify one execution JSON; a failure is a result (`verified` False with the reason)."""
         t0 = time.perf_counter()
+        outputs = _public_outputs(execution_json)
         # Without a saved key snarkVM would synthesize one from the program, which is not a
         # check of what was saved: every transition needs its verifying key file.
-        missing = [t for t in _transition_functions(text) if t not in have_keys]
+        missing = [t for t in _transition_functions(execution_json) if t not in self.keys]
         if missing:
-            checks.append(ProofCheck(rel, _public_outputs(text), False, 0.0, f"no verifying key for {', '.join(missing)}"))
-            continue
+            return ProofCheck(label, outputs, False, 0.0, f"no verifying key for {', '.join(missing)}")
         try:
-            process.verify_execution(avm.Execution.from_json(text))
+            self.process.verify_execution(avm.Execution.from_json(execution_json))
         except BaseException as exc:
             if not is_vm_failure(exc):
                 raise
-            checks.append(ProofCheck(rel, _public_outputs(text), False, time.perf_counter() - t0, _first_line(exc)))
-            continue
-        checks.append(ProofCheck(rel, _public_outputs(text), True, time.perf_counter() - t0))
-    return checks
+            return ProofCheck(label, outputs, False, time.perf_counter() - t0, _first_line(exc))
+        return ProofCheck(label, outputs, True, time.perf_counter() - t0)
+
+
+def attested_outputs(execution_json: str, program: str) -> list[str] | None:
+    """The values of `program`'s transition outputs in an execution (the last such
+    transition: the entry function's), as snarkVM printed them; None if absent or malformed."""
+    try:
+        transitions = [t for t in json.loads(execution_json).get("transitions", []) if t.get("program") == program]
+        return [str(o.get("value")) for o in transitions[-1].get("outputs", [])] if transitions else None
+    except (json.JSONDecodeError, TypeError, AttributeError):
+        return None
+
+
+def verify_run(run_dir: Path) -> list[ProofCheck]:
+    """Verify every `proofs/*.execution.json` of a run against its `.aleo` and verifying keys."""
+    run_dir = Path(run_dir)
+    proofs = sorted((run_dir / "proofs").glob("*.execution.json"))
+    verifier = Verifier(run_dir)
+    if not proofs:
+        raise UserError(f"{run_dir}: no proofs to verify (proofs/*.execution.json)")
+    return [verifier.check(proof.read_text(), str(proof.relative_to(run_dir))) for proof in proofs]

@@ -34,7 +34,7 @@ def train(family: Family, params: Mapping[str, Any], data: Dataset, seed: int, w
         raise UserError(f"{prefix}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise UserError(f"{prefix}: {family.name} could not be trained: {exc}") from None
-    return Trained(family, estimator, estimator.predict(data.X_test))
+    return Trained(family, estimator, estimator.predict(data.X_test), family.task_for(params))
 
 
 def quantize(trained: Trained, data: Dataset, spec: QuantizationSpec) -> Quantized:

@@ -23,6 +23,7 @@ from typing import Callable
 from workbench.algorithms.base import QuantizedModel
 from workbench.leo import generate
 from workbench.leo.compiler import compile_source
+from workbench.leo.diagnostics import LeoCompileError
 from workbench.leo.contexts import chain_units
 from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
 from workbench.prover import FunctionKey
@@ -92,12 +93,25 @@ def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, bu
     """The largest batch in 1..cap whose estimated circuit fits the budget."""
 
     def fits(k: int) -> bool:
-        return all(n <= budget for n in estimate_programs(render(k)).values())
+        try:
+            return all(n <= budget for n in estimate_programs(render(k)).values())
+        except LeoCompileError:
+            if k == 1:
+                raise
+            # Batch k repeats batch 1's code, which compiled: what fails is a size limit
+            # (instructions per function), so k does not fit.
+            return False
 
-    lo, hi = 1, max(1, cap)
-    if not fits(lo):
+    cap = max(1, cap)
+    if not fits(1):
         return 1  # check_fits reports the model as too large with its estimate
-    while lo < hi:  # the estimate grows with the batch: binary search the largest fit
+    # The estimate grows with the batch. Gallop up from 1 (small programs first: a model
+    # near the budget is settled by compiling batch 2), then bisect the last step.
+    lo, step = 1, 2
+    while step <= cap and fits(step):
+        lo, step = step, step * 2
+    hi = min(step, cap + 1) - 1
+    while lo < hi:
         mid = (lo + hi + 1) // 2
         lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
     return lo

@@ -149,7 +149,7 @@ def record(
     children_peak_mb: float | None = None,
 ) -> RunResult:
     """The run's record (result.json) from every stage's output."""
-    task = trained.family.task
+    task = trained.task
     model = quantized.model
     zk_int = executions.outputs
     n_exec = len(zk_int)

@@ -24,7 +24,7 @@ import numpy as np
 
 from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.catalogue import Family
-from workbench.kinds import KeyCacheState, ProverKind, Visibility
+from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
 from workbench.leo.generate import LeoProgram
 from workbench.limits import MAX_BATCH, OFFLINE_BUDGET
 from workbench.prover import Executed, FunctionKey, Proof, Verification
@@ -33,11 +33,12 @@ from workbench.results import FunctionCost
 
 @dataclass(frozen=True, eq=False)
 class Trained:
-    """A fitted estimator and its float predictions on every test row."""
+    """A fitted estimator, its task and its float predictions on every test row."""
 
     family: Family
     estimator: Any
     y_float: np.ndarray
+    task: Task
 
 
 @dataclass(frozen=True, eq=False)
