@@ -247,6 +247,9 @@ def test_a_softmax_in_the_middle_and_other_shapes_are_refused() -> None:
         [_init("k", _w(1, 1, 2, 2))], [1, 4, 4], [4],
     )
     assert "dilations other than 1" in message
+    # The weight as the first operand of Gemm (the activation second) is not a layer it reads.
+    message = _error([helper.make_node("Gemm", ["w", "x"], ["y"], transB=1)], [_init("w", _w(4, 4))], [4], [4])
+    assert "the activation must be its first input, not input 1" in message
     # Two operators reading the input: not a chain.
     message = _error(
         [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Add", ["x", "a"], ["y"])], [], [4], [4],

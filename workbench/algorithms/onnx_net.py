@@ -370,6 +370,8 @@ def import_network(model: Any, task: str = "auto") -> ImportedNetwork:
             )
         if final is not None:
             raise _unsupported(nodes[k - 1], "only as the last operator")
+        if op not in ("Add", "Sub", "Mul", "Div") and node.input[0] != current:
+            raise _unsupported(node, f"the activation must be its first input, not input {list(node.input).index(current)}")
         a = _attrs(node)
         const = [consts[i] for i in present if i in consts]
         if op in ("Identity", "Dropout"):
@@ -419,8 +421,6 @@ def import_network(model: Any, task: str = "auto") -> ImportedNetwork:
             if len(act.shape) != 1:
                 raise _unsupported(node, f"expects one row of features, found shape {act.shape} (flatten first)")
             if op == "MatMul":
-                if present[0] != current:
-                    raise _unsupported(node, "the activation must be the left operand")
                 b, alpha, beta, trans_b, bias = const[0], 1.0, 1.0, 0, None
             else:
                 if int(a.get("transA", 0)):
