@@ -31,6 +31,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from workbench import zk
 from workbench.data import load_dataset
+from workbench.kinds import Task
 from workbench.experiment import DatasetSpec
 
 MODELS = Path(__file__).resolve().parent.parent / "experiments" / "models"
@@ -83,7 +84,7 @@ def main(n: int) -> None:
     rows = []
     for label, dataset, make in CASES:
         data = load_dataset(DatasetSpec(name=dataset, scaling="standard" if "Pipeline" not in label else "none"), 7,
-                            stratify=dataset != "diabetes")
+                            Task.REGRESSION if dataset == "diabetes" else Task.CLASSIFICATION)
         keep = STORED_ROWS.get(label, len(data.X_train))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -91,7 +92,7 @@ def main(n: int) -> None:
         with zk.compile(est, data.X_train[:keep], name=label.split()[0][:20] + "_api") as model:
             rows.append(_row(label, model, est.predict(data.X_test), data.X_test, data.y_test, n))
         print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
-    digits = load_dataset(DatasetSpec(name="digits", scaling="minmax"), 7, stratify=True)
+    digits = load_dataset(DatasetSpec(name="digits", scaling="minmax"), 7, Task.CLASSIFICATION)
     for net, bits in (("digits_mlp", None), ("digits_cnn", 4)):
         with zk.compile_onnx(MODELS / f"{net}.onnx", digits.X_train, digits.y_train, name=f"{net}_api",
                              fractional_bits=bits) as model:

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - torch is an optional extra
     sys.exit("this script needs PyTorch: .venv/bin/pip install -e '.[torch]'")
 
 from workbench.data import load_dataset
+from workbench.kinds import Task
 from workbench.experiment import DatasetSpec
 
 OUT = Path(__file__).resolve().parent.parent / "experiments" / "models"
@@ -88,7 +89,7 @@ def export(model: nn.Module, shape: tuple[int, ...], path: Path) -> None:
 
 def main() -> None:
     torch.set_num_threads(1)
-    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), SEED, stratify=True)
+    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), SEED, Task.CLASSIFICATION)
     for name, model, shape, epochs in (("digits_mlp", mlp(), (64,), 60), ("digits_cnn", SmallCnn(), (1, 8, 8), 80)):
         train(model, data.X_train, data.y_train, shape, epochs)
         export(model, shape, OUT / f"{name}.onnx")

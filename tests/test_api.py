@@ -135,9 +135,10 @@ def test_unsupported_unfitted_and_bad_options_are_clear_errors() -> None:
 
 def test_onnx_networks_compile_and_an_operator_outside_the_list_is_named() -> None:
     from workbench.data import load_dataset
+    from workbench.kinds import Task
     from workbench.experiment import DatasetSpec
 
-    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, stratify=True)
+    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, Task.CLASSIFICATION)
     model = zk.compile(MODELS / "digits_mlp.onnx", data.X_train, data.y_train, name="digits_api")
     assert model.card.algorithm == "onnx" and model.card.labels.classes == tuple(range(10))
     assert np.mean(model.predict_quantized(data.X_test) == data.y_test) > 0.95
@@ -259,9 +260,10 @@ def test_a_scikit_learn_proof_is_verified_in_a_fresh_process_from_the_saved_file
 @pytest.mark.slow
 def test_an_onnx_cnn_proof_is_verified_in_a_fresh_process(tmp_path: Path) -> None:
     from workbench.data import load_dataset
+    from workbench.kinds import Task
     from workbench.experiment import DatasetSpec
 
-    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, stratify=True)
+    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, Task.CLASSIFICATION)
     with zk.compile_onnx(MODELS / "digits_cnn.onnx", data.X_train, data.y_train, name="digits_cnn_api",
                          fractional_bits=4) as model:
         proof = model.prove(data.X_test[:1])
@@ -276,9 +278,10 @@ def test_an_onnx_cnn_proof_is_verified_in_a_fresh_process(tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_an_onnx_network_predicts_in_snarkvm_what_the_integer_reference_predicts() -> None:
     from workbench.data import load_dataset
+    from workbench.kinds import Task
     from workbench.experiment import DatasetSpec
 
-    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, stratify=True)
+    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, Task.CLASSIFICATION)
     with zk.compile_onnx(MODELS / "digits_mlp.onnx", data.X_train, data.y_train, name="digits_mlp_api") as model:
         rows = data.X_test[:3]
         np.testing.assert_array_equal(model.predict(rows, workers=1), model.predict_quantized(rows))

@@ -18,7 +18,8 @@ import pytest
 
 from workbench.algorithms import catalogue
 
-PACKAGE = Path(__file__).resolve().parent.parent / "workbench"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "workbench"
 
 
 def _module_name(path: Path) -> str:
@@ -183,3 +184,12 @@ def test_validating_an_experiment_loads_no_family_leo_or_snarkvm_module() -> Non
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_every_package_ships() -> None:
+    """A package missing from pyproject.toml works in the editable install and vanishes from a wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "workbench").rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"

@@ -82,7 +82,7 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path: Path) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         run_experiment(exp, tmp_path, on_event=interrupt)
-    assert list((tmp_path / "iris_decision_tree").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # no staging directory, no empty experiment directory
 
 
 def test_model_too_large_for_the_offline_setup_is_a_clear_user_error(write_toml) -> None:

@@ -90,3 +90,38 @@ def test_second_run_uses_cached_keys_and_corrupt_entries_are_rebuilt(tmp_path: P
                           env={**os.environ, "WORKBENCH_CACHE_DIR": str(tmp_path / "cache")})
     assert proc.returncode == 0 and "removed 1 cached program" in proc.stdout
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_the_cache_is_capped_least_recently_used_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.snarkvm.keycache import entries
+
+    monkeypatch.setenv("WORKBENCH_CACHE_MAX_MB", "0.0025")  # 2,500 bytes: two models of 1,010
+    keys = FunctionKeys(prover=b"P" * 1000, verifier=b"V" * 10)
+    a, b, c = (KeyCache([f"program {n}.aleo;"], "0.8.0", root=tmp_path) for n in "abc")
+    a.store("a.aleo", "main", keys)
+    b.store("b.aleo", "main", keys)
+    os.utime(a.dir / "last-used", (1, 1))
+    os.utime(b.dir / "last-used", (2, 2))
+    assert a.load("a.aleo", "main") == keys  # a hit: a is now the most recently used
+    c.store("c.aleo", "main", keys)  # over the cap: b, the least recently used, goes
+    assert not b.dir.exists() and a.dir.is_dir() and c.dir.is_dir()
+    assert b.load("b.aleo", "main") is None  # simply synthesized again by its next run
+    assert [e.path for e in entries(tmp_path)] == [a.dir, c.dir]
+    monkeypatch.setenv("WORKBENCH_CACHE_MAX_MB", "0")
+    c.store("c.aleo", "main", keys)  # the model just stored is kept even over the cap
+    assert c.dir.is_dir() and not a.dir.exists()
+
+
+def test_cache_cap_is_validated_and_shown(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench import cli
+
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKBENCH_CACHE_MAX_MB", "lots")
+    assert cli.main(["cache", "info"]) == 2
+    assert "WORKBENCH_CACHE_MAX_MB: expected a number of megabytes >= 0, found 'lots'" in capsys.readouterr().err
+    monkeypatch.setenv("WORKBENCH_CACHE_MAX_MB", "512")
+    KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path).store("a.aleo", "main", FunctionKeys(b"P" * 10, b"V"))
+    assert cli.main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "1 cached model(s), 0.0 MB of 512 MB" in out and "last used" in out

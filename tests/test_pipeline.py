@@ -8,6 +8,7 @@ snarkVM (the `slow` tests); the reference backend's results are never saved.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -150,7 +151,7 @@ def test_a_model_too_large_is_refused_at_planning_with_what_to_shrink(write_toml
         run_experiment(load_experiment(path), path.parent / "r", on_event=events.append, prover=REFERENCE)
     assert "64 input features" in str(info.value)
     assert Stage.SYNTHESIZE not in {e.stage for e in events}  # refused before any key
-    assert not any((path.parent / "r" / "digits_big_tree").iterdir())  # nothing left behind
+    assert not (path.parent / "r" / "digits_big_tree").exists()  # nothing left behind, not even an empty directory
 
 
 def test_compile_errors_are_project_errors_with_their_diagnostics_as_data() -> None:
@@ -190,3 +191,45 @@ def test_records_cross_a_process_boundary() -> None:
     result, events = _run("iris_kmeans", samples=2, proofs=0)
     assert pickle.loads(pickle.dumps(events)) == events
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_a_run_describes_itself_and_its_tables_compare_like_with_like() -> None:
+    from workbench.report import format_summary, render_comparison
+
+    result, _ = _run("iris_decision_tree", samples=5, proofs=3, batch=1)
+    d = result.dataset
+    assert d.class_names == ("setosa", "versicolor", "virginica") and d.feature_names[0] == "sepal length (cm)"
+    assert d.scaler is not None and d.scaler.kind == "standard" and len(d.scaler.offset) == 4
+    assert result.circuit.output_labels == d.class_names and result.proofs_requested == 3
+    proof = result.proofs[0]
+    assert proof.prediction == tuple(result.read_output(proof.output)) and proof.prediction[0] in d.class_names
+    text = format_summary(result)
+    # Float, quantized and ZK over the same 5 rows; all 30 rows beside them, labelled.
+    assert "float, all 30 rows" in text and "quantized, all 30 rows" in text
+    assert "float, quantized and ZK over the same 5 test rows" in text
+    assert re.search(rf"\n-\s+0\s+{proof.output}\s+{proof.prediction[0]}\s+yes", text), text  # rows, output, its class
+    # Fewer proofs than asked: said, and why.
+    few, _ = _run("iris_decision_tree", samples=2, proofs=5)
+    assert "proofs: 2/2 verified (5 asked; one proof per execution and only 2 execution(s)" in format_summary(few)
+    none, _ = _run("iris_decision_tree", samples=2, proofs=0)
+    summary = format_summary(none)
+    lines = summary.split("\n\nfunction")[1].splitlines()
+    cells = dict(zip(re.split(r"\s{2,}", "function" + lines[0]), re.split(r"\s{2,}", lines[2])))
+    assert "proofs: none" in summary and cells["prove s"] == cells["verify s"] == cells["proof bytes"] == "-"
+    csv = render_comparison([result, none], "csv").splitlines()
+    header = csv[0].split(",")
+    row = dict(zip(header, csv[1].split(",")))
+    assert row["rows"] == "5" and row["zk"] == row["quantized"] and row["attested"] == "; ".join(
+        p.prediction[0] for p in result.proofs)
+
+
+def test_string_classes_of_a_csv_read_as_names_in_the_outputs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = "".join(f"{i % 7},{(i * 3) % 5},{['cat', 'dog', 'bird'][i % 3]}\n" for i in range(30))
+    (tmp_path / "pets.csv").write_text("\ufeffa;b;kind\n" + rows.replace(",", ";"))
+    (tmp_path / "pets.toml").write_text(
+        '[experiment]\nname = "pets"\n[dataset]\nname = "csv"\npath = "pets.csv"\ntarget = "kind"\n'
+        '[model]\nalgorithm = "xgb_classifier"\nn_estimators = 3\nmax_depth = 2\n'
+    )
+    result, _ = run_experiment(load_experiment(tmp_path / "pets.toml"), None, samples=3, proofs=1, prover=REFERENCE)
+    assert result.dataset.class_names == ("bird", "cat", "dog") and result.dataset.feature_names == ("a", "b")
+    assert result.proofs[0].prediction[0] in ("bird", "cat", "dog") and result.agreement == 1.0

@@ -11,6 +11,7 @@ from sklearn.tree import DecisionTreeClassifier
 from workbench.algorithms.ensembles import lower_decision_tree_classifier
 from workbench.algorithms.trees import TreeIR
 from workbench.data import load_dataset
+from workbench.kinds import Task
 from workbench.errors import UserError
 from workbench.experiment import DatasetSpec, QuantizationSpec
 from workbench.quantize import Calibration, FixedPoint, InputRange, IntType, NoIntegerType, narrowest_int, search_bits
@@ -40,7 +41,7 @@ def test_narrowest_int_examples() -> None:
 
 
 def _iris_tree(fractional_bits: int | None, depth: int = 4):
-    data = load_dataset(DatasetSpec(name="iris"), seed=1, stratify=True)
+    data = load_dataset(DatasetSpec(name="iris"), seed=1, task=Task.CLASSIFICATION)
     est = DecisionTreeClassifier(max_depth=depth, random_state=1).fit(data.X_train, data.y_train)
     calibration = Calibration(data.X_train, data.y_train)
     return data, est, lower_decision_tree_classifier(est, calibration, QuantizationSpec(fractional_bits=fractional_bits))

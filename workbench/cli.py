@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from workbench import __version__
@@ -61,17 +63,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return ExitCode.FAILURE if failed else ExitCode.OK
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
+def _check_one(path: str, quick: bool) -> str:
+    """One experiment file checked; returns the line printed for it (raises WorkbenchError)."""
     from workbench.experiment import load_experiment
+    from workbench.limits import OFFLINE_BUDGET
 
-    exp = load_experiment(args.experiment)
-    print(f"{exp.path}: ok ({exp.model.algorithm} on {exp.dataset.name})")
-    return ExitCode.OK
+    exp = load_experiment(path)
+    what = f"{exp.model.algorithm} on {exp.dataset.name}"
+    if quick:
+        return f"{exp.path}: ok ({what}; file only)"
+    from workbench.pipeline import check_experiment
+
+    data, plan = check_experiment(exp)
+    largest = max(plan.estimates.values(), default=0)
+    programs = len(plan.cuts) + 1
+    return (
+        f"{exp.path}: ok ({what}: {len(data.X_train)} training / {len(data.X_test)} test rows, "
+        f"{data.n_features} features{f', {data.dropped_rows} rows dropped' if data.dropped_rows else ''}; "
+        f"plan: {programs} program(s), {plan.batch} row(s) per execution, "
+        f"about {largest:,} constraints in the largest function (offline budget {OFFLINE_BUDGET:,}))"
+    )
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.experiments:
+        try:
+            print(_check_one(path, args.quick), flush=True)
+        except WorkbenchError as exc:
+            failed += 1
+            print(f"workbench: {exc.title}:\n{exc}", file=sys.stderr, flush=True)
+    if len(args.experiments) > 1:
+        print(f"{len(args.experiments) - failed}/{len(args.experiments)} experiment files ok")
+    return ExitCode.USER_ERROR if failed else ExitCode.OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from workbench.report import render_comparison
-    from workbench.results import list_runs, load_result
+    from workbench.results import ResultError, list_runs, load_result
 
     if args.runs:
         dirs = [Path(d) for d in args.runs]
@@ -81,7 +110,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             where = f"{args.results}/{args.experiment}" if args.experiment else args.results
             print(f"workbench: no saved runs under {where}", file=sys.stderr)
             return ExitCode.USER_ERROR
-    print(render_comparison([load_result(d) for d in dirs], args.format, args.sort))
+    results = []
+    for d in dirs:
+        try:
+            results.append(load_result(d))
+        except ResultError as exc:  # one bad run does not hide the others (as in the TUI history)
+            print(f"workbench: skipped {d}: {str(exc).splitlines()[0]}", file=sys.stderr)
+    if not results:
+        print("workbench: no readable runs to compare", file=sys.stderr)
+        return ExitCode.USER_ERROR
+    print(render_comparison(results, args.format, args.sort))
     return ExitCode.OK
 
 
@@ -109,7 +147,7 @@ def _verify_saved_model(directory: Path, proofs: list[str]) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from workbench.api import CARD_FILE
-    from workbench.snarkvm.verifier import verify_run
+    from workbench.run_audit import audit_run
 
     if (Path(args.run_dir) / CARD_FILE).is_file():
         return _verify_saved_model(Path(args.run_dir), args.proofs)
@@ -117,15 +155,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print(f"workbench: {args.run_dir} is a run directory: its proofs are verified; PROOF arguments are for "
               "saved models", file=sys.stderr)
         return ExitCode.USER_ERROR
-    checks = verify_run(Path(args.run_dir))
-    for c in checks:
-        status = "PASS" if c.verified else "FAIL"
-        outputs = "; ".join(c.public_outputs) or "(no public output)"
-        line = f"{status}  {c.path}  attests {outputs}"
-        print(line if c.verified else f"{line}\n      {c.error}")
-    passed = sum(c.verified for c in checks)
-    print(f"{passed}/{len(checks)} proofs verified")
-    return ExitCode.OK if passed == len(checks) else ExitCode.FAILURE
+    if not Path(args.run_dir).is_dir():
+        print(f"workbench: {args.run_dir}: no such directory", file=sys.stderr)
+        return ExitCode.USER_ERROR
+    audit = audit_run(Path(args.run_dir))
+    for c in audit.checks:
+        status = {True: "PASS", False: "FAIL", None: "SKIP"}[c.passed]
+        print(f"{status}  {c.what}  {c.detail}")
+    proofs = audit.proofs
+    passed = sum(bool(c.passed) for c in proofs)
+    failed = [c.what for c in audit.checks if c.passed is False and not c.what.startswith("proofs/")]
+    summary = f"{passed}/{len(proofs)} proofs verified"
+    if failed:
+        summary += f"; failed: {', '.join(failed)}"
+    print(summary + ("; every claim checked" if audit.passed and all(c.passed for c in audit.checks) else ""))
+    return ExitCode.OK if audit.passed else ExitCode.FAILURE
 
 
 def _cmd_cache_clear(args: argparse.Namespace) -> int:
@@ -137,12 +181,18 @@ def _cmd_cache_clear(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache_info(args: argparse.Namespace) -> int:
-    from workbench.snarkvm.keycache import cache_dir
+    from datetime import datetime
+
+    from workbench.snarkvm.keycache import cache_dir, entries, max_bytes
 
     root = cache_dir()
-    entries = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
-    size = sum(f.stat().st_size for e in entries for f in e.rglob("*") if f.is_file())
-    print(f"{root}: {len(entries)} cached program(s), {size / 1e6:.1f} MB")
+    cached = entries(root)
+    size = sum(e.size for e in cached)
+    print(f"{root}: {len(cached)} cached model(s), {size / 1e6:.1f} MB of {max_bytes() / 1e6:.0f} MB "
+          "(cap: WORKBENCH_CACHE_MAX_MB; least recently used evicted first)")
+    for e in reversed(cached):
+        used = datetime.fromtimestamp(e.last_used).strftime("%Y-%m-%d %H:%M")
+        print(f"  {e.path.name}  {e.size / 1e6:7.1f} MB  last used {used}")
     return ExitCode.OK
 
 
@@ -167,22 +217,36 @@ def _cmd_leo_build(args: argparse.Namespace) -> int:
     return main_build(args.path)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+def _integer(text: str, low: int, high: int | None = None) -> int:
+    """An integer flag value within [low, high]; argparse turns the ArgumentTypeError into
+    `argument --flag: <message>` and exit status 2, as for a bad TOML value."""
+    expected = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, found {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"expected {expected}, found {value}")
     return value
+
+
+def _at_least_one(text: str) -> int:
+    return _integer(text, 1)
+
+
+def _at_least_zero(text: str) -> int:
+    return _integer(text, 0)
 
 
 def _batch(text: str) -> int | str:
     from workbench.limits import MAX_BATCH
 
-    if text == "auto":
-        return text
-    value = int(text)
-    if not 1 <= value <= MAX_BATCH:
-        raise argparse.ArgumentTypeError(f'must be "auto" or from 1 to {MAX_BATCH}')
-    return value
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return _integer(text, 1, MAX_BATCH)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f'expected "auto" or an integer from 1 to {MAX_BATCH}, found {text!r}') from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,16 +274,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment headless and print the results table")
     run.add_argument("experiment", help="path to an experiment TOML file")
     run.add_argument("--results", default="results", help="results directory (default: ./results)")
-    run.add_argument("--samples", type=_positive, help="override [zk] samples (rows executed in snarkVM)")
-    run.add_argument("--proofs", type=_positive, help="override [zk] proofs (proofs generated and verified)")
-    run.add_argument("--batch", type=_batch, help='override [zk] batch: rows per execution and proof, or "auto"')
-    run.add_argument("--workers", type=_positive, help="processes executing rows (default: by rows and cores)")
+    run.add_argument("--samples", type=_at_least_one, metavar="N", help="override [zk] samples (rows executed in snarkVM, >= 1)")
+    run.add_argument("--proofs", type=_at_least_zero, metavar="N", help="override [zk] proofs (proofs generated and verified, >= 0)")
+    run.add_argument("--batch", type=_batch, metavar="N|auto", help='override [zk] batch: rows per execution and proof, or "auto"')
+    run.add_argument("--workers", type=_at_least_one, metavar="N", help="processes executing rows, >= 1 (default: by rows and cores)")
     run.add_argument("--no-key-cache", action="store_true", help="synthesize keys even if they are cached")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=_cmd_run)
 
-    check = sub.add_parser("check", help="validate an experiment file without running it")
-    check.add_argument("experiment")
+    check = sub.add_parser(
+        "check", help="catch what a run would refuse, before proving: the file, the data, training and the circuit plan"
+    )
+    check.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment TOML files")
+    check.add_argument("--quick", action="store_true", help="validate the files only (no data, training or planning)")
     check.set_defaults(func=_cmd_check)
 
     compare = sub.add_parser("compare", help="print saved runs side by side")
@@ -259,8 +326,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM and SIGHUP take the Ctrl-C path: the run discards its staging directory.
+    raise KeyboardInterrupt
+
+
+def _handle_termination() -> None:
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _interrupt)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
+    # Library warnings (a scikit-learn ConvergenceWarning) as one line, without the source line.
+    return f"workbench: warning: {category.__name__}: {str(message).splitlines()[0] if str(message) else ''}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `workbench` console script."""
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -269,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
 
         make_app(Path(args.experiments_dir), Path(args.results_dir)).run()
         return ExitCode.OK
+    _handle_termination()
     try:
         return int(args.func(args))
     except WorkbenchError as exc:

@@ -1,13 +1,18 @@
 """Datasets: scikit-learn built-ins, synthetic generators and CSV files; split and scaling.
 
 Everything here works offline: the built-ins ship inside scikit-learn, the synthetic sets
-are generated from the experiment's seed, and CSV paths are local files.
+are generated from the experiment's seed, and CSV paths are local files (read by
+`workbench/csvdata.py`, which names the file, line and column of every problem).
+
+Class labels are always the indices 0..k-1 of `Dataset.class_names` (sorted labels as
+text): estimators that need 0-based integer classes (XGBoost) take string labels too,
+and result.json keeps the names so an attested `2u8` reads as its class.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,13 +20,27 @@ from sklearn import datasets as skdatasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from workbench.csvdata import read_csv
 from workbench.errors import UserError
 from workbench.experiment import DatasetSpec
+from workbench.kinds import Task
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """The scaling fitted on the training rows: scaled = (raw - offset) / scale, per feature."""
+
+    kind: str  # "standard" or "minmax"
+    offset: tuple[float, ...]
+    scale: tuple[float, ...]
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A split, scaled dataset. Features are float64; the scaler was fit on train only."""
+    """A split, scaled dataset. Features are float64; the scaler was fit on train only.
+
+    For classification and clustering, targets are class indices into `class_names`.
+    """
 
     name: str
     X_train: np.ndarray
@@ -30,16 +49,21 @@ class Dataset:
     y_test: np.ndarray
     feature_names: tuple[str, ...]
     sha256: str  # of the raw features and targets, before the split
+    class_names: tuple[str, ...] | None = None
+    scaler: Scaler | None = None
+    target: str | None = None  # the CSV target column
+    dropped_rows: int = 0  # CSV rows dropped for missing or non-numeric values ([dataset] bad_rows = "drop")
 
     @property
     def n_features(self) -> int:
         return int(self.X_train.shape[1])
 
 
-def _builtin(name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _builtin(name: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str] | None]:
     loader = getattr(skdatasets, f"load_{name}")
     bunch = loader()
-    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target), list(bunch.feature_names)
+    names = [str(n) for n in bunch.target_names] if "target_names" in bunch else None
+    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target), list(bunch.feature_names), names
 
 
 def _synthetic(name: str, params: dict, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -63,35 +87,6 @@ def _synthetic(name: str, params: dict, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.asarray(X, dtype=np.float64), np.asarray(y), [f"x{i}" for i in range(X.shape[1])]
 
 
-def _csv(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    assert spec.csv_path is not None and spec.target is not None
-    where = f"{spec.csv_path}"
-    with spec.csv_path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if len(rows) < 3:
-        raise UserError(f"{where}: needs a header row and at least two data rows")
-    header, body = rows[0], rows[1:]
-    if spec.target not in header:
-        raise UserError(f"{where}: [dataset] target: no column named \"{spec.target}\" (columns: {', '.join(header)})")
-    t = header.index(spec.target)
-    X_rows, y_raw = [], []
-    for line_no, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise UserError(f"{where}:{line_no}: expected {len(header)} values, found {len(row)}")
-        try:
-            X_rows.append([float(v) for i, v in enumerate(row) if i != t])
-        except ValueError:
-            raise UserError(f"{where}:{line_no}: feature values must be numbers") from None
-        y_raw.append(row[t])
-    try:
-        y = np.array([float(v) for v in y_raw])
-        if np.all(y == np.round(y)):
-            y = y.astype(np.int64)
-    except ValueError:  # string class labels
-        y = np.array(y_raw)
-    return np.array(X_rows, dtype=np.float64), y, [h for i, h in enumerate(header) if i != t]
-
-
 def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
@@ -99,26 +94,100 @@ def _fingerprint(X: np.ndarray, y: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def load_dataset(spec: DatasetSpec, seed: int, stratify: bool) -> Dataset:
-    """Load, split (stratified for classification) and scale a dataset."""
+def _label_text(v: object) -> str:
+    # 1.0 and 1 are the same class; print it as "1".
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def encode_classes(y: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class labels -> indices 0..k-1 and the sorted labels as text."""
+    labels, indices = np.unique(np.asarray(y), return_inverse=True)
+    return indices.astype(np.int64), tuple(_label_text(v) for v in labels)
+
+
+def _check_split(where: str, spec: DatasetSpec, y: np.ndarray, task: Task, class_names: tuple[str, ...] | None) -> None:
+    """Refuse a split scikit-learn would refuse (or make degenerate), with counts and a remedy."""
+    n = len(y)
+    n_test = math.ceil(spec.test_size * n)
+    n_train = n - n_test
+    if n_train < 2 or n_test < 1:
+        raise UserError(
+            f"{where}: {n} rows with test_size {spec.test_size} leave {n_train} training and {n_test} test rows; "
+            "at least 2 training rows and 1 test row are needed (add rows or change [dataset] test_size)"
+        )
+    if task == Task.REGRESSION or class_names is None:
+        return
+    counts = np.bincount(y, minlength=len(class_names))
+    if task == Task.CLASSIFICATION and len(class_names) < 2:
+        raise UserError(
+            f"{where}: the target has a single class ({class_names[0]!r} in all {n} rows); a classifier needs at least two"
+        )
+    rare = [class_names[i] for i, c in enumerate(counts) if c < 2]
+    if rare:
+        raise UserError(
+            f"{where}: class {', '.join(repr(r) for r in rare[:5])} has a single row; the stratified split needs at "
+            "least 2 rows of every class (add rows or remove that class)"
+        )
+    k = len(class_names)
+    if n_test < k or n_train < k:
+        raise UserError(
+            f"{where}: {n} rows with test_size {spec.test_size} leave {n_train} training and {n_test} test rows for "
+            f"{k} classes; the stratified split needs at least one row of every class on each side "
+            "(add rows or change [dataset] test_size)"
+        )
+
+
+def _fit_scaler(kind: str, X_train: np.ndarray) -> tuple[StandardScaler | MinMaxScaler, Scaler]:
+    if kind == "standard":
+        s = StandardScaler().fit(X_train)
+        return s, Scaler(kind, tuple(float(v) for v in s.mean_), tuple(float(v) for v in s.scale_))
+    m = MinMaxScaler().fit(X_train)
+    # MinMaxScaler computes raw * scale_ + min_, i.e. (raw - (-min_ / scale_)) / (1 / scale_).
+    return m, Scaler(kind, tuple(float(-a / b) for a, b in zip(m.min_, m.scale_)), tuple(float(1 / b) for b in m.scale_))
+
+
+def load_dataset(spec: DatasetSpec, seed: int, task: Task) -> Dataset:
+    """Load, split (stratified unless the task is regression) and scale a dataset.
+
+    Classification and clustering targets become class indices (`Dataset.class_names`).
+    """
+    class_names: list[str] | tuple[str, ...] | None = None
+    dropped = 0
+    where = f"dataset {spec.name}"
     if spec.name == "csv":
-        X, y, names = _csv(spec)
+        assert spec.csv_path is not None and spec.target is not None
+        table = read_csv(spec.csv_path, spec.target, spec.delimiter, drop_bad_rows=spec.bad_rows == "drop",
+                         numeric_target=task == Task.REGRESSION)
+        X, y, names, dropped = table.X, table.y, list(table.feature_names), table.dropped
+        where = str(spec.csv_path)
     elif spec.name in ("classification", "regression", "blobs"):
         X, y, names = _synthetic(spec.name, spec.params, seed)
     else:
-        X, y, names = _builtin(spec.name)
+        X, y, names, class_names = _builtin(spec.name)
     if not np.all(np.isfinite(X)):
-        raise UserError(f"dataset {spec.name}: features contain missing or infinite values")
+        raise UserError(f"{where}: features contain missing or infinite values")
+    sha = _fingerprint(X, y)
+    if task != Task.REGRESSION:
+        y, found = encode_classes(y)
+        if class_names is None or len(class_names) != len(found):
+            class_names = found
+        class_names = tuple(class_names)
+    else:
+        y = np.asarray(y, dtype=np.float64)
+    _check_split(where, spec, y, task, class_names)  # type: ignore[arg-type]
     try:
         X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=spec.test_size, random_state=seed, stratify=y if stratify else None
+            X, y, test_size=spec.test_size, random_state=seed, stratify=y if task != Task.REGRESSION else None
         )
     except ValueError as exc:
-        raise UserError(f"[dataset] test_size: cannot split {spec.name} ({len(y)} rows): {exc}") from None
+        raise UserError(f"{where}: [dataset] test_size: cannot split {len(y)} rows: {exc}") from None
+    scaler = None
     if spec.scaling != "none":
-        scaler = StandardScaler() if spec.scaling == "standard" else MinMaxScaler()
-        X_train = scaler.fit_transform(X_train)
-        X_test = scaler.transform(X_test)
+        fitted, scaler = _fit_scaler(spec.scaling, X_train)
+        X_train = fitted.transform(X_train)
+        X_test = fitted.transform(X_test)
     return Dataset(
         name=spec.name,
         X_train=X_train,
@@ -126,5 +195,9 @@ def load_dataset(spec: DatasetSpec, seed: int, stratify: bool) -> Dataset:
         y_train=y_train,
         y_test=y_test,
         feature_names=tuple(names),
-        sha256=_fingerprint(X, y),
+        sha256=sha,
+        class_names=class_names,
+        scaler=scaler,
+        target=spec.target,
+        dropped_rows=dropped,
     )

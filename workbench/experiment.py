@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ DATASET_NAMES = BUILTIN_DATASETS + SYNTHETIC_DATASETS + ("csv",)
 SCALINGS = ("standard", "minmax", "none")
 VISIBILITIES = tuple(v.value for v in Visibility)
 COMPILERS = ("auto", "workbench", "leo")
+BAD_ROWS = ("error", "drop")
 
 # Leo program names: a letter, then [a-z0-9_], no "__", no "aleo"; docs cap them at 30.
 # Experiment names stop at 26 so that the links of a split model (`<name>_p123`) stay within 31.
@@ -67,6 +69,8 @@ class DatasetSpec:
     params: dict[str, Any] = field(default_factory=dict)  # synthetic generator parameters
     csv_path: Path | None = None
     target: str | None = None
+    delimiter: str | None = None  # None: sniffed from the CSV header
+    bad_rows: str = "error"  # CSV rows with missing or non-numeric values: "error" or "drop"
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,26 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite int or float (TOML also has inf, nan and integers past any float)."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
+def _local_file(base: Path, rel: str) -> tuple[Path | None, str | None]:
+    """A path relative to the TOML file, resolved; or None and why it cannot be one."""
+    if "\0" in rel:
+        return None, "a path cannot contain a NUL character"
+    try:
+        path = (base / rel).resolve()
+        if not path.is_file():
+            return path, f'file not found: "{rel}" (looked for {path})'
+    except (OSError, ValueError) as exc:
+        return None, f'cannot use "{rel[:60]}{"..." if len(rel) > 60 else ""}" as a path: {getattr(exc, "strerror", None) or exc}'
+    return path, None
 
 
 # Parameters of the synthetic generators, with a check and a description of each.
@@ -239,6 +262,8 @@ def _read_dataset(table: Any, base: Path, problems: list[Problem]) -> DatasetSpe
     params: dict[str, Any] = {}
     csv_path: Path | None = None
     target: str | None = None
+    delimiter: str | None = None
+    bad_rows = "error"
     if name in _SYNTHETIC_PARAMS:
         for k, (check, expected) in _SYNTHETIC_PARAMS[name].items():
             v = s.get(k, None, check, expected)
@@ -247,12 +272,20 @@ def _read_dataset(table: Any, base: Path, problems: list[Problem]) -> DatasetSpe
     elif name == "csv":
         rel = s.get("path", None, lambda v: isinstance(v, str) and v != "", "a path to a CSV file", required=True)
         target = s.get("target", None, lambda v: isinstance(v, str) and v != "", "the name of the target column", required=True)
+        delimiter = s.get(
+            "delimiter", None, lambda v: isinstance(v, str) and len(v) == 1 and v not in "\"\r\n",
+            'one character, e.g. "," or ";" or "\\t" (default: sniffed from the header)',
+        )
+        bad_rows = s.choice("bad_rows", "error", BAD_ROWS)
         if rel is not None:
-            csv_path = (base / rel).resolve()
-            if not csv_path.is_file():
-                problems.append(Problem(s.key("path"), f'file not found: "{rel}" (looked for {csv_path})'))
+            csv_path, problem = _local_file(base, rel)
+            if problem:
+                problems.append(Problem(s.key("path"), problem))
     s.reject_unknown()
-    return DatasetSpec(name=name, test_size=float(test_size), scaling=scaling, params=params, csv_path=csv_path, target=target)
+    return DatasetSpec(
+        name=name, test_size=float(test_size), scaling=scaling, params=params, csv_path=csv_path, target=target,
+        delimiter=delimiter, bad_rows=bad_rows,
+    )
 
 
 def _read_model(table: Any, base: Path, problems: list[Problem]) -> ModelSpec:
@@ -277,9 +310,10 @@ def _read_model(table: Any, base: Path, problems: list[Problem]) -> ModelSpec:
             # A file the model is read from, relative to this TOML file (like a CSV dataset).
             rel = s.get(k, None, lambda v: isinstance(v, str) and v != "", "a path to a file", required=True)
             if rel is not None:
-                params[k] = str((base / rel).resolve())
-                if not Path(params[k]).is_file():
-                    problems.append(Problem(s.key(k), f'file not found: "{rel}" (looked for {params[k]})'))
+                path, problem = _local_file(base, rel)
+                params[k] = str(path) if path is not None else rel
+                if problem:
+                    problems.append(Problem(s.key(k), problem))
     return ModelSpec(algorithm=algorithm or "", params=params)
 
 
@@ -354,8 +388,10 @@ def load_experiment(path: str | Path) -> Experiment:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ExperimentError(path, [Problem("", "not a UTF-8 text file")]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(path, [Problem("", f"not valid TOML: {exc}")]) from None
+    except ValueError as exc:  # TOMLDecodeError, or an integer literal past Python's 4,300 digits
+        raise ExperimentError(path, [Problem("", f"not valid TOML: {str(exc)[:300]}")]) from None
+    except RecursionError:
+        raise ExperimentError(path, [Problem("", "not valid TOML: arrays or tables nested too deeply")]) from None
 
     problems: list[Problem] = []
     for k in doc:
@@ -366,7 +402,7 @@ def load_experiment(path: str | Path) -> Experiment:
     name = e.get(
         "name",
         "experiment",
-        lambda v: isinstance(v, str) and bool(_PROGRAM_NAME.match(v)) and "__" not in v and "aleo" not in v,
+        lambda v: isinstance(v, str) and bool(_PROGRAM_NAME.fullmatch(v)) and "__" not in v and "aleo" not in v,
         'a name of lowercase letters, digits and "_", starting with a letter, at most 26 characters, '
         'without "__" or "aleo" (it becomes the Leo program name)',
         required=True,

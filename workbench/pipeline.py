@@ -20,13 +20,14 @@ from workbench import stages
 from workbench.algorithms import catalogue
 from workbench.errors import UserError
 from workbench.events import STAGES, Event, EventKind, Stage  # noqa: F401 - re-exported for callers
-from workbench.experiment import Experiment
+from workbench.data import Dataset
+from workbench.experiment import Experiment, ZkSpec
 from workbench.kinds import Task
 from workbench.limits import OFFLINE_BUDGET
 from workbench.prover import Prover, ProverFactory, ProverRequest
 from workbench.results import ExperimentInfo, RunDirectory, RunResult, new_run_id
 from workbench.snarkvm.errors import CircuitTooLarge
-from workbench.stages.records import Keys, PlanRequest, ProgramSpec, StageTimes
+from workbench.stages.records import Keys, Plan, PlanRequest, ProgramSpec, Quantized, StageTimes, Trained
 
 EventSink = Callable[[Event], None]
 T = TypeVar("T")
@@ -102,6 +103,41 @@ def snarkvm_prover(request: ProverRequest) -> Prover:
     return SnarkVMProver.open(request)
 
 
+def prepare(
+    exp: Experiment, zk: ZkSpec, clock: StageClock, chain_budget: int = OFFLINE_BUDGET
+) -> tuple[Dataset, Trained, Quantized, PlanRequest]:
+    """The stages before planning (load data, train, quantize) and what the planner is asked for."""
+    family = catalogue.get(exp.model.algorithm)
+    task = family.task_for(exp.model.params)
+    data = clock.run(Stage.LOAD_DATA, lambda: stages.load_data(exp.dataset, exp.seed, task))
+    if data.dropped_rows:
+        clock.log(Stage.LOAD_DATA, f"dropped {data.dropped_rows} CSV row(s) with missing or non-numeric values")
+    trained = clock.run(Stage.TRAIN, lambda: stages.train(family, exp.model.params, data, exp.seed, exp.path))
+    quantized = clock.run(Stage.QUANTIZE, lambda: stages.quantize(trained, data, exp.quantization))
+    if zk.scores and quantized.model.revealed_scores() is None:
+        raise UserError(
+            f"{exp.path}: [zk] scores: {family.name} has no score vector to output (its output is "
+            f"{'the predicted value itself' if task == Task.REGRESSION else 'the class of the leaf reached'}); "
+            f"remove `scores = true`"
+        )
+    n_exec = len(quantized.inputs) if zk.samples is None else min(zk.samples, len(quantized.inputs))
+    if n_exec < 1:
+        raise UserError(f"{exp.path}: [zk] samples: at least one test row must be executed")
+    request = PlanRequest(
+        ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores),
+        batch=zk.batch, rows=n_exec, budget=chain_budget,
+    )
+    return data, trained, quantized, request
+
+
+def check_experiment(exp: Experiment, on_event: EventSink | None = None) -> tuple[Dataset, Plan]:
+    """What a run would refuse before proving: load the data, train, quantize and plan the
+    circuit (generating and compiling the Leo programs the planner estimates); no snarkVM."""
+    clock = StageClock(on_event or _ignore)
+    data, _, quantized, request = prepare(exp, exp.zk, clock)
+    return data, clock.run(Stage.PLAN, lambda: stages.plan(quantized.model, request))
+
+
 def run_experiment(
     exp: Experiment,
     results_root: Path | None,
@@ -131,25 +167,8 @@ def run_experiment(
         batch=exp.zk.batch if batch is None else batch,
     )
     clock = StageClock(on_event or _ignore)
-    family = catalogue.get(exp.model.algorithm)
-    task = family.task_for(exp.model.params)
-
-    data = clock.run(Stage.LOAD_DATA, lambda: stages.load_data(exp.dataset, exp.seed, task))
-    trained = clock.run(Stage.TRAIN, lambda: stages.train(family, exp.model.params, data, exp.seed, exp.path))
-    quantized = clock.run(Stage.QUANTIZE, lambda: stages.quantize(trained, data, exp.quantization))
-    if zk.scores and quantized.model.revealed_scores() is None:
-        raise UserError(
-            f"{exp.path}: [zk] scores: {family.name} has no score vector to output (its output is "
-            f"{'the predicted value itself' if task == Task.REGRESSION else 'the class of the leaf reached'}); "
-            f"remove `scores = true`"
-        )
-    n_exec = len(quantized.inputs) if zk.samples is None else min(zk.samples, len(quantized.inputs))
-    if n_exec < 1:
-        raise UserError(f"{exp.path}: [zk] samples: at least one test row must be executed")
-    request = PlanRequest(
-        ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores),
-        batch=zk.batch, rows=n_exec, budget=chain_budget,
-    )
+    data, trained, quantized, request = prepare(exp, zk, clock, chain_budget)
+    n_exec = request.rows
 
     run = RunDirectory(results_root, exp.name, new_run_id()) if results_root is not None else None
     backend: Prover | None = None
@@ -190,7 +209,8 @@ def run_experiment(
             data=data, scaling=exp.dataset.scaling, test_size=exp.dataset.test_size, params=exp.model.params,
             trained=trained, quantized=quantized, plan=plan, compiled=compiled, keys=keys,
             executions=executions, proofs=proven, verifications=verified, times=clock.times(),
-            children_peak_mb=_children_peak_mb(),
+            children_peak_mb=_children_peak_mb(), declared_range=exp.quantization.input_range,
+            proofs_requested=zk.proofs,
         )
         if run is None:
             return result, None

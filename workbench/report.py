@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from workbench.errors import UserError
+from workbench.kinds import Visibility
 from workbench.results import RunResult
 
 
@@ -40,13 +41,63 @@ def _fmt(v: float | None, digits: int = 4) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def format_summary(r: RunResult) -> str:
-    """The side-by-side report printed at the end of a run."""
-    m = r.metrics
-    metric_rows = [
-        [name, _fmt(m.float_model.get(name)), _fmt(m.quantized.get(name)), _fmt(m.zk.get(name))]
+def metric_table(r: RunResult) -> tuple[list[str], list[list[str]], str]:
+    """Headers, rows and a note for float vs quantized vs ZK, compared over the same rows.
+
+    When fewer rows were executed in snarkVM than the test set holds, the first three
+    columns are over the executed rows and two more, labelled, give float and quantized
+    over all test rows.
+    """
+    m, n, k = r.metrics, r.dataset.n_test, r.zk_samples
+    zk = zk_label(r)
+    where = "snarkVM" if r.is_zk else "the reference backend"
+    if k == n or not m.quantized_on_zk_rows:
+        rows = [[name, _fmt(m.float_model.get(name)), _fmt(m.quantized.get(name)), _fmt(m.zk.get(name))]
+                for name in m.float_model]
+        return ["metric", "float", "quantized", zk], rows, f"all three over the same {n} test rows, every one executed in {where}"
+    rows = [
+        [name, _fmt(m.float_on_zk_rows.get(name)), _fmt(m.quantized_on_zk_rows.get(name)), _fmt(m.zk.get(name)),
+         _fmt(m.float_model.get(name)), _fmt(m.quantized.get(name))]
         for name in m.float_model
     ]
+    headers = ["metric", "float", "quantized", zk, f"float, all {n} rows", f"quantized, all {n} rows"]
+    return headers, rows, f"float, quantized and ZK over the same {k} test rows, executed in {where}; the last two columns over all {n}"
+
+
+def proofs_note(r: RunResult) -> str:
+    """How many proofs were made and verified, and why fewer than asked when that happens."""
+    asked = r.proofs_requested
+    if not r.proofs:
+        return "proofs: none (--proofs 0 / [zk] proofs = 0)" if asked in (0, None) else "proofs: none made"
+    ok = sum(p.verified for p in r.proofs)
+    text = f"proofs: {ok}/{len(r.proofs)} verified"
+    if asked is not None and asked > len(r.proofs):
+        executions = -(-r.zk_samples // r.circuit.batch)
+        text += (
+            f" ({asked} asked; one proof per execution and only {executions} execution(s): "
+            f"{r.zk_samples} row(s) executed at {r.circuit.batch} row(s) each)"
+        )
+    return text
+
+
+def proof_table(r: RunResult) -> tuple[list[str], list[list[str]]]:
+    """Each proof: its file, the test rows it covers, the output it attests and what that output reads as."""
+    rows = []
+    for p in r.proofs:
+        reads = ", ".join(p.prediction) if p.prediction else ", ".join(r.read_output(p.output)) or "-"
+        rows.append([
+            p.path.removeprefix("proofs/") or "-",
+            ", ".join(str(s) for s in (p.samples or (p.sample,))),
+            p.output if r.circuit.output == Visibility.PUBLIC else f"{p.output} (private)",
+            reads,
+            "yes" if p.verified else f"NO: {p.error or 'failed'}",
+        ])
+    return ["proof", "test rows", "output", "reads as", "verified"], rows
+
+
+def format_summary(r: RunResult) -> str:
+    """The side-by-side report printed at the end of a run."""
+    headers, metric_rows, metric_note = metric_table(r)
     t = r.timings
     proof_bytes = max((p.proof_bytes for p in r.proofs), default=0)
     out = [f"{r.experiment.name}  ({r.model.algorithm} on {r.dataset.name}, run {r.run_id})"]
@@ -54,11 +105,9 @@ def format_summary(r: RunResult) -> str:
         out.append("NOT A ZK RESULT: outputs from the integer reference (no snarkVM); nothing was proven or saved")
     out += [
         "",
-        format_table(["metric", "float", "quantized", zk_label(r)], metric_rows),
+        format_table(headers, metric_rows),
         "",
-        f"float/quantized over {r.dataset.n_test} test rows; ZK over {r.zk_samples} rows executed in "
-        f"{'snarkVM' if r.is_zk else 'the reference backend'}; "
-        f"agreement quantized = ZK: {r.agreement:.4f} ({len(r.disagreements)} disagreements)",
+        f"{metric_note}; agreement quantized = ZK: {r.agreement:.4f} ({len(r.disagreements)} disagreements)",
         "",
         format_table(
             ["function", "constraints", "overhead", "model", "keygen s", "execute s/row", "prove s", "verify s", "proof bytes"],
@@ -90,9 +139,11 @@ def format_summary(r: RunResult) -> str:
             f"also output: {revealed.what} as {revealed.type} ({revealed.encoding}); "
             f"agreement with the integer reference: {revealed.agreement:.4f}",
         ]
+    if r.dataset.dropped_rows:
+        out += ["", f"data: {r.dataset.dropped_rows} CSV row(s) with missing or non-numeric values dropped"]
+    out += ["", proofs_note(r)]
     if r.proofs:
-        ok = sum(p.verified for p in r.proofs)
-        out += ["", f"proofs: {ok}/{len(r.proofs)} verified"]
+        out += [format_table(*proof_table(r))]
     if r.disagreements:
         out += ["", "disagreements (sample: integer reference vs snarkVM):"]
         out += [f"  {d.sample}: {d.expected} vs {d.got}" for d in r.disagreements[:20]]
@@ -113,9 +164,11 @@ COMPARE_COLUMNS = (
     "dataset",
     "bits",
     "metric",
+    "rows",
     "float",
     "quantized",
     "zk",
+    "quantized_all",
     "agreement",
     "constraints_max",
     "constraints_total",
@@ -124,9 +177,18 @@ COMPARE_COLUMNS = (
     "prove_s",
     "verify_s",
     "proof_bytes",
+    "attested",
     "aleo_sdk",
     "date",
 )
+
+
+def attested_text(r: RunResult, limit: int = 3) -> str | None:
+    """What the first proofs attest, read as class names or values (`virginica; setosa`)."""
+    if not r.proofs:
+        return None
+    shown = [", ".join(p.prediction) or ", ".join(r.read_output(p.output)) or p.output for p in r.proofs[:limit]]
+    return "; ".join(shown) + ("; ..." if len(r.proofs) > limit else "")
 
 
 def comparison_row(r: RunResult) -> dict[str, Any]:
@@ -140,9 +202,12 @@ def comparison_row(r: RunResult) -> dict[str, Any]:
         "dataset": r.dataset.name,
         "bits": r.model.quantization.get("fractional_bits"),
         "metric": m,
-        "float": r.metrics.float_model.get(m),
-        "quantized": r.metrics.quantized.get(m),
+        # float, quantized and zk over the same rows (those executed); quantized_all over every test row.
+        "rows": r.zk_samples,
+        "float": (r.metrics.float_on_zk_rows or r.metrics.float_model).get(m),
+        "quantized": (r.metrics.quantized_on_zk_rows or r.metrics.quantized).get(m),
         "zk": r.metrics.zk.get(m),
+        "quantized_all": r.metrics.quantized.get(m),
         "agreement": r.agreement,
         "constraints_max": max(constraints, default=0),
         "constraints_total": sum(constraints),
@@ -151,6 +216,7 @@ def comparison_row(r: RunResult) -> dict[str, Any]:
         "prove_s": r.timings.prove_mean,
         "verify_s": r.timings.verify_mean,
         "proof_bytes": max((p.proof_bytes for p in r.proofs), default=None),
+        "attested": attested_text(r),
         "aleo_sdk": r.versions.get("aleo-sdk", ""),
         "date": r.created,
     }

@@ -6,14 +6,16 @@ renamed into place only when complete, so an interrupted run never leaves a resu
 behind; `result.json` itself is written to a temporary file and renamed.
 
 `RunResult` and its parts are frozen dataclasses; `workbench/records.py` turns them into
-JSON and back. Schema 2 is written; schema-1 files (written before the stages refactor)
-are still read, converted on load (`_from_schema_1`).
+JSON and back. Schema 3 is written (schema 2 plus the names of features and classes, the
+scaler, how outputs read and the programs' hashes); schema 2 files read as they are, and
+schema-1 files (written before the stages refactor) are converted on load (`_from_schema_1`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -24,10 +26,12 @@ from typing import Any, Mapping
 from workbench.atomic import write_json_atomic
 from workbench.errors import UserError
 from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
+from workbench.quantize import field_to_int
 from workbench.records import RecordError, from_json, to_json
 
-SCHEMA = 2
+SCHEMA = 3
 RESULT_FILE = "result.json"
+_LITERAL = re.compile(r"(-?\d+)(?:[iu](?:8|16|32|64|128)|field)\b")
 STAGING_PREFIX = ".partial-"
 
 
@@ -43,8 +47,18 @@ class ExperimentInfo:
 
 
 @dataclass(frozen=True)
+class Scaling:
+    """The scaler fitted on the training rows: scaled = (raw - offset) / scale, per feature."""
+
+    kind: str
+    offset: tuple[float, ...]
+    scale: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class DatasetInfo:
-    """The data: sizes, the SHA-256 of the raw features and targets, the split and scaling."""
+    """The data: sizes, the SHA-256 of the raw features and targets, the split and scaling,
+    and what the columns and classes are called (so outputs read as class names)."""
 
     name: str
     n_train: int
@@ -53,6 +67,11 @@ class DatasetInfo:
     sha256: str
     scaling: str
     test_size: float
+    feature_names: tuple[str, ...] = ()
+    class_names: tuple[str, ...] | None = None  # class index i (the model's target) -> its label
+    target: str | None = None  # the CSV target column
+    dropped_rows: int = 0  # CSV rows dropped ([dataset] bad_rows = "drop")
+    scaler: Scaling | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,7 @@ class ModelInfo:
     estimator: str
     params: Mapping[str, Any]
     quantization: Mapping[str, Any]
+    declared_input_range: tuple[float, float] | None = None  # [quantization] input_range; None: "auto"
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,10 @@ class Circuit:
     output: Visibility = Visibility.PUBLIC
     key_cache: KeyCacheState | None = None
     execute_workers: int = 1
+    # How an output integer reads: classes (output i -> output_labels[i]) or a value (output / divisor).
+    output_labels: tuple[str, ...] | None = None
+    output_divisor: int | None = None
+    program_sha256: Mapping[str, str] = field(default_factory=dict)  # program id -> SHA-256 of its .aleo text
 
 
 @dataclass(frozen=True)
@@ -155,6 +179,7 @@ class ProofRecord:
     error: str | None = None
     samples: tuple[int, ...] = ()  # test rows this proof covers (a batch)
     prove_seconds_per_sample: float | None = None  # prove_seconds / len(samples)
+    prediction: tuple[str, ...] = ()  # `output` read as labels or values, one per row of `samples`
 
 
 @dataclass(frozen=True)
@@ -185,7 +210,7 @@ class Memory:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Everything one run measured; serialized as result.json (schema 2)."""
+    """Everything one run measured; serialized as result.json (schema 3)."""
 
     run_id: str
     created: str
@@ -204,6 +229,7 @@ class RunResult:
     memory_mb: Memory = field(default_factory=Memory)
     # Who computed the "ZK" outputs: snarkVM, or the integer reference (never saved).
     prover: ProverKind = ProverKind.SNARKVM
+    proofs_requested: int | None = None  # [zk] proofs (or --proofs); fewer are made when fewer rows ran
     schema: int = SCHEMA
 
     @property
@@ -218,11 +244,25 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
-        """A record from result.json's object (schema 2, or schema 1 converted)."""
+        """A record from result.json's object (schema 3; schema 2 lacks only newer keys; schema 1 converted)."""
         d = dict(d)
         if d.get("schema") == 1:
             d = _from_schema_1(d)
+        d["schema"] = SCHEMA
         return from_json(cls, d)
+
+    def read_output(self, literal: str) -> list[str]:
+        """An output the circuit printed (`2u8`, `[1u8, 2u8]`, a field) read as labels or values,
+        one per row; [] when it cannot be read (a private output's ciphertext)."""
+        values = [int(m.group(1)) for m in _LITERAL.finditer(literal)]
+        if "field" in literal:
+            values = [field_to_int(v) for v in values]
+        c = self.circuit
+        if c.output_labels is not None:
+            return [c.output_labels[v] if 0 <= v < len(c.output_labels) else f"? ({v})" for v in values]
+        if c.output_divisor is not None:
+            return [f"{v / c.output_divisor:.6g}" for v in values]
+        return [str(v) for v in values]
 
 
 def _from_schema_1(d: dict[str, Any]) -> dict[str, Any]:
@@ -312,8 +352,13 @@ class RunDirectory:
         return self.final
 
     def discard(self) -> None:
-        """Remove the staging directory (an interrupted or failed run leaves no result)."""
+        """Remove the staging directory, and the experiment's directory if this run created it
+        empty (an interrupted, refused or failed run leaves nothing behind)."""
         shutil.rmtree(self.staging, ignore_errors=True)
+        try:
+            self.staging.parent.rmdir()  # only succeeds when empty: other runs are never touched
+        except OSError:
+            pass
 
 
 def load_result(run_dir: Path) -> RunResult:

@@ -266,9 +266,10 @@ def test_the_estimator_checks_the_width_of_the_rows() -> None:
 @pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
 def test_the_shipped_pytorch_exports_import_and_match_onnxruntime(name: str) -> None:
     from workbench.data import load_dataset
+    from workbench.kinds import Task
     from workbench.experiment import DatasetSpec
 
-    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, stratify=True)
+    data = load_dataset(DatasetSpec(name="digits", test_size=0.2, scaling="minmax"), 7, Task.CLASSIFICATION)
     est = OnnxEstimator(MODELS / f"{name}.onnx", task="classification").fit(data.X_train, data.y_train)
     float_acc = np.mean(est.predict(data.X_test) == data.y_test)
     assert float_acc > (0.95 if name == "digits_mlp" else 0.85)

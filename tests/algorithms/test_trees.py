@@ -30,6 +30,7 @@ from workbench.algorithms.ensembles import (
 from workbench.algorithms.forms import TreeHead
 from workbench.algorithms.trees import TreeIR, float_leaf_index, leaf_index, quantize_thresholds
 from workbench.data import Dataset, load_dataset
+from workbench.kinds import Task
 from workbench.experiment import DatasetSpec, QuantizationSpec, load_experiment
 from workbench.leo import codec, generate
 from workbench.leo.compiler import compile_source
@@ -50,7 +51,7 @@ SHIPPED = {
 
 
 def _data(name: str) -> Dataset:
-    return load_dataset(DatasetSpec(name=name), seed=7, stratify=name != "diabetes")
+    return load_dataset(DatasetSpec(name=name), seed=7, task=Task.REGRESSION if name == "diabetes" else Task.CLASSIFICATION)
 
 
 def _fit(name: str, dataset: str, **params: Any) -> tuple[Any, Dataset]:

@@ -68,6 +68,12 @@ _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">="
                "^": 5, "|": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
                "*": 10, "/": 10, "%": 10, "**": 11}
 
+# Literals far beyond any Leo type (the field modulus has 76 digits, 253 bits) are rejected
+# while parsing: `int()` refuses decimal strings of over 4,300 digits (ValueError), and a
+# huge hex value would fail the same way when a message prints it in decimal.
+_MAX_DIGITS = 100
+_MAX_BITS = 333  # about 10**100
+
 _EXPR_TYPES = (A.Expr,)
 _TYPE_TYPES = (A.NamedTypeExpr, A.ArrayTypeExpr, A.TupleTypeExpr)
 
@@ -289,7 +295,10 @@ class _ToAst(Transformer):
         tok = children[1]
         if not re.fullmatch(r"[0-9]+", str(tok)):
             raise _SyntaxProblem(_tspan(tok), f"expected a tuple index like `.0`, found `.{tok}`")
-        return A.TupleIndex(_span(meta), children[0], int(str(tok)))
+        digits = str(tok).lstrip("0") or "0"
+        if len(digits) > _MAX_DIGITS:
+            raise _SyntaxProblem(_tspan(tok), f"tuple index `.{_abbrev(str(tok))}` is out of range")
+        return A.TupleIndex(_span(meta), children[0], int(digits))
 
     def index(self, meta, children):
         return A.Index(_span(meta), children[0], children[1])
@@ -304,6 +313,10 @@ class _ToAst(Transformer):
         body = digits[2:] if base != 10 else digits
         if not body:
             raise _SyntaxProblem(_tspan(tok), f"malformed number `{tok}`")
+        body = body.lstrip("0") or "0"
+        too_big = len(body) > _MAX_DIGITS if base == 10 else int(body, base).bit_length() > _MAX_BITS
+        if too_big:
+            raise _SyntaxProblem(_tspan(tok), f"`{_abbrev(str(tok))}` is out of range for every Leo type")
         return A.IntLit(_span(meta), str(tok), int(body, base), m.group(2))
 
     def true_lit(self, meta, children):
@@ -348,6 +361,11 @@ class _ToAst(Transformer):
         name = str(start).rstrip("{ \t\r\n")
         name_span = Span(start.start_pos, start.start_pos + len(name))
         return A.StructLit(_span(meta), name, name_span, list(inits))
+
+
+def _abbrev(text: str, keep: int = 20) -> str:
+    """``text`` shortened to its start and end for a message (a literal may be huge)."""
+    return text if len(text) <= 2 * keep + 3 else f"{text[:keep]}...{text[-keep:]}"
 
 
 class _SyntaxProblem(Exception):
@@ -416,4 +434,8 @@ def parse(source: SourceFile) -> A.SourceUnit:
     except lark.exceptions.VisitError as e:
         if isinstance(e.orig_exc, _SyntaxProblem):
             raise LeoCompileError([Diagnostic(e.orig_exc.span, e.orig_exc.message)], source) from None
+        if isinstance(e.orig_exc, RecursionError):
+            # Deep nesting (a long `else if` chain, nested `?:`) can exhaust the stack inside a
+            # rule's callback; lark wraps that, so unwrap it for compile_source to report.
+            raise e.orig_exc from None
         raise

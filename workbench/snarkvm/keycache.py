@@ -9,6 +9,11 @@ Writers write each file to a unique temporary name and rename it into place, and
 verifier is renamed last: a reader that finds the verifier finds a complete prover too,
 and two runs at once never read a half-written key (the later rename simply replaces an
 identical file).
+
+The cache holds at most `$WORKBENCH_CACHE_MAX_MB` megabytes (default 2048; a model's keys
+take about 30 MB offline): storing new keys evicts the least recently used models first
+(a hit refreshes a model's `last-used` stamp). An evicted model's keys are simply synthesized
+again by its next run.
 """
 
 from __future__ import annotations
@@ -16,10 +21,16 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.atomic import write_bytes_atomic
+from workbench.errors import UserError
 from workbench.prover import FunctionKeys
+
+DEFAULT_MAX_MB = 2048
+USED_STAMP = "last-used"
 
 
 def cache_dir() -> Path:
@@ -28,6 +39,66 @@ def cache_dir() -> Path:
         return Path(os.environ["WORKBENCH_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "zkml-workbench" / "keys"
+
+
+def max_bytes() -> int:
+    """The cache's size cap in bytes, from `$WORKBENCH_CACHE_MAX_MB` (default 2048 MB)."""
+    text = os.environ.get("WORKBENCH_CACHE_MAX_MB", "").strip()
+    if not text:
+        return DEFAULT_MAX_MB * 1_000_000
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0:
+        raise UserError(f"WORKBENCH_CACHE_MAX_MB: expected a number of megabytes >= 0, found {text!r}")
+    return int(mb * 1_000_000)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One model's cached keys: its directory, size in bytes and when it was last used."""
+
+    path: Path
+    size: int
+    last_used: float
+
+
+def entries(root: Path | None = None) -> list[CacheEntry]:
+    """Every cached model, least recently used first."""
+    root = root or cache_dir()
+    if not root.is_dir():
+        return []
+    out = []
+    for d in root.iterdir():
+        if not d.is_dir():
+            continue
+        try:
+            files = [f for f in d.iterdir() if f.is_file()]
+            size = sum(f.stat().st_size for f in files)
+            stamp = d / USED_STAMP
+            used = stamp.stat().st_mtime if stamp.exists() else max((f.stat().st_mtime for f in files), default=0.0)
+        except OSError:  # removed by a concurrent run meanwhile
+            continue
+        out.append(CacheEntry(d, size, used))
+    return sorted(out, key=lambda e: e.last_used)
+
+
+def evict(limit: int, keep: Path | None = None, root: Path | None = None) -> list[CacheEntry]:
+    """Remove least recently used models until the cache holds at most `limit` bytes
+    (never `keep`, the model just stored); returns what was removed."""
+    current = entries(root)
+    total = sum(e.size for e in current)
+    removed = []
+    for e in current:
+        if total <= limit:
+            break
+        if keep is not None and e.path == keep:
+            continue
+        shutil.rmtree(e.path, ignore_errors=True)
+        total -= e.size
+        removed.append(e)
+    return removed
 
 
 def key_id(aleo_sources: list[str], sdk_version: str) -> str:
@@ -56,9 +127,19 @@ class KeyCache:
         try:
             if not verifier.is_file():  # renamed last: its presence means both are complete
                 return None
-            return FunctionKeys(prover=prover.read_bytes(), verifier=verifier.read_bytes())
+            keys = FunctionKeys(prover=prover.read_bytes(), verifier=verifier.read_bytes())
         except OSError:
             return None
+        self._touch()
+        return keys
+
+    def _touch(self) -> None:
+        # The stamp's mtime orders models for eviction (least recently used first).
+        try:
+            (self.dir / USED_STAMP).touch()
+            os.utime(self.dir / USED_STAMP, (time.time(), time.time()))
+        except OSError:
+            pass
 
     def store(self, program: str, function: str, keys: FunctionKeys) -> None:
         """Save keys (prover first, verifier last)."""
@@ -66,6 +147,8 @@ class KeyCache:
         prover, verifier = self._paths(program, function)
         write_bytes_atomic(prover, keys.prover)
         write_bytes_atomic(verifier, keys.verifier)
+        self._touch()
+        evict(max_bytes(), keep=self.dir, root=self.dir.parent)
 
 
 def clear(root: Path | None = None) -> tuple[int, int]:

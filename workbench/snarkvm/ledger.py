@@ -11,11 +11,14 @@ prints the port on its first line of stdout.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+
+from workbench.errors import ZkError
 
 BLOCK_HEIGHT = b"1"
 # bech32m("sr", the field element 1 as 32 little-endian bytes): the smallest non-zero state
@@ -45,6 +48,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve() -> None:
     """Serve until stdin closes (the parent died or closed it)."""
+    # Ctrl-C reaches the whole process group: the parent handles it and closes stdin;
+    # this helper must neither die first nor print a traceback over the parent's message.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     print(server.server_address[1], flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -70,9 +76,13 @@ class LedgerStub:
         port = self._proc.stdout.readline().strip()
         if not port.isdigit():
             self.__exit__(None, None, None)
-            raise RuntimeError("the offline ledger stub did not start")
+            raise ZkError("the offline ledger helper (python -m workbench.snarkvm.ledger) did not start")
         self.url = f"http://127.0.0.1:{port}"
         return self
+
+    def alive(self) -> bool:
+        """Whether the helper process is still running."""
+        return self._proc is not None and self._proc.poll() is None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._proc is not None:

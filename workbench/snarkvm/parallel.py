@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Sequence
 
+from workbench.errors import ZkError
 from workbench.prover import Executed, FunctionKey, FunctionKeys
 
 # Fewer rows than this per worker are not worth a worker's start-up (about 2 s to import
@@ -25,6 +28,10 @@ _prover = None  # the worker's own SnarkVMProcess
 
 def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, FunctionKeys]) -> None:
     global _prover
+    import signal
+
+    # Ctrl-C reaches every process of the group: the parent handles it and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from workbench.snarkvm.process import SnarkVMProcess
 
     _prover = SnarkVMProcess(aleo_sources, function)
@@ -63,12 +70,44 @@ def execute_rows(
     A halt in any row raises the worker's error here, and the pool is terminated.
     """
     chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
-    ctx = multiprocessing.get_context("spawn")
     done: dict[int, Executed] = {}
-    with ctx.Pool(workers, initializer=_init, initargs=(aleo_sources, function, keys)) as pool:
-        for outcomes in pool.imap_unordered(_run_chunk, chunks):
-            for index, executed in outcomes:
-                done[index] = executed
-                if on_row:
-                    on_row(index, executed)
+    # An executor, not multiprocessing.Pool: a worker that dies (killed, out of memory)
+    # breaks the executor and raises here, where a Pool would wait forever for its rows.
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
+        initargs=(aleo_sources, function, keys),
+    )
+    finished_all = False
+    try:
+        pending = {pool.submit(_run_chunk, chunk) for chunk in chunks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                for index, executed in future.result():
+                    done[index] = executed
+                    if on_row:
+                        on_row(index, executed)
+        finished_all = True
+    except BrokenProcessPool:
+        raise ZkError(
+            f"a worker process executing rows died ({len(done)} of {len(rows)} executions done); nothing was saved. "
+            "Run again, or with --workers 1 to execute in one process"
+        ) from None
+    finally:
+        if finished_all:
+            pool.shutdown(wait=True)
+        else:
+            _stop(pool)
     return [done[index] for index, _ in rows]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down now: queued chunks cancelled, running workers terminated (an
+    interrupt or an error must not wait for rows nobody will read)."""
+    workers = list(multiprocessing.active_children())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        if w.is_alive():
+            w.terminate()
+    for w in workers:
+        w.join(timeout=5)

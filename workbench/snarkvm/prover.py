@@ -85,6 +85,10 @@ class SnarkVMProver:
     def prove(self, executed: Executed, endpoint: str | None) -> Proof:
         """Prove an execution against `endpoint`, or the local ledger stand-in without one."""
         if endpoint is None:
+            if self._ledger is not None and not self._ledger.alive():
+                # The helper died (killed, OOM): a fresh one answers the same two queries.
+                self._ledger.__exit__(None, None, None)
+                self._ledger = None
             if self._ledger is None:
                 from workbench.snarkvm.ledger import LedgerStub
 

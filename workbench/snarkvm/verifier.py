@@ -121,13 +121,3 @@ def attested_outputs(execution_json: str, program: str) -> list[str] | None:
         return [str(o.get("value")) for o in transitions[-1].get("outputs", [])] if transitions else None
     except (json.JSONDecodeError, TypeError, AttributeError):
         return None
-
-
-def verify_run(run_dir: Path) -> list[ProofCheck]:
-    """Verify every `proofs/*.execution.json` of a run against its `.aleo` and verifying keys."""
-    run_dir = Path(run_dir)
-    proofs = sorted((run_dir / "proofs").glob("*.execution.json"))
-    verifier = Verifier(run_dir)
-    if not proofs:
-        raise UserError(f"{run_dir}: no proofs to verify (proofs/*.execution.json)")
-    return [verifier.check(proof.read_text(), str(proof.relative_to(run_dir))) for proof in proofs]

@@ -18,7 +18,7 @@ from workbench.stages.records import Quantized, Trained
 
 def load_data(spec: DatasetSpec, seed: int, task: Task) -> Dataset:
     """Load, split (stratified unless the task is regression) and scale the dataset."""
-    return load_dataset(spec, seed, stratify=task != Task.REGRESSION)
+    return load_dataset(spec, seed, task)
 
 
 def train(family: Family, params: Mapping[str, Any], data: Dataset, seed: int, where: Path | str = "") -> Trained:

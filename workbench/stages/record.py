@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import platform
 import statistics
+from hashlib import sha256
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
 from workbench import __version__
+from workbench.algorithms.forms import LabelCodec
 from workbench.data import Dataset
 from workbench.kinds import Task
 from workbench.results import (
@@ -29,6 +31,7 @@ from workbench.results import (
     ProofRecord,
     RunDirectory,
     RunResult,
+    Scaling,
     ScoresRecord,
     Timings,
     now_iso,
@@ -147,6 +150,8 @@ def record(
     verifications: Verifications,
     times: StageTimes,
     children_peak_mb: float | None = None,
+    declared_range: tuple[float, float] | None = None,
+    proofs_requested: int | None = None,
 ) -> RunResult:
     """The run's record (result.json) from every stage's output."""
     task = trained.task
@@ -159,6 +164,8 @@ def record(
     # the float model's.
     y_ref = trained.y_float if task == Task.CLUSTERING else data.y_test
     spec = plan.request.program
+    label_codec = model.label_codec
+    labels = output_labels(label_codec.classes, data.class_names)
     proof_records = tuple(
         ProofRecord(
             sample=item.rows[0],
@@ -171,6 +178,7 @@ def record(
             error=check.error,
             samples=item.rows,
             prove_seconds_per_sample=round(item.proof.prove_seconds / len(item.rows), 4),
+            prediction=tuple(_read(model.labels(zk_int[list(item.rows)]), labels, label_codec)),
         )
         for item, check in zip(proofs.items, verifications.items)
     )
@@ -187,12 +195,18 @@ def record(
             sha256=data.sha256,
             scaling=scaling,
             test_size=test_size,
+            feature_names=tuple(data.feature_names),
+            class_names=data.class_names,
+            target=data.target,
+            dropped_rows=data.dropped_rows,
+            scaler=Scaling(data.scaler.kind, data.scaler.offset, data.scaler.scale) if data.scaler else None,
         ),
         model=ModelInfo(
             algorithm=trained.family.name,
             estimator=type(trained.estimator).__name__,
             params=dict(params),
             quantization=model.describe(),
+            declared_input_range=declared_range,
         ),
         task=task,
         metrics=Metrics(
@@ -218,6 +232,9 @@ def record(
             output=spec.output,
             key_cache=keys.key_cache,
             execute_workers=executions.workers,
+            output_labels=labels,
+            output_divisor=label_codec.divisor,
+            program_sha256={p.program_id: sha256(p.aleo.encode()).hexdigest() for p in compiled.programs},
         ),
         proofs=proof_records,
         timings=_timings(times, keys, executions, proofs, verifications, n_exec),
@@ -226,7 +243,29 @@ def record(
             execute_workers=round(children_peak_mb, 1) if children_peak_mb is not None and executions.workers > 1 else None,
         ),
         versions=versions(compiled.compiler),
+        proofs_requested=proofs_requested,
     )
+
+
+def output_labels(classes: tuple | None, class_names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Output integer i -> the label it stands for: the model's i-th class, by its name when
+    the data names its classes (class indices 0..k-1), else as the class value itself."""
+    if classes is None:
+        return None
+    names = class_names or ()
+    return tuple(
+        names[int(c)] if isinstance(c, (int, np.integer)) and 0 <= int(c) < len(names) else str(c) for c in classes
+    )
+
+
+def _read(decoded: np.ndarray, labels: tuple[str, ...] | None, codec: LabelCodec) -> list[str]:
+    """Decoded predictions as result.json text: class names, values, or cluster indices."""
+    if labels is not None and codec.classes is not None:
+        index = {c: i for i, c in enumerate(codec.classes)}
+        return [labels[index[v]] if v in index else str(v) for v in decoded.tolist()]
+    if codec.divisor is not None:
+        return [f"{float(v):.6g}" for v in decoded]
+    return [str(v) for v in decoded.tolist()]
 
 
 def save(result: RunResult, run: RunDirectory) -> Path:

@@ -250,4 +250,9 @@ class RunProcess:
             if p not in self._partials_before:
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
+        if removed:
+            try:  # the experiment's directory too, when the killed run created it empty
+                (self.results_dir / self.experiment_name).rmdir()
+            except OSError:
+                pass
         return removed

@@ -7,7 +7,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from workbench.report import zk_label
+from workbench.report import metric_table, proof_table, proofs_note
 from workbench.results import RunResult
 
 
@@ -16,22 +16,31 @@ def _f(v: float | None, digits: int = 4) -> str:
 
 
 def metrics_table(r: RunResult) -> Table:
-    """Float vs quantized vs ZK, per metric, on all test rows and on the ZK rows."""
+    """Float vs quantized vs ZK over the same rows (and over all test rows when fewer ran)."""
+    headers, rows, _ = metric_table(r)
     t = Table(title="metrics", title_justify="left", expand=False, padding=(0, 1))
-    t.add_column("metric")
-    for col in ("float", "quantized", zk_label(r)):
+    t.add_column(headers[0])
+    for col in headers[1:]:
         t.add_column(col, justify="right")
-    metrics = r.metrics
-    for m in metrics.float_model:
-        t.add_row(m, _f(metrics.float_model.get(m)), _f(metrics.quantized.get(m)), _f(metrics.zk.get(m)))
-        if metrics.float_on_zk_rows and r.zk_samples != r.dataset.n_test:
-            t.add_row(
-                Text(f"{m} (ZK rows)", style="dim"),
-                _f(metrics.float_on_zk_rows.get(m)),
-                _f(metrics.quantized_on_zk_rows.get(m)),
-                _f(metrics.zk.get(m)),
-            )
+    for row in rows:
+        t.add_row(*row)
     return t
+
+
+def proofs_view(r: RunResult) -> RenderableType:
+    """Each proof's rows, attested output and what it reads as (class names), or why none."""
+    ok = sum(p.verified for p in r.proofs)
+    style = "green" if r.proofs and ok == len(r.proofs) else ("dim" if not r.proofs else "bold red")
+    note = Text(proofs_note(r), style=style)
+    if not r.proofs:
+        return note
+    headers, rows = proof_table(r)
+    t = Table(title_justify="left", padding=(0, 1))
+    for h in headers:
+        t.add_column(h)
+    for row in rows:
+        t.add_row(*row)
+    return Group(note, t)
 
 
 def summary(r: RunResult) -> RenderableType:
@@ -43,19 +52,18 @@ def summary(r: RunResult) -> RenderableType:
         r.run_id,
     )
     agree_style = "green" if r.agreement == 1.0 else "bold red"
-    where = "snarkVM" if r.is_zk else "the reference backend (NOT A ZK RESULT)"
     notes = Text.assemble(
-        f"float/quantized over {r.dataset.n_test} test rows; ZK over {r.zk_samples} rows executed in {where}\n",
+        f"{metric_table(r)[2]}\n",
         "agreement quantized = ZK: ",
         (f"{r.agreement:.4f} ({len(r.disagreements)} disagreements)", agree_style),
     )
     parts: list[RenderableType] = [head, Text(""), metrics_table(r), notes]
-    if r.proofs:
-        ok = sum(p.verified for p in r.proofs)
-        style = "green" if ok == len(r.proofs) else "bold red"
-        parts.append(Text(f"proofs: {ok}/{len(r.proofs)} verified", style=style))
-    else:
-        parts.append(Text("proofs: none requested", style="dim"))
+    if not r.is_zk:
+        parts.insert(1, Text("NOT A ZK RESULT: outputs from the integer reference backend (no snarkVM); nothing saved",
+                             style="bold red"))
+    if r.dataset.dropped_rows:
+        parts.append(Text(f"{r.dataset.dropped_rows} CSV row(s) with missing or non-numeric values dropped", style="yellow"))
+    parts.append(proofs_view(r))
     if r.disagreements:
         d = Table(title="disagreements", title_justify="left")
         d.add_column("sample", justify="right")
