@@ -16,6 +16,7 @@ the owner's view key, and the report says so instead of passing it silently.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ class Audit:
         return tuple(c for c in self.checks if c.what.startswith("proofs/"))
 
 
+def _programs(run_dir: Path, result: RunResult) -> tuple[str, ...]:
+    """The run's program ids, main last: as result.json lists them, or (older runs) the saved files."""
+    return result.circuit.programs or tuple(p.name for p in sorted(run_dir.glob("*.aleo")))
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -60,8 +66,10 @@ def _sha256(path: Path) -> str:
 def _check_programs(run_dir: Path, result: RunResult) -> list[Check]:
     checks = []
     saved = {p.name for p in run_dir.glob("*.aleo")}
-    claimed = {f"{p.removesuffix('.aleo')}.aleo" for p in result.circuit.programs}
-    if saved != claimed:
+    claimed = {f"{p.removesuffix('.aleo')}.aleo" for p in _programs(run_dir, result)}
+    if not result.circuit.programs:
+        checks.append(Check("programs", None, "result.json does not list its programs (a run saved before schema 2)"))
+    elif saved != claimed:
         checks.append(Check("programs", False, f"result.json lists {sorted(claimed)}, the directory holds {sorted(saved)}"))
     recorded = result.circuit.program_sha256
     for name in sorted(saved & claimed):
@@ -90,7 +98,7 @@ def _check_leo(run_dir: Path, result: RunResult) -> list[Check]:
     with tempfile.TemporaryDirectory(prefix="workbench-verify-") as tmp:
         copy = Path(tmp) / "leo"
         shutil.copytree(leo_root, copy, ignore=shutil.ignore_patterns("build"))
-        for program in result.circuit.programs:
+        for program in _programs(run_dir, result):
             name = program.removesuffix(".aleo")
             saved = run_dir / f"{name}.aleo"
             if not (copy / name).is_dir():
@@ -121,7 +129,8 @@ def _check_proofs(run_dir: Path, result: RunResult) -> list[Check]:
         verifier = Verifier(run_dir)
     except WorkbenchError as exc:
         return checks + [Check("proofs/", False, str(exc))]
-    main = f"{result.circuit.programs[-1].removesuffix('.aleo')}.aleo" if result.circuit.programs else ""
+    programs = _programs(run_dir, result)
+    main = f"{programs[-1].removesuffix('.aleo')}.aleo" if programs else ""
     for path in sorted(present & set(listed)):
         record = listed[path]
         text = (run_dir / path).read_text()
@@ -162,7 +171,8 @@ def audit_run(run_dir: Path) -> Audit:
         result = load_result(run_dir)
     except WorkbenchError as exc:
         return Audit(run_dir, (Check(RESULT_FILE, False, str(exc)),))
-    checks = [Check(RESULT_FILE, True, f"schema {result.schema}, run {result.run_id}")]
+    written = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8")).get("schema")  # as saved, before conversion
+    checks = [Check(RESULT_FILE, True, f"schema {written}, run {result.run_id}")]
     checks += _check_programs(run_dir, result)
     checks += _check_leo(run_dir, result)
     checks += _check_proofs(run_dir, result)

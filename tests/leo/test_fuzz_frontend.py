@@ -396,6 +396,10 @@ REGRESSIONS = {
     # The stack ran out inside a rule's callback: a RecursionError, wrapped by lark.
     # (each level takes at least one frame, so RECURSION_LIMIT levels are always too deep)
     "deeply nested ternary": ("const a: bool = " + "true ? true : " * RECURSION_LIMIT + "true;", "nested too deeply"),
+    # Each length under 2048, but a million registers in all: the compiler ran for minutes.
+    "huge nested array input": ("program p.aleo { fn main(x: [[[u8; 100u32]; 100u32]; 100u32]) -> u8 { "
+                                "return x[0u32][0u32][0u32]; } @noupgrade constructor() {} }",
+                                "an array of 1,000,000 elements in all; the limit is 65,536"),
 }
 
 

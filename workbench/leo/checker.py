@@ -25,6 +25,12 @@ MAX_INPUTS = 16
 MAX_OUTPUTS = 16
 MAX_STRUCT_MEMBERS = 32
 MAX_ARRAY_ELEMENTS = 2048
+MAX_NESTED_ELEMENTS = 2**16  # all the scalars of a nested array type
+
+
+def _array_elements(t: object) -> int:
+    """Scalars in a (nested) array type; 0 for a non-array."""
+    return t.length * (_array_elements(t.element) or 1) if isinstance(t, ArrayType) else 0
 MAX_ENTRY_FUNCTIONS = 31
 MAX_IDENTIFIER = 31
 
@@ -167,6 +173,12 @@ class Checker:
                 return None
             n = self.const_length(te.length, "array length")
             if elem is None or n is None:
+                return None
+            total = n * (_array_elements(elem) or 1)
+            if total > MAX_NESTED_ELEMENTS:
+                # Every element becomes a register; past this no program fits a transition anyway,
+                # and expanding it would take the compiler minutes.
+                self.error(te.span, f"an array of {total:,} elements in all; the limit is {MAX_NESTED_ELEMENTS:,}")
                 return None
             return ArrayType(elem, n)
         if isinstance(te, A.TupleTypeExpr):
