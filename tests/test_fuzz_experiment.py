@@ -36,6 +36,7 @@ from workbench.experiment import (
     ExperimentError,
     load_experiment,
 )
+from workbench.tui import tomlwrite
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parent.parent / "experiments"
 SHIPPED = sorted(EXPERIMENTS.glob("*.toml"))
@@ -81,42 +82,20 @@ def check_loads_or_reports(text: str | bytes, name: str = "experiment.toml") -> 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def toml_string(s: str) -> str:
-    out = []
-    for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
 def toml_key(k: str) -> str:
-    return k if _BARE_KEY.fullmatch(k) else toml_string(k)
+    return k if _BARE_KEY.fullmatch(k) else toml_value(k)
 
 
 def toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)  # "1e+16", "0.1", "-0.0": all TOML floats
-    if isinstance(v, str):
-        return toml_string(v)
+    """The project's writer (workbench/tui/tomlwrite.py) for what experiment files hold; dates
+    and inline tables, which it never writes, here."""
     if isinstance(v, (dt.datetime, dt.date, dt.time)):
         return v.isoformat()
     if isinstance(v, list):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
-    raise TypeError(type(v))
+    return tomlwrite.toml_value(v)
 
 
 def toml_document(doc: dict[str, Any]) -> str:

@@ -18,6 +18,11 @@ from workbench.experiment import Experiment, load_experiment
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
 
 
+def _unicode_escape(c: str) -> str:
+    # TOML's \\u takes exactly 4 hex digits; a character past U+FFFF needs \\U and 8.
+    return f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+
+
 def toml_value(v: Any) -> str:
     """One TOML value: str, bool, int, float or a list of those."""
     if isinstance(v, bool):
@@ -31,7 +36,7 @@ def toml_value(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        out = "".join(_ESCAPES.get(c, c if c.isprintable() else f"\\u{ord(c):04x}") for c in v)
+        out = "".join(_ESCAPES.get(c, c if c.isprintable() else _unicode_escape(c)) for c in v)
         return f'"{out}"'
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
