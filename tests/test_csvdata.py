@@ -225,3 +225,9 @@ def test_fuzz_csv_tables(rows: list[list[str]], sep: str, bom: bool, task: Task,
 @given(data=st.binary(max_size=300), task=st.sampled_from([Task.CLASSIFICATION, Task.REGRESSION]))
 def test_fuzz_csv_bytes(data: bytes, task: Task) -> None:
     _load_or_report(data, task, False, None)
+
+
+def test_an_infinite_value_is_named_as_such(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a,b,label\n1,2,0\n3,1e999,1\n")
+    with pytest.raises(CsvError, match=r'data.csv:3:2: column "b": expected a finite number, found \'1e999\''):
+        read_csv(path, "label")

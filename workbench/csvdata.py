@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,13 @@ def _number(cell: str) -> float | None:
     if text.lower() in MISSING_MARKERS:
         return None
     value = float(text)  # ValueError for text; accepts "1e3", " 2 ", "-0.5"
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text)
     return value
+
+
+class _NotFinite(ValueError):
+    """A number, but infinite or NaN ("inf", "1e999"): no fixed-point value can hold it."""
 
 
 def _raise_problems(path: Path, problems: list[str], extra: str = "") -> None:
@@ -155,6 +160,9 @@ def read_csv(
         for i in feature_cols:
             try:
                 v = _number(row[i])
+            except _NotFinite:
+                bad = bad or f'{line}:{i + 1}: column "{header[i]}": expected a finite number, found {row[i].strip()!r}'
+                continue
             except ValueError:
                 bad = bad or f'{line}:{i + 1}: column "{header[i]}": expected a number, found {row[i].strip()!r}'
                 continue
