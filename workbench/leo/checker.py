@@ -33,6 +33,8 @@ def _array_elements(t: object) -> int:
     return t.length * (_array_elements(t.element) or 1) if isinstance(t, ArrayType) else 0
 MAX_ENTRY_FUNCTIONS = 31
 MAX_IDENTIFIER = 31
+# Function annotations Leo accepts outside test files; both leave the output unchanged here.
+INLINE_ANNOTATIONS = ("inline", "no_inline")
 
 UNIT = TupleType(())
 
@@ -412,9 +414,7 @@ class Checker:
         if len(fn.outputs) > MAX_OUTPUTS:
             self.error(fn.outputs[MAX_OUTPUTS].span,
                        f"function `{fn.name}` has {len(fn.outputs)} outputs; the limit is {MAX_OUTPUTS}")
-        for a in fn.annotations:
-            if fn.is_entry or a.name != "no_inline":
-                self.error(a.span, f"annotation `@{a.name}` is not supported here")
+        self.check_annotations(fn)
         for p in fn.params:
             if p.visibility is not None and not fn.is_entry:
                 self.error(p.visibility_span or p.span, "helper function inputs have no visibility; only entry functions mark inputs `public` or `private`")
@@ -435,6 +435,19 @@ class Checker:
                 self.error(o.type_expr.span, "nested tuples cannot be returned")
             outputs.append(t)  # type: ignore[arg-type]
         return Signature(params, outputs, fn.returns_tuple)
+
+    def check_annotations(self, fn: A.FnDecl) -> None:
+        """Leo's function annotations: `@inline` and `@no_inline` (both accepted and ignored,
+        since every helper is inlined), and the test-file-only `@test` / `@should_fail`."""
+        seen: set[str] = set()
+        for a in fn.annotations:
+            if a.name in seen:
+                self.error(a.span, f"duplicate annotation `@{a.name}`")
+            seen.add(a.name)
+            if a.name in ("test", "should_fail"):
+                self.error(a.span, f"`@{a.name}` is only allowed in Leo test files (under tests/), not in a program")
+            elif a.name not in INLINE_ANNOTATIONS:
+                self.error(a.span, f"unknown annotation `@{a.name}`")
 
     def check_recursion(self) -> None:
         state: dict[str, int] = {}
