@@ -325,7 +325,9 @@ class _Lowerer:
         funcs = []
         for fn in self.checked.program.functions:
             funcs.append(self.lower_entry(fn))
-        return LoweredProgram(self.checked.program.name, self.structs, funcs, list(self.checked.imports))
+        # Ordered last: unrolling may have instantiated more generic structs.
+        return LoweredProgram(self.checked.program.name, self.checked.ordered_structs(), funcs,
+                              list(self.checked.imports))
 
     def const_value(self, c: A.ConstDecl) -> Value:
         v = self.expr(c.value)
@@ -583,7 +585,7 @@ class _Lowerer:
             return base.items[self.const_index(e)]
         if isinstance(e, A.TupleLit):
             items = tuple(self.expr(x) for x in e.elements)
-            return TupleV(e.ty, items)  # type: ignore[arg-type]
+            return TupleV(TupleType(tuple(type_of(i) for i in items)), items)
         if isinstance(e, A.ArrayLit):
             return ArrayV(e.ty, tuple(self.expr(x) for x in e.elements))  # type: ignore[arg-type]
         if isinstance(e, A.RepeatLit):
@@ -591,9 +593,31 @@ class _Lowerer:
             assert isinstance(e.ty, ArrayType)
             return ArrayV(e.ty, (item,) * e.ty.length)
         if isinstance(e, A.StructLit):
-            given = {f.name: self.expr(f.value) for f in e.fields}
-            return StructV(StructType(e.name), tuple((n, given[n]) for n, _ in self.structs[e.name]))
+            return self.struct_lit(e)
         raise TypeError(e)
+
+    def struct_lit(self, e: A.StructLit) -> Value:
+        st = StructType(e.name)
+        if e.const_args is not None:
+            st = self.checked.struct_instance(e.name, self.const_args(e.const_args), e.span)
+        given = {f.name: self.expr(f.value) for f in e.fields}
+        if e.base is not None:
+            # `..base` supplies every member the literal does not list.
+            base = self.expr(e.base)
+            assert isinstance(base, StructV)
+            return StructV(base.ty, tuple((n, given.get(n, v)) for n, v in base.fields))
+        return StructV(st, tuple((n, given[n]) for n, _ in self.structs[st.name]))
+
+    def const_args(self, args: list[A.Expr]) -> tuple[tuple[Prim, int | bool], ...]:
+        """The values of a generic's const arguments, now that loops are unrolled."""
+        values = []
+        for a in args:
+            v = self.expr(a)
+            if not isinstance(v, Const):
+                raise self.fail(a.span, "a const argument must be known at compile time "
+                                        "(literals, constants, const parameters and loop variables)")
+            values.append((v.ty, v.value))
+        return tuple(values)
 
     def cast(self, e: A.Cast) -> Value:
         a = self.expr(e.operand)
@@ -612,6 +636,13 @@ class _Lowerer:
 
     def call(self, e: A.Call) -> Value:
         fn = self.checked.helpers[e.name]
+        consts: dict[str, Value] = {}
+        if fn.is_generic:
+            # Monomorphization: inline the instance for these values, checked on first use.
+            assert e.const_args is not None
+            inst = self.checked.instance(e.name, self.const_args(e.const_args), e.span)
+            fn = inst.decl
+            consts = {n: Const(t, v) for n, (t, v) in inst.consts.items()}
         args = [self.expr(a) for a in e.args]
         self.inline_depth += 1
         if self.inline_depth > 64:
@@ -619,7 +650,7 @@ class _Lowerer:
         saved_frame, saved_guard = self.frame, self.guard
         # Asserts in the helper hold only where the call itself runs.
         self.guard = self.active_guard()
-        self.frame = _Frame([{p.name: v for p, v in zip(fn.params, args)}])
+        self.frame = _Frame([consts, {p.name: v for p, v in zip(fn.params, args)}])
         self.block(fn.body, new_scope=False)
         result = self.frame.ret if self.frame.ret is not None else TupleV(UNIT, ())
         self.frame, self.guard = saved_frame, saved_guard
