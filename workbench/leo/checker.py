@@ -845,7 +845,11 @@ class Checker:
     def block(self, b: A.Block, new_scope: bool = True) -> None:
         if new_scope:
             self.scopes.append({})
-        for s in b.stmts:
+        for i, s in enumerate(b.stmts):
+            if i and _always_returns(b.stmts[i - 1]):
+                # Leo refuses code no path reaches (after a `return` every path takes).
+                self.error(s.span, "unreachable code: every path returns before this statement")
+                break
             self.stmt(s)
         if new_scope:
             self.scopes.pop()
