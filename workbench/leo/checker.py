@@ -433,13 +433,26 @@ class Checker:
                 continue
             v = self.const_value(a, loose=True)
             if v is None:
-                if not self.mentions_loop(a):
+                # Only runtime values are an error here; a constant that halts (say `I - 1u32`
+                # with I = 0 in a branch the unrolling drops) is left for the lowering.
+                if not self.const_shaped(a):
                     self.error(a.span, f"the const argument for `{p.name}` must be known at compile time "
                                        f"(literals, constants, const parameters and loop variables)")
                 ok = False
                 continue
             values.append((t, v % fold.P if t == FIELD else v))
         return tuple(values) if ok else None
+
+    def const_shaped(self, e: A.Expr) -> bool:
+        """Whether ``e`` is built only from literals, constants and loop variables."""
+        for sub in _subexprs(e):
+            if isinstance(sub, A.VarRef):
+                b = self.lookup(sub.name)
+                if b is None or b.kind not in ("const", "loop"):
+                    return False
+            elif not isinstance(sub, (A.IntLit, A.BoolLit, A.Binary, A.Unary, A.Ternary, A.Cast)):
+                return False
+        return True
 
     def mentions_loop(self, e: A.Expr) -> bool:
         """Whether ``e`` reads a loop variable (its value is only known once unrolled)."""
@@ -1217,11 +1230,27 @@ class Checker:
         else:
             values = self.const_args_of(fn.const_params, e.const_args, e.span, f"`{fn.name}`")
         if values is None:
-            if e.const_args is None or not any(self.mentions_loop(a) for a in e.const_args):
+            if e.const_args is None or not any(self.const_shaped(a) for a in e.const_args):
                 for a in e.args:
                     self.expr(a, None)
             return None
+        if any(self.mentions_loop(a) for a in e.const_args):
+            return self.trial_instance(fn, values, e.span)
         return self.instantiate_fn(fn, values, e.span).signature
+
+    def trial_instance(self, fn: A.FnDecl, values: ConstValues, site: Span) -> Optional[Signature]:
+        """Check the instance a loop's first iteration asks for, only to type the call: the
+        lowering instantiates each iteration's own (that iteration may sit in a branch the
+        unrolling drops), so an instance with errors is forgotten here and reported there."""
+        saved, self.sink = self.sink, DiagnosticSink(self.sink.source)
+        try:
+            inst = self.instantiate_fn(fn, values, site)
+        finally:
+            found, self.sink = self.sink.items, saved
+        if found:
+            self.instances.pop((fn.name, values), None)
+            return None
+        return inst.signature
 
     def external_call(self, e: A.ExternalCall) -> Optional[Type]:
         """A call to an imported program's entry function, typed from its signature.
