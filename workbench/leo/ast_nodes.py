@@ -149,6 +149,16 @@ class Index(Expr):
 
 
 @dataclass
+class Slice(Expr):
+    """``a[s..e]``, ``a[s..=e]``, ``a[s..]``, ``a[..e]``, ``a[..]``: a constant range of an array."""
+
+    base: Expr
+    start: Optional[Expr]
+    end: Optional[Expr]
+    inclusive: bool
+
+
+@dataclass
 class TupleLit(Expr):
     elements: list[Expr]  # empty for the unit value `()`
 

@@ -1079,6 +1079,8 @@ class Checker:
             if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < bt.length:
                 self.error(e.index.span, f"index {v} is out of bounds for `{bt}`")
             return bt.element
+        if isinstance(e, A.Slice):
+            return self.slice(e)
         if isinstance(e, A.TupleLit):
             if not e.elements:
                 return UNIT
@@ -1164,6 +1166,8 @@ class Checker:
         ta, tb = self.pair(e.left, e.right, expected)
         if ta is None or tb is None:
             return None
+        if op == "+" and isinstance(ta, ArrayType) and isinstance(tb, ArrayType):
+            return self.concat(e, ta, tb)
         if ta != tb:
             self.error(e.op_span, f"`{op}` needs operands of the same type, found `{ta}` and `{tb}`")
             return None
@@ -1177,6 +1181,46 @@ class Checker:
             self.error(e.op_span, f"`{op}` is not defined for `{ta}`")
             return None
         return ta
+
+    def concat(self, e: A.Binary, ta: ArrayType, tb: ArrayType) -> Optional[Type]:
+        """`a + b` on arrays: the elements of `a`, then those of `b`."""
+        if ta.element != tb.element:
+            self.error(e.op_span, f"cannot concatenate `{ta}` and `{tb}`: the element types differ")
+            return None
+        n = ta.length + tb.length
+        if n > MAX_ARRAY_ELEMENTS:
+            self.error(e.span, f"the concatenation has {n} elements; the limit is {MAX_ARRAY_ELEMENTS}")
+            return None
+        return ArrayType(ta.element, n)
+
+    def slice(self, e: A.Slice) -> Optional[Type]:
+        """`a[s..e]`: bounds known at compile time, within the array, not empty."""
+        bt = self.expr(e.base, None)
+        bounds = []
+        for b in (e.start, e.end):
+            if b is None:
+                bounds.append(None)
+                continue
+            t = self.expr(b, U32)
+            if t is not None and not is_int(t):
+                self.error(b.span, f"a slice bound must be an integer, found `{t}`")
+                return None
+            v = self.const_value(b)
+            if not isinstance(v, int) or isinstance(v, bool):
+                self.error(b.span, "a slice bound must be known at compile time")
+                return None
+            bounds.append(v)
+        if bt is None:
+            return None
+        if not isinstance(bt, ArrayType):
+            self.error(e.span, f"cannot slice `{bt}`; only arrays have slices")
+            return None
+        lo = bounds[0] if bounds[0] is not None else 0
+        hi = bounds[1] + (1 if e.inclusive else 0) if bounds[1] is not None else bt.length
+        if not 0 <= lo < hi <= bt.length:
+            self.error(e.span, f"the slice [{lo}..{hi}) is empty or outside `{bt}`")
+            return None
+        return ArrayType(bt.element, hi - lo)
 
     def cast(self, e: A.Cast) -> Optional[Type]:
         t = self.expr(e.operand, None)

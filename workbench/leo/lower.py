@@ -163,6 +163,7 @@ class _Lowerer:
         self.inline_depth = 0
         self.select_depth = 0  # > 0 while lowering a side of a `?:` chosen at run time
         self.transitions = 1  # of the entry function being lowered
+        self.reg_types: dict[int, Type] = {}  # composite registers (inputs, call results)
 
     def fail(self, span: Span, message: str) -> "Abort":
         return Abort(Diagnostic(span, message))
@@ -189,6 +190,9 @@ class _Lowerer:
                 return Const(result_ty, fold.binary(op, ty, a.value, b.value))
             except fold.Halt as e:
                 raise self.fail(span, f"this constant operation halts: {e}") from None
+        if a == b and op in ("is.eq", "is.neq", "lte", "gte", "lt", "gt"):
+            # A value compared with itself (`assert_eq(b, c)` after `c = b`).
+            return TRUE if op in ("is.eq", "lte", "gte") else FALSE
         # Boolean identities keep guards small (and fold whole branches away).
         if ty == BOOL and op in ("and", "or"):
             unit, zero = (TRUE, FALSE) if op == "and" else (FALSE, TRUE)
@@ -275,11 +279,26 @@ class _Lowerer:
     def _whole_input(self, v: Value) -> Optional[Reg]:
         """If ``v`` is exactly an untouched composite input (or part of one), its register path."""
         leaves = self.leaves(v)
-        first = leaves[0]
+        first = leaves[0] if leaves else None
         if not isinstance(first, Reg) or not first.path:
             return None
-        expected = self.expand(Reg(v.ty, first.id, self._common_prefix(v, first)))
-        return Reg(v.ty, first.id, self._common_prefix(v, first)) if expected == v else None
+        prefix = self._common_prefix(v, first)
+        if self._type_at(first.id, prefix) != v.ty:
+            return None  # a slice of an input array has the leaves of a prefix, not its type
+        expected = self.expand(Reg(v.ty, first.id, prefix))
+        return Reg(v.ty, first.id, prefix) if expected == v else None
+
+    def _type_at(self, reg: int, path: tuple[str, ...]) -> Optional[Type]:
+        """The type of the part of register ``reg`` at ``path`` (``[2u32]``, ``.x``, ...)."""
+        t = self.reg_types.get(reg)
+        for step in path:
+            if isinstance(t, StructType) and step.startswith("."):
+                t = dict(self.structs[t.name]).get(step[1:])
+            elif isinstance(t, ArrayType) and step.startswith("["):
+                t = t.element
+            else:
+                return None
+        return t
 
     def _common_prefix(self, v: Value, leaf: Reg) -> tuple[str, ...]:
         depth = 0
@@ -343,6 +362,7 @@ class _Lowerer:
         params: dict[str, Value] = {}
         inputs = []
         for i, (p, t) in enumerate(zip(fn.params, sig.params)):
+            self.reg_types[i] = t
             params[p.name] = self.expand(Reg(t, i))
             inputs.append((t, p.visibility or "private"))
         self.frame = _Frame([params])
@@ -541,6 +561,9 @@ class _Lowerer:
             return self.op1("neg" if e.op == "-" else "not", a, e.span)  # type: ignore[arg-type]
         if isinstance(e, A.Binary):
             a, b = self.expr(e.left), self.expr(e.right)
+            if isinstance(a, ArrayV) and isinstance(b, ArrayV):  # `+` concatenates arrays
+                items = a.items + b.items
+                return ArrayV(ArrayType(a.ty.element, len(items)), items)
             if e.op in ("==", "!="):
                 eq = self.equal(a, b, e.span)
                 return eq if e.op == "==" else self.not_(eq)
@@ -583,6 +606,11 @@ class _Lowerer:
             base = self.expr(e.base)
             assert isinstance(base, ArrayV)
             return base.items[self.const_index(e)]
+        if isinstance(e, A.Slice):
+            base = self.expr(e.base)
+            assert isinstance(base, ArrayV) and isinstance(e.ty, ArrayType)
+            lo = int(self.expr(e.start).value) if e.start is not None else 0  # type: ignore[union-attr]
+            return ArrayV(e.ty, base.items[lo: lo + e.ty.length])
         if isinstance(e, A.TupleLit):
             items = tuple(self.expr(x) for x in e.elements)
             return TupleV(TupleType(tuple(type_of(i) for i in items)), items)
@@ -684,6 +712,7 @@ class _Lowerer:
         self.next_reg += len(dests)
         self.instrs.append(Instr(f"call {e.locator}", args, dests[0] if dests else None,
                                  sig.outputs[0] if dests else None, True, tuple(dests[1:])))
+        self.reg_types.update(zip(dests, sig.outputs))
         results = [self.expand(Reg(t, d)) for t, d in zip(sig.outputs, dests)]
         if len(results) == 1:
             return results[0]

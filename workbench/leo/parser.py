@@ -359,6 +359,13 @@ class _ToAst(Transformer):
     def index(self, meta, children):
         return A.Index(_span(meta), children[0], children[1])
 
+    def slice(self, meta, children):
+        base, *rest = children
+        at = next(i for i, c in enumerate(rest) if isinstance(c, Token) and c.type == "RANGE")
+        start = rest[0] if at == 1 else None
+        end = rest[at + 1] if at + 1 < len(rest) else None
+        return A.Slice(_span(meta), base, start, end, str(rest[at]) == "..=")
+
     def number(self, meta, children):
         tok = children[0]
         m = _NUMBER.fullmatch(str(tok))
