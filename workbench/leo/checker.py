@@ -21,7 +21,7 @@ from . import fold
 from .diagnostics import Abort, DiagnosticSink, Span
 from .interface import MAX_IMPORTS, ProgramSignature, struct_in
 from .ltypes import (BOOL, FIELD, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
-                     Prim, StructType, TupleType, Type, fits, is_bool, is_field, is_int,
+                     Prim, StructType, TupleType, Type, fits, is_bool, is_empty, is_field, is_int,
                      is_numeric, is_signed, is_unsigned)
 
 MAX_INPUTS = 16
@@ -519,8 +519,8 @@ class Checker:
         if value is None or isinstance(value, bool):
             self.error(e.span, f"{what} must be a constant integer known at compile time")
             return None
-        if value <= 0:
-            self.error(e.span, f"{what} must be positive, found {value}")
+        if value < 0:
+            self.error(e.span, f"{what} cannot be negative, found {value}")
             return None
         if value > MAX_ARRAY_ELEMENTS:
             self.error(e.span, f"{what} {value} exceeds the limit of {MAX_ARRAY_ELEMENTS} elements")
@@ -753,6 +753,9 @@ class Checker:
                 continue
             if t is not None:
                 members.append((f.name, t))
+        if members and len(members) == len(s.fields) and all(is_empty(t) for _, t in members):
+            # Empty members are dropped from the Aleo struct; nothing would be left.
+            self.error(s.name_span, f"struct `{s.name}` has only empty members (arrays of length 0)")
         return members
 
     def check_struct_cycles(self) -> None:
@@ -1401,6 +1404,12 @@ class Checker:
             self.error(e.span, f"array has {len(e.elements)} elements; the limit is {MAX_ARRAY_ELEMENTS}")
             return None
         hint = expected.element if isinstance(expected, ArrayType) else None
+        if not e.elements:
+            # `[]` is the empty array of the type the context expects.
+            if isinstance(expected, ArrayType) and expected.length == 0:
+                return expected
+            self.error(e.span, "cannot infer the type of `[]`; annotate it, as in `let a: [u8; 0] = [];`")
+            return None
         if hint is None:
             for x in e.elements:
                 if not _untyped(x):

@@ -29,7 +29,7 @@ from .checker import BINARY_OPS, METHODS, UNIT, CheckedProgram
 from .diagnostics import Abort, Diagnostic, Span
 from .interface import MAX_TRANSITIONS
 from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, Prim, StructType, TupleType, Type,
-                     is_field)
+                     is_empty, is_field)
 
 MAX_UNROLLED_ITERATIONS = 1 << 20  # guards against a typo like 0u64..1000000000u64
 
@@ -269,7 +269,8 @@ class _Lowerer:
         if whole is not None:
             return whole
         if isinstance(v, StructV):
-            parts = tuple(self.materialize(f) for _, f in v.fields)
+            # Empty members (arrays of length 0) are not part of the Aleo struct.
+            parts = tuple(self.materialize(f) for _, f in v.fields if not is_empty(type_of(f)))
         elif isinstance(v, ArrayV):
             parts = tuple(self.materialize(i) for i in v.items)
         else:
@@ -305,7 +306,8 @@ class _Lowerer:
         node = v
         while isinstance(node, (StructV, ArrayV)):
             depth += 1
-            node = node.fields[0][1] if isinstance(node, StructV) else node.items[0]
+            parts = [f for _, f in node.fields] if isinstance(node, StructV) else list(node.items)
+            node = next(p for p in parts if self.leaves(p))  # empty members have no leaf
         return leaf.path[: len(leaf.path) - depth]
 
     def expand(self, r: Reg) -> Value:
@@ -358,13 +360,17 @@ class _Lowerer:
         sig = self.checked.signatures[fn.name]
         self.instrs, self.memo, self.defs, self.guard = [], {}, {}, TRUE
         self.transitions = 1
-        self.next_reg = len(fn.params)
         params: dict[str, Value] = {}
         inputs = []
-        for i, (p, t) in enumerate(zip(fn.params, sig.params)):
-            self.reg_types[i] = t
-            params[p.name] = self.expand(Reg(t, i))
+        for p, t in zip(fn.params, sig.params):
+            if is_empty(t):
+                # An empty array is no input at all in Aleo (as Leo compiles it).
+                params[p.name] = self.expand(Reg(t, -1))
+                continue
+            self.reg_types[len(inputs)] = t
+            params[p.name] = self.expand(Reg(t, len(inputs)))
             inputs.append((t, p.visibility or "private"))
+        self.next_reg = len(inputs)
         self.frame = _Frame([params])
         self.block(fn.body, new_scope=False)
         outputs: list[tuple[Scalar, Type, str]] = []
@@ -374,6 +380,8 @@ class _Lowerer:
             values = list(ret.items) if sig.returns_tuple and isinstance(ret, TupleV) else [ret]
             seen: set[Scalar] = set()
             for v, t, o in zip(values, sig.outputs, fn.outputs):
+                if is_empty(t):
+                    continue  # dropped, like an empty input
                 operand = self.materialize(v)
                 if operand in seen:
                     # snarkVM rejects an output repeated verbatim; copy it to a new register.
@@ -688,7 +696,8 @@ class _Lowerer:
 
     def external_call(self, e: A.ExternalCall) -> Value:
         """``call prog.aleo/fn args into r..;``: never folded, merged or dropped."""
-        args = tuple(self.materialize(self.expr(a)) for a in e.args)
+        values = [self.expr(a) for a in e.args]
+        args = tuple(self.materialize(v) for v in values if not is_empty(type_of(v)))
         # The arguments are evaluated first, so errors inside them are reported first.
         where = f"`{e.program_id}::{e.function}`"
         if self.guard != TRUE:
@@ -708,12 +717,14 @@ class _Lowerer:
         if self.transitions > MAX_TRANSITIONS:
             raise self.fail(e.callee_span, f"with this call one execution would run {self.transitions} transitions; "
                                            f"snarkVM allows {MAX_TRANSITIONS} (the 32nd is the fee)")
-        dests = list(range(self.next_reg, self.next_reg + len(sig.outputs)))
+        kept = [t for t in sig.outputs if not is_empty(t)]  # the callee has no empty outputs
+        dests = list(range(self.next_reg, self.next_reg + len(kept)))
         self.next_reg += len(dests)
         self.instrs.append(Instr(f"call {e.locator}", args, dests[0] if dests else None,
-                                 sig.outputs[0] if dests else None, True, tuple(dests[1:])))
-        self.reg_types.update(zip(dests, sig.outputs))
-        results = [self.expand(Reg(t, d)) for t, d in zip(sig.outputs, dests)]
+                                 kept[0] if dests else None, True, tuple(dests[1:])))
+        self.reg_types.update(zip(dests, kept))
+        where = iter(dests)
+        results = [self.expand(Reg(t, -1 if is_empty(t) else next(where))) for t in sig.outputs]
         if len(results) == 1:
             return results[0]
         return TupleV(TupleType(sig.outputs), tuple(results))

@@ -101,6 +101,12 @@ def fits(value: int, t: Prim) -> bool:
     return lo <= value <= hi
 
 
+def is_empty(t: object) -> bool:
+    """A type with no values to store: `[T; 0]`, or an array of such. Leo drops these from
+    inputs, outputs and struct members (snarkVM has no empty arrays)."""
+    return isinstance(t, ArrayType) and (t.length == 0 or is_empty(t.element))
+
+
 def aleo_type(t: Type) -> str:
     """Spelling of a type in Aleo instructions (``bool`` is ``boolean``, lengths are u32)."""
     if isinstance(t, Prim):
