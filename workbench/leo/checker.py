@@ -612,6 +612,10 @@ class Checker:
         self.check_struct_cycles()
 
         # Signatures. A generic helper has one per instance, made when a call needs it.
+        for fn in unit.helpers + prog.functions:
+            if fn.name in self.struct_decls:
+                # Leo and snarkVM keep one namespace for a program's structs and functions.
+                self.error(fn.name_span, f"`{fn.name}` is already declared as a struct")
         for fn in unit.helpers:
             self.check_ident(fn.name, fn.name_span, "function name")
             if fn.name in self.helpers:
