@@ -479,7 +479,7 @@ def _build(
     info = model.revealed_scores() if scores else None
     if scores and info is None:
         raise ApiError(f"{type(estimator).__name__}: this model has no score vector to output; compile with scores=False")
-    plan = stages.plan(model, PlanRequest(spec, batch=batch, rows=MAX_BATCH))
+    plan = stages.plan(model, PlanRequest(spec, batch=batch, rows=MAX_BATCH, compiler=compiler))
     sources: LeoSources = stages.generate_leo(model, plan)
     compiled = stages.compile_programs(sources, compiler)
     form = model.form

@@ -125,7 +125,7 @@ def prepare(
         raise UserError(f"{exp.path}: [zk] samples: at least one test row must be executed")
     request = PlanRequest(
         ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores),
-        batch=zk.batch, rows=n_exec, budget=chain_budget,
+        batch=zk.batch, rows=n_exec, budget=chain_budget, compiler=zk.compiler,
     )
     return data, trained, quantized, request
 

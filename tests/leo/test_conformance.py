@@ -4,6 +4,8 @@
   is compiled by the workbench and executed by snarkVM, and the outputs must match.
 * ``<stem>.err``: the program must be rejected; the file holds a substring of the rendered
   diagnostic, including its ``line:col``.
+* ``<stem>.aleo`` (optional, next to a ``.json``): the exact Aleo instructions the program
+  compiles to. Checked without snarkVM, so a change in the output shows in the fast tier.
 
 A case may ``import name.aleo;`` a program kept in ``cases/imports/name.leo``: it is compiled
 first (with its own imports), its signature is passed to the compiler, and it is added to
@@ -25,6 +27,7 @@ CASES = pathlib.Path(__file__).parent / "cases"
 IMPORTS = CASES / "imports"
 RUN_STEMS = sorted(p.stem for p in CASES.glob("*.json"))
 ERR_STEMS = sorted(p.stem for p in CASES.glob("*.err"))
+ALEO_STEMS = sorted(p.stem for p in CASES.glob("*.aleo"))
 _IMPORT = re.compile(r"^\s*import\s+([a-z0-9_]+)\.aleo\s*;", re.MULTILINE)
 
 
@@ -84,6 +87,13 @@ def test_program_is_rejected(stem: str) -> None:
         compile_case(stem)
     assert expected in str(info.value), str(info.value)
     assert info.value.diagnostics
+
+
+@pytest.mark.parametrize("stem", ALEO_STEMS)
+def test_program_compiles_to_expected_aleo(stem: str) -> None:
+    assert (CASES / f"{stem}.json").exists(), "an expected .aleo goes with a .json of runs"
+    compiled, _ = compile_case(stem)
+    assert compiled.aleo == (CASES / f"{stem}.aleo").read_text()
 
 
 @pytest.mark.parametrize("stem", RUN_STEMS)

@@ -19,6 +19,8 @@ from .ltypes import Type
 class NamedTypeExpr:
     span: Span
     name: str
+    # `Foo::[4u32]`: the const arguments of a generic struct (None: no `::[...]` written).
+    const_args: Optional[list["Expr"]] = None
 
 
 @dataclass
@@ -31,7 +33,7 @@ class ArrayTypeExpr:
 @dataclass
 class TupleTypeExpr:
     span: Span
-    elements: list["TypeExpr"]
+    elements: list["TypeExpr"]  # empty for the unit type `()`
 
 
 TypeExpr = Union[NamedTypeExpr, ArrayTypeExpr, TupleTypeExpr]
@@ -96,6 +98,8 @@ class Call(Expr):
     name: str
     name_span: Span
     args: list[Expr]
+    # `f::[4u32](x)`: the const arguments of a generic helper (None: no `::[...]` written).
+    const_args: Optional[list[Expr]] = None
 
 
 @dataclass
@@ -145,8 +149,18 @@ class Index(Expr):
 
 
 @dataclass
+class Slice(Expr):
+    """``a[s..e]``, ``a[s..=e]``, ``a[s..]``, ``a[..e]``, ``a[..]``: a constant range of an array."""
+
+    base: Expr
+    start: Optional[Expr]
+    end: Optional[Expr]
+    inclusive: bool
+
+
+@dataclass
 class TupleLit(Expr):
-    elements: list[Expr]
+    elements: list[Expr]  # empty for the unit value `()`
 
 
 @dataclass
@@ -172,6 +186,8 @@ class StructLit(Expr):
     name: str
     name_span: Span
     fields: list[StructInit]
+    const_args: Optional[list[Expr]] = None  # `Foo::[4u32] { ... }`
+    base: Optional[Expr] = None  # `P { x: 1u8, ..base }`: the members not listed come from `base`
 
 
 # ---------------------------------------------------------------- statements
@@ -196,6 +212,7 @@ class ConstDecl(Stmt):
     name_span: Span
     type_expr: Optional[TypeExpr]
     value: Expr
+    exported: bool = False
 
 
 @dataclass
@@ -271,6 +288,16 @@ class Output:
 
 
 @dataclass
+class ConstParam:
+    """``N: u32`` in ``fn f::[N: u32]`` or ``struct S::[N: u32]``."""
+
+    span: Span
+    name: str
+    name_span: Span
+    type_expr: TypeExpr
+
+
+@dataclass
 class FnDecl:
     span: Span
     name: str
@@ -281,6 +308,12 @@ class FnDecl:
     body: Block
     annotations: list[Annotation]
     is_entry: bool
+    const_params: list[ConstParam] = field(default_factory=list)  # a generic helper's `::[N: u32]`
+    exported: bool = False  # `export fn`: only matters across modules, kept for tools
+
+    @property
+    def is_generic(self) -> bool:
+        return bool(self.const_params)
 
 
 @dataclass
@@ -296,6 +329,12 @@ class StructDecl:
     name: str
     name_span: Span
     fields: list[StructField]
+    const_params: list[ConstParam] = field(default_factory=list)
+    exported: bool = False
+
+    @property
+    def is_generic(self) -> bool:
+        return bool(self.const_params)
 
 
 @dataclass

@@ -9,16 +9,19 @@ indices, overflow in constant operations) are checked by the lowering stage.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 from . import ast_nodes as A
 from . import fold
-from .diagnostics import DiagnosticSink, Span
+from .diagnostics import Abort, DiagnosticSink, Span
 from .interface import MAX_IMPORTS, ProgramSignature, struct_in
 from .ltypes import (BOOL, FIELD, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
-                     Prim, StructType, TupleType, Type, fits, is_bool, is_field, is_int,
+                     Prim, StructType, TupleType, Type, fits, is_bool, is_empty, is_field, is_int,
                      is_numeric, is_signed, is_unsigned)
 
 MAX_INPUTS = 16
@@ -33,6 +36,8 @@ def _array_elements(t: object) -> int:
     return t.length * (_array_elements(t.element) or 1) if isinstance(t, ArrayType) else 0
 MAX_ENTRY_FUNCTIONS = 31
 MAX_IDENTIFIER = 31
+# Function annotations Leo accepts outside test files; both leave the output unchanged here.
+INLINE_ANNOTATIONS = ("inline", "no_inline")
 
 UNIT = TupleType(())
 
@@ -85,18 +90,122 @@ class Signature:
         return self.outputs[0]
 
 
+# The values of a generic's const parameters, in order, each with its type.
+ConstValues = tuple[tuple[Prim, "int | bool"], ...]
+
+
+@dataclass
+class Instance:
+    """A generic helper checked for one list of const arguments: Leo monomorphizes generics,
+    so each instance is checked (and later inlined) as its own copy of the helper."""
+
+    name: str  # as Leo shows it: `sum::[3u32]`
+    decl: A.FnDecl  # a copy of the helper; its expressions carry this instance's types
+    signature: Signature
+    consts: dict[str, tuple[Prim, "int | bool"]]
+
+
+def render_const(t: Prim, v: int | bool) -> str:
+    """A const argument as Leo prints it in an instance's name (`4u32`, `true`)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return f"{v}{t.name}"
+
+
+def instance_name(name: str, values: ConstValues) -> str:
+    """`Foo::[2u32, 3u32]`: how Leo names an instance (and hashes it, for structs)."""
+    return f"{name}::[{', '.join(render_const(t, v) for t, v in values)}]"
+
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def leo_struct_name(base: str, display: str) -> str:
+    """The Aleo name Leo gives an instance of a generic struct: the base name, `__`, then
+    the base-62 form of the first 8 bytes of the SHA-256 of its full name (`Foo::[10u32]`
+    becomes `Foo__6h1mBzWS4b`), the base cut so that the whole fits in 31 characters."""
+    n = int.from_bytes(hashlib.sha256(display.encode()).digest()[:8], "big")
+    digits = ""
+    while True:
+        digits = _BASE62[n % 62] + digits
+        n //= 62
+        if n == 0:
+            break
+    return f"{base[: MAX_IDENTIFIER - 2 - len(digits)]}__{digits}"
+
+
 @dataclass
 class CheckedProgram:
     """The AST plus what the checker resolved, ready for lowering."""
 
     unit: A.SourceUnit
     program: A.ProgramBlock
-    structs: dict[str, list[tuple[str, Type]]]  # in dependency order (members before users)
+    structs: dict[str, list[tuple[str, Type]]]  # every concrete struct, generic instances included
     signatures: dict[str, Signature]
     helpers: dict[str, A.FnDecl]
     consts: list[A.ConstDecl]  # global constants in declaration order
     # Imported programs in declaration order, each with the signature it was checked against.
     imports: dict[str, ProgramSignature] = field(default_factory=dict)
+    checker: Optional["Checker"] = None  # instantiates generics the lowering meets
+
+    def instance(self, name: str, values: ConstValues, site: Span) -> Instance:
+        """The checked instance of generic helper `name`, checking it now if no call seen by
+        the checker needed it (const arguments that depend on a loop variable); its errors
+        stop the lowering."""
+        assert self.checker is not None
+        return self.checker.on_demand(lambda: self.checker.instantiate_fn(self.helpers[name], values, site))
+
+    def struct_instance(self, name: str, values: ConstValues, site: Span) -> StructType:
+        """The concrete struct for generic struct `name` and these const arguments."""
+        assert self.checker is not None
+        checker = self.checker
+        return checker.on_demand(lambda: checker.instantiate_struct(checker.struct_decls[name], values, site))
+
+    def ordered_structs(self) -> dict[str, list[tuple[str, Type]]]:
+        """Every struct, each after the structs it contains (the order Aleo needs)."""
+        return order_structs(self.structs)
+
+
+def order_structs(types: Mapping[str, list[tuple[str, Type]]]) -> dict[str, list[tuple[str, Type]]]:
+    """Structs with every struct they contain placed first (cycles are reported elsewhere)."""
+    ordered: dict[str, list[tuple[str, Type]]] = {}
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered or name in visiting or name not in types:
+            return
+        visiting.add(name)
+        for _, t in types[name]:
+            for dep in _structs_used(t):
+                visit(dep)
+        visiting.discard(name)
+        ordered[name] = list(types[name])
+
+    for name in list(types):
+        visit(name)
+    return ordered
+
+
+def _structs_used(t: Optional[Type]) -> list[str]:
+    if isinstance(t, StructType):
+        return [t.name]
+    if isinstance(t, ArrayType):
+        return _structs_used(t.element)
+    if isinstance(t, TupleType):
+        return [n for e in t.elements for n in _structs_used(e)]
+    return []
+
+
+def _subexprs(e: A.Expr) -> Iterator[A.Expr]:
+    """``e`` and every expression inside it."""
+    yield e
+    for value in vars(e).values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, A.Expr):
+                yield from _subexprs(item)
+            elif isinstance(item, A.StructInit):
+                yield from _subexprs(item.value)
 
 
 @dataclass
@@ -130,11 +239,45 @@ class Checker:
         self.entries: dict[str, A.FnDecl] = {}
         self.scopes: list[dict[str, _Binding]] = [{}]
         self.current: Optional[A.FnDecl] = None
-        self.loop_depth = 0
+        self.current_sig: Optional[Signature] = None
         self.calls: dict[str, set[str]] = {}
+        # Generics: the instances checked so far, and the ones being checked (a generic
+        # asked for again while its own instance is checked is recursion).
+        self.instances: dict[tuple[str, ConstValues], Instance] = {}
+        self.instantiating: list[str] = []
+        self.struct_instantiating: set[str] = set()
+        self.broken_generics: set[str] = set()
 
     def error(self, span: Span, message: str) -> None:
         self.sink.error(span, message)
+
+    @contextmanager
+    def detached(self, consts: dict[str, _Binding]) -> Iterator[None]:
+        """Check something outside the current function (a generic instance): only the
+        global scope and the given const parameters are visible inside."""
+        saved = (self.scopes, self.current, self.current_sig)
+        self.scopes = [self.scopes[0], dict(consts)]
+        try:
+            yield
+        finally:
+            self.scopes, self.current, self.current_sig = saved
+
+    def noting(self, start: int, site: Span, message: str) -> None:
+        """Add a note at ``site`` to every diagnostic recorded since ``start``: an error in a
+        generic's definition also points at the instantiation that found it."""
+        self.sink.items[start:] = [d.with_note(site, message) for d in self.sink.items[start:]]
+
+    def on_demand(self, make):  # type: ignore[no-untyped-def]
+        """Run an instantiation the lowering asked for; its errors become an Abort."""
+        saved = self.sink
+        self.sink = DiagnosticSink(saved.source)
+        try:
+            result = make()
+        finally:
+            found, self.sink = self.sink.items, saved
+        if found:
+            raise Abort(*found)
+        return result
 
     # ------------------------------------------------------------ names and scopes
     def check_ident(self, name: str, span: Span, what: str) -> None:
@@ -158,9 +301,11 @@ class Checker:
     def resolve_type(self, te: A.TypeExpr) -> Optional[Type]:
         if isinstance(te, A.NamedTypeExpr):
             if te.name in PRIMITIVE_NAMES:
+                if te.const_args is not None:
+                    self.error(te.span, f"`{te.name}` takes no const arguments")
                 return Prim(te.name)
             if te.name in self.struct_decls:
-                return StructType(te.name)
+                return self.struct_type_of(self.struct_decls[te.name], te.const_args, te.span)
             if te.name in ("address", "group", "scalar", "signature", "string"):
                 self.error(te.span, f"type `{te.name}` is outside the Leo subset this compiler supports")
             else:
@@ -182,15 +327,191 @@ class Checker:
                 return None
             return ArrayType(elem, n)
         if isinstance(te, A.TupleTypeExpr):
+            if not te.elements:
+                self.error(te.span, "the unit type `()` is only allowed as a return type")
+                return None
             elems = [self.resolve_type(t) for t in te.elements]
             if any(e is None for e in elems):
                 return None
-            for t, sub in zip(elems, te.elements):
-                if isinstance(t, TupleType):
-                    self.error(sub.span, "nested tuples are not allowed")
-                    return None
             return TupleType(tuple(elems))  # type: ignore[arg-type]
         raise TypeError(te)
+
+    # ------------------------------------------------------------ generics
+    def struct_type_of(self, decl: A.StructDecl, const_args: Optional[list[A.Expr]], site: Span) -> Optional[StructType]:
+        """The struct a name (with its const arguments, if any) stands for."""
+        if not decl.is_generic:
+            if const_args is not None:
+                self.error(site, f"struct `{decl.name}` takes no const arguments")
+                return None
+            return StructType(decl.name)
+        if const_args is None:
+            self.error(site, f"struct `{decl.name}` is generic; give its const arguments, as in `{decl.name}::[...]`")
+            return None
+        values = self.const_args_of(decl.const_params, const_args, site, f"struct `{decl.name}`")
+        if values is None:
+            return None
+        return self.instantiate_struct(decl, values, site)
+
+    def const_param_type(self, p: A.ConstParam) -> Optional[Prim]:
+        """A const parameter's type: an integer type, `bool` or `field` (None otherwise)."""
+        te = p.type_expr
+        if isinstance(te, A.NamedTypeExpr) and te.const_args is None and te.name in PRIMITIVE_NAMES:
+            return Prim(te.name)
+        return None
+
+    def check_const_params(self, params: list[A.ConstParam], what: str) -> None:
+        """A generic's parameters, checked once at its definition."""
+        seen: set[str] = set()
+        for p in params:
+            self.check_ident(p.name, p.name_span, "const parameter")
+            if p.name in seen:
+                self.error(p.name_span, f"const parameter `{p.name}` of {what} is declared twice")
+            seen.add(p.name)
+            if p.name in self.scopes[0]:
+                self.error(p.name_span, f"`{p.name}` is already declared; Leo does not allow shadowing")
+            if self.const_param_type(p) is None:
+                self.error(p.type_expr.span, f"a const parameter must have an integer type, `bool` or `field`, "
+                                             f"not `{type_text(p.type_expr)}`")
+
+    def check_generic_body_names(self, fn: A.FnDecl) -> bool:
+        """Names a generic helper's body may not reuse: its const parameters cannot be
+        shadowed (by a parameter, `let`, `const` or loop variable) or assigned. Checked once
+        at the definition, since the body itself is only checked per instance."""
+        consts = {p.name for p in fn.const_params}
+        start = len(self.sink.items)
+        for p in fn.params:
+            if p.name in consts:
+                self.error(p.span, f"`{p.name}` is already declared; Leo does not allow shadowing")
+
+        def walk(stmts: list[A.Stmt]) -> None:
+            for st in stmts:
+                names: list[tuple[str, Span]] = []
+                if isinstance(st, A.Let):
+                    names = st.names
+                elif isinstance(st, A.ConstDecl):
+                    names = [(st.name, st.name_span)]
+                elif isinstance(st, A.For):
+                    names = [(st.var, st.var_span)]
+                    walk(st.body.stmts)
+                elif isinstance(st, A.Assign):
+                    root = st.target
+                    while isinstance(root, (A.Member, A.TupleIndex, A.Index)):
+                        root = root.base
+                    if isinstance(root, A.VarRef) and root.name in consts:
+                        self.error(st.target.span, f"cannot assign to const parameter `{root.name}`")
+                elif isinstance(st, A.Block):
+                    walk(st.stmts)
+                elif isinstance(st, A.If):
+                    walk(st.then.stmts)
+                    if st.otherwise is not None:
+                        walk([st.otherwise])
+                for name, span in names:
+                    if name in consts:
+                        self.error(span, f"`{name}` is already declared; Leo does not allow shadowing")
+
+        walk(fn.body.stmts)
+        return len(self.sink.items) == start
+
+    def const_args_of(self, params: list[A.ConstParam], args: list[A.Expr], site: Span,
+                      what: str) -> Optional[ConstValues]:
+        """The values of a generic's const arguments, or None (an error is reported, unless
+        an argument depends on a loop that never runs)."""
+        if len(args) != len(params):
+            self.error(site, f"{what} takes {len(params)} const argument(s), found {len(args)}")
+            return None
+        values: list[tuple[Prim, int | bool]] = []
+        ok = True
+        for p, a in zip(params, args):
+            t = self.const_param_type(p)
+            at = self.expr(a, t)
+            if t is None or at is None:
+                ok = False
+                continue
+            if at != t:
+                self.error(a.span, f"const parameter `{p.name}` of {what} is `{t}`, found `{at}`")
+                ok = False
+                continue
+            v = self.const_value(a, loose=True)
+            if v is None:
+                # Only runtime values are an error here; a constant that halts (say `I - 1u32`
+                # with I = 0 in a branch the unrolling drops) is left for the lowering.
+                if not self.const_shaped(a):
+                    self.error(a.span, f"the const argument for `{p.name}` must be known at compile time "
+                                       f"(literals, constants, const parameters and loop variables)")
+                ok = False
+                continue
+            values.append((t, v % fold.P if t == FIELD else v))
+        return tuple(values) if ok else None
+
+    def const_shaped(self, e: A.Expr) -> bool:
+        """Whether ``e`` is built only from literals, constants and loop variables."""
+        for sub in _subexprs(e):
+            if isinstance(sub, A.VarRef):
+                b = self.lookup(sub.name)
+                if b is None or b.kind not in ("const", "loop"):
+                    return False
+            elif not isinstance(sub, (A.IntLit, A.BoolLit, A.Binary, A.Unary, A.Ternary, A.Cast)):
+                return False
+        return True
+
+    def mentions_loop(self, e: A.Expr) -> bool:
+        """Whether ``e`` reads a loop variable (its value is only known once unrolled)."""
+        for sub in _subexprs(e):
+            if isinstance(sub, A.VarRef):
+                b = self.lookup(sub.name)
+                if b is not None and b.kind == "loop":
+                    return True
+        return False
+
+    def const_bindings(self, params: list[A.ConstParam], values: ConstValues) -> dict[str, _Binding]:
+        return {p.name: _Binding(t, "const", v) for p, (t, v) in zip(params, values)}
+
+    def instantiate_struct(self, decl: A.StructDecl, values: ConstValues, site: Span) -> Optional[StructType]:
+        """The concrete struct `decl::[values]`, resolving its members on first use."""
+        display = instance_name(decl.name, values)
+        name = leo_struct_name(decl.name, display)
+        if name in self.struct_types:
+            return StructType(name, display)
+        if decl.name in self.struct_instantiating:
+            self.error(site, f"struct `{display}` contains itself")
+            return None
+        self.struct_instantiating.add(decl.name)
+        start = len(self.sink.items)
+        try:
+            with self.detached(self.const_bindings(decl.const_params, values)):
+                members = self.struct_members(decl, check_names=False)
+        finally:
+            self.struct_instantiating.discard(decl.name)
+        self.noting(start, site, f"in `{display}`, instantiated here")
+        self.struct_types[name] = members
+        return StructType(name, display)
+
+    def instantiate_fn(self, fn: A.FnDecl, values: ConstValues, site: Span) -> Instance:
+        """Check generic helper `fn` for these const arguments (once per list of values)."""
+        key = (fn.name, values)
+        if key in self.instances:
+            return self.instances[key]
+        display = instance_name(fn.name, values)
+        decl = copy.deepcopy(fn)  # each instance keeps its own types on its own expressions
+        consts = self.const_bindings(fn.const_params, values)
+        start = len(self.sink.items)
+        if fn.name in self.instantiating:
+            self.error(site, f"`{display}` calls itself (directly or indirectly); recursion cannot be inlined")
+            with self.detached(consts):
+                inst = Instance(display, decl, self.check_signature(decl), {})
+            return inst
+        self.instantiating.append(fn.name)
+        try:
+            with self.detached(consts):
+                sig = self.check_signature(decl)
+                inst = Instance(display, decl, sig, {n: (b.ty, b.value) for n, b in consts.items()})  # type: ignore[misc]
+                self.instances[key] = inst
+                if fn.name not in self.broken_generics:
+                    self.check_body(decl, sig)
+        finally:
+            self.instantiating.pop()
+        self.noting(start, site, f"in `{display}`, instantiated here")
+        return inst
 
     def const_length(self, e: A.Expr, what: str) -> Optional[int]:
         """Value of an array length or repeat count; must be known before unrolling."""
@@ -198,31 +519,60 @@ class Checker:
         if value is None or isinstance(value, bool):
             self.error(e.span, f"{what} must be a constant integer known at compile time")
             return None
-        if value <= 0:
-            self.error(e.span, f"{what} must be positive, found {value}")
+        if value < 0:
+            self.error(e.span, f"{what} cannot be negative, found {value}")
             return None
         if value > MAX_ARRAY_ELEMENTS:
             self.error(e.span, f"{what} {value} exceeds the limit of {MAX_ARRAY_ELEMENTS} elements")
             return None
         return value
 
-    def const_value(self, e: A.Expr) -> Optional[int | bool]:
-        """Evaluate literals, named constants and arithmetic on them; None if not constant."""
+    def const_value(self, e: A.Expr, loose: bool = False) -> Optional[int | bool]:
+        """Evaluate literals, named constants and operations on them; None if not constant.
+
+        ``loose`` also reads a loop variable as its first value: enough to type a generic's
+        instance inside the loop (the lowering instantiates the other iterations' own).
+        """
         if isinstance(e, A.IntLit):
             return e.value
         if isinstance(e, A.BoolLit):
             return e.value
         if isinstance(e, A.VarRef):
             b = self.lookup(e.name)
-            return b.value if b is not None and b.kind == "const" else None
-        if isinstance(e, A.Binary) and e.op in ("+", "-", "*", "/", "%", "**"):
-            a, b = self.const_value(e.left), self.const_value(e.right)
-            if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
-                ty = e.ty if isinstance(e.ty, Prim) and is_int(e.ty) else Prim("i128")
-                try:
-                    return fold.binary(BINARY_OPS[e.op], ty, a, b)  # type: ignore[return-value]
-                except (fold.Halt, ValueError):
-                    return None
+            if b is None or not (b.kind == "const" or (loose and b.kind == "loop")):
+                return None
+            return b.value
+        try:
+            return self._const_op(e, loose)
+        except (fold.Halt, ValueError, KeyError, TypeError, AssertionError):
+            return None
+
+    def _const_op(self, e: A.Expr, loose: bool) -> Optional[int | bool]:
+        if isinstance(e, A.Binary):
+            a, b = self.const_value(e.left, loose), self.const_value(e.right, loose)
+            if a is None or b is None:
+                return None
+            if e.op in ("==", "!="):
+                return (a == b) if e.op == "==" else (a != b)
+            ty = _operand_type(e.left, a)
+            if ty != _operand_type(e.right, b) and e.op not in ("**", "<<", ">>"):
+                return None
+            return fold.binary(BINARY_OPS[e.op], ty, a, b)
+        if isinstance(e, A.Unary):
+            a = self.const_value(e.operand, loose)
+            if a is None:
+                return None
+            return fold.unary("neg" if e.op == "-" else "not", _operand_type(e.operand, a), a)
+        if isinstance(e, A.Ternary):
+            c = self.const_value(e.cond, loose)
+            if not isinstance(c, bool):
+                return None
+            return self.const_value(e.then if c else e.otherwise, loose)
+        if isinstance(e, A.Cast) and e.target in PRIMITIVE_NAMES:
+            a = self.const_value(e.operand, loose)
+            if a is None:
+                return None
+            return fold.cast(a, _operand_type(e.operand, a), Prim(e.target))
         return None
 
     # ------------------------------------------------------------ program
@@ -252,18 +602,36 @@ class Checker:
         for c in unit.consts:
             self.check_const(c)
 
+        # Generic structs are checked per instance, when their const arguments are known.
         for s in self.struct_decls.values():
-            self.check_struct(s)
-        ordered = self.order_structs()
+            if s.is_generic:
+                self.check_const_params(s.const_params, f"struct `{s.name}`")
+                self.check_member_names(s)
+            else:
+                self.struct_types[s.name] = self.struct_members(s)
+        self.check_struct_cycles()
 
-        # Signatures.
+        # Signatures. A generic helper has one per instance, made when a call needs it.
+        for fn in unit.helpers + prog.functions:
+            if fn.name in self.struct_decls:
+                # Leo and snarkVM keep one namespace for a program's structs and functions.
+                self.error(fn.name_span, f"`{fn.name}` is already declared as a struct")
         for fn in unit.helpers:
             self.check_ident(fn.name, fn.name_span, "function name")
             if fn.name in self.helpers:
                 self.error(fn.name_span, f"function `{fn.name}` is already declared")
                 continue
             self.helpers[fn.name] = fn
-            self.signatures[fn.name] = self.check_signature(fn)
+            self.check_annotations(fn)
+            if fn.is_generic:
+                self.check_const_params(fn.const_params, f"`{fn.name}`")
+                if not self.check_generic_body_names(fn):
+                    self.broken_generics.add(fn.name)  # reported once here, not per instance
+                if any(a.name == "no_inline" for a in fn.annotations):
+                    self.error(fn.name_span, f"`{fn.name}` has const parameters, so it is inlined at every call: "
+                                             f"it cannot be `@no_inline`")
+            else:
+                self.signatures[fn.name] = self.check_signature(fn)
         for fn in prog.functions:
             self.check_ident(fn.name, fn.name_span, "function name")
             if fn.name in self.entries or fn.name in self.helpers:
@@ -271,6 +639,10 @@ class Checker:
                 continue
             if fn.name in ALEO_RESERVED:
                 self.error(fn.name_span, f"`{fn.name}` is reserved in Aleo instructions and cannot name an entry function")
+            if fn.const_params:
+                self.error(fn.const_params[0].span, f"entry function `{fn.name}` cannot have const parameters; "
+                                                    f"only helpers outside the program block can be generic")
+            self.check_annotations(fn)
             self.entries[fn.name] = fn
             self.signatures[fn.name] = self.check_signature(fn)
         if not prog.functions:
@@ -282,11 +654,12 @@ class Checker:
         self.check_constructor(prog)
 
         for fn in list(self.helpers.values()) + list(self.entries.values()):
-            self.check_body(fn)
+            if not fn.is_generic:
+                self.check_body(fn)
         self.check_recursion()
 
-        return CheckedProgram(unit, prog, ordered, self.signatures, self.helpers, unit.consts,
-                              self.imported)
+        return CheckedProgram(unit, prog, self.struct_types, self.signatures, self.helpers, unit.consts,
+                              self.imported, self)
 
     def check_imports(self, imports: list[A.ImportDecl], prog: A.ProgramBlock) -> None:
         """Each import names a distinct dependency whose signature the driver supplied."""
@@ -351,9 +724,9 @@ class Checker:
         value = self.const_value(c.value)
         self.declare(c.name, c.name_span, _Binding(ty, "const", value), "constant")
 
-    def check_struct(self, s: A.StructDecl) -> None:
+    def check_member_names(self, s: A.StructDecl) -> None:
+        """Member count and names (types are resolved per struct, or per generic instance)."""
         seen: set[str] = set()
-        members: list[tuple[str, Type]] = []
         if not s.fields:
             self.error(s.name_span, f"struct `{s.name}` needs at least one member")
         if len(s.fields) > MAX_STRUCT_MEMBERS:
@@ -367,25 +740,31 @@ class Checker:
             if f.name in ALEO_RESERVED:
                 self.error(f.span, f"`{f.name}` is reserved in Aleo instructions and cannot name a struct member")
             seen.add(f.name)
+
+    def struct_members(self, s: A.StructDecl, check_names: bool = True) -> list[tuple[str, Type]]:
+        """The members of a struct (or of a generic instance, its parameters in scope)."""
+        if check_names:
+            self.check_member_names(s)
+        seen: set[str] = set()
+        members: list[tuple[str, Type]] = []
+        for f in s.fields:
+            if f.name in seen:
+                continue
+            seen.add(f.name)
             t = self.resolve_type(f.type_expr)
             if isinstance(t, TupleType):
                 self.error(f.type_expr.span, "a struct member cannot be a tuple")
                 continue
             if t is not None:
                 members.append((f.name, t))
-        self.struct_types[s.name] = members
+        if members and len(members) == len(s.fields) and all(is_empty(t) for _, t in members):
+            # Empty members are dropped from the Aleo struct; nothing would be left.
+            self.error(s.name_span, f"struct `{s.name}` has only empty members (arrays of length 0)")
+        return members
 
-    def order_structs(self) -> dict[str, list[tuple[str, Type]]]:
-        """Structs with every struct they contain placed first; cycles are errors."""
-        ordered: dict[str, list[tuple[str, Type]]] = {}
+    def check_struct_cycles(self) -> None:
+        """A struct that contains itself (through members or arrays) is an error."""
         state: dict[str, int] = {}
-
-        def uses(t: Type) -> list[str]:
-            if isinstance(t, StructType):
-                return [t.name]
-            if isinstance(t, ArrayType):
-                return uses(t.element)
-            return []
 
         def visit(name: str) -> None:
             if state.get(name) == 2:
@@ -395,14 +774,14 @@ class Checker:
                 return
             state[name] = 1
             for _, t in self.struct_types.get(name, []):
-                for dep in uses(t):
-                    visit(dep)
+                for dep in _structs_used(t):
+                    if dep in self.struct_decls:  # instances of generics cannot loop
+                        visit(dep)
             state[name] = 2
-            ordered[name] = self.struct_types.get(name, [])
 
-        for name in self.struct_decls:
-            visit(name)
-        return ordered
+        for name, decl in self.struct_decls.items():
+            if not decl.is_generic:
+                visit(name)
 
     def check_signature(self, fn: A.FnDecl) -> Signature:
         params: list[Type] = []
@@ -412,9 +791,6 @@ class Checker:
         if len(fn.outputs) > MAX_OUTPUTS:
             self.error(fn.outputs[MAX_OUTPUTS].span,
                        f"function `{fn.name}` has {len(fn.outputs)} outputs; the limit is {MAX_OUTPUTS}")
-        for a in fn.annotations:
-            if fn.is_entry or a.name != "no_inline":
-                self.error(a.span, f"annotation `@{a.name}` is not supported here")
         for p in fn.params:
             if p.visibility is not None and not fn.is_entry:
                 self.error(p.visibility_span or p.span, "helper function inputs have no visibility; only entry functions mark inputs `public` or `private`")
@@ -431,10 +807,24 @@ class Checker:
             if o.visibility == "constant":
                 self.error(o.span, "`constant` outputs are not allowed")
             t = self.resolve_type(o.type_expr)
-            if isinstance(t, TupleType):
-                self.error(o.type_expr.span, "nested tuples cannot be returned")
+            if fn.is_entry and isinstance(t, TupleType):
+                # An entry's outputs are Aleo values; a helper's tuple is only ever split.
+                self.error(o.type_expr.span, "an entry function cannot return nested tuples")
             outputs.append(t)  # type: ignore[arg-type]
         return Signature(params, outputs, fn.returns_tuple)
+
+    def check_annotations(self, fn: A.FnDecl) -> None:
+        """Leo's function annotations: `@inline` and `@no_inline` (both accepted and ignored,
+        since every helper is inlined), and the test-file-only `@test` / `@should_fail`."""
+        seen: set[str] = set()
+        for a in fn.annotations:
+            if a.name in seen:
+                self.error(a.span, f"duplicate annotation `@{a.name}`")
+            seen.add(a.name)
+            if a.name in ("test", "should_fail"):
+                self.error(a.span, f"`@{a.name}` is only allowed in Leo test files (under tests/), not in a program")
+            elif a.name not in INLINE_ANNOTATIONS:
+                self.error(a.span, f"unknown annotation `@{a.name}`")
 
     def check_recursion(self) -> None:
         state: dict[str, int] = {}
@@ -457,10 +847,11 @@ class Checker:
             visit(name)
 
     # ------------------------------------------------------------ bodies
-    def check_body(self, fn: A.FnDecl) -> None:
+    def check_body(self, fn: A.FnDecl, sig: Optional[Signature] = None) -> None:
         self.current = fn
-        self.calls[fn.name] = set()
-        sig = self.signatures[fn.name]
+        self.calls.setdefault(fn.name, set())
+        sig = sig if sig is not None else self.signatures[fn.name]
+        self.current_sig = sig
         self.scopes.append({})
         for p, t in zip(fn.params, sig.params):
             self.declare(p.name, p.span, _Binding(t, "param"), "parameter")
@@ -469,11 +860,16 @@ class Checker:
         if sig.outputs and not _always_returns(fn.body):
             self.error(fn.name_span, f"function `{fn.name}` does not return a value on every path")
         self.current = None
+        self.current_sig = None
 
     def block(self, b: A.Block, new_scope: bool = True) -> None:
         if new_scope:
             self.scopes.append({})
-        for s in b.stmts:
+        for i, s in enumerate(b.stmts):
+            if i and _always_returns(b.stmts[i - 1]):
+                # Leo refuses code no path reaches (after a `return` every path takes).
+                self.error(s.span, "unreachable code: every path returns before this statement")
+                break
             self.stmt(s)
         if new_scope:
             self.scopes.pop()
@@ -533,7 +929,7 @@ class Checker:
         else:
             name, span = s.names[0]
             if final == UNIT:
-                self.error(s.value.span, "this call returns no value")
+                self.error(s.value.span, "this expression has no value (its type is `()`)")
             self.declare(name, span, _Binding(final, "var"))
 
     def assign(self, s: A.Assign) -> None:
@@ -558,14 +954,15 @@ class Checker:
             self.error(s.value.span, f"expected `{tt}`, found `{vt}`")
 
     def ret(self, s: A.Return) -> None:
-        fn = self.current
-        assert fn is not None
-        if self.loop_depth:
-            self.error(s.span, "`return` is not allowed inside a `for` loop")
-        rt = self.signatures[fn.name].return_type
-        if s.value is None:
+        fn, sig = self.current, self.current_sig
+        assert fn is not None and sig is not None
+        rt = sig.return_type
+        if s.value is None or (isinstance(s.value, A.TupleLit) and not s.value.elements):
+            # `return;` and `return ();` both end a function that returns nothing.
             if rt != UNIT:
                 self.error(s.span, f"function `{fn.name}` must return a value of type `{rt}`")
+            if s.value is not None:
+                s.value.ty = UNIT
             return
         if rt == UNIT:
             self.error(s.value.span, f"function `{fn.name}` declares no return type")
@@ -585,12 +982,18 @@ class Checker:
                 self.error(e.span, f"loop variable is `{ty}` but this bound is `{t}`")
         if ts is not None and te is not None and ts != te:
             self.error(s.end.span, f"loop bounds have different types `{ts}` and `{te}`")
+        # The first value stands for the loop variable where a generic's const argument
+        # needs one at this stage (see const_value); a loop that never runs has none.
+        first, stop = self.const_value(s.start, loose=True), self.const_value(s.end, loose=True)
+        runs = (isinstance(first, int) and isinstance(stop, int) and not isinstance(first, bool)
+                and (first < stop or (s.inclusive and first <= stop)))
         self.scopes.append({})
-        self.declare(s.var, s.var_span, _Binding(ty or ts, "loop"), "loop variable")
-        self.loop_depth += 1
+        self.declare(s.var, s.var_span, _Binding(ty or ts, "loop", first if runs else None), "loop variable")
         self.block(s.body)
-        self.loop_depth -= 1
         self.scopes.pop()
+        if _always_returns(s.body):
+            # A `return` under a condition is fine; one every iteration reaches is not.
+            self.error(s.span, "this loop body always returns; a loop may only return under a condition")
 
     # ------------------------------------------------------------ expressions
     def pair(self, a: A.Expr, b: A.Expr, expected: Optional[Type]) -> tuple[Optional[Type], Optional[Type]]:
@@ -683,7 +1086,11 @@ class Checker:
             if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < bt.length:
                 self.error(e.index.span, f"index {v} is out of bounds for `{bt}`")
             return bt.element
+        if isinstance(e, A.Slice):
+            return self.slice(e)
         if isinstance(e, A.TupleLit):
+            if not e.elements:
+                return UNIT
             hints = expected.elements if isinstance(expected, TupleType) and len(expected.elements) == len(e.elements) else [None] * len(e.elements)
             ts = [self.expr(x, h) for x, h in zip(e.elements, hints)]
             if len(ts) > MAX_OUTPUTS:
@@ -691,8 +1098,8 @@ class Checker:
             if any(t is None for t in ts):
                 return None
             for x, t in zip(e.elements, ts):
-                if isinstance(t, TupleType):
-                    self.error(x.span, "nested tuples are not allowed")
+                if t == UNIT:
+                    self.error(x.span, "a tuple cannot hold `()`")
                     return None
             return TupleType(tuple(ts))  # type: ignore[arg-type]
         if isinstance(e, A.ArrayLit):
@@ -766,6 +1173,8 @@ class Checker:
         ta, tb = self.pair(e.left, e.right, expected)
         if ta is None or tb is None:
             return None
+        if op == "+" and isinstance(ta, ArrayType) and isinstance(tb, ArrayType):
+            return self.concat(e, ta, tb)
         if ta != tb:
             self.error(e.op_span, f"`{op}` needs operands of the same type, found `{ta}` and `{tb}`")
             return None
@@ -779,6 +1188,46 @@ class Checker:
             self.error(e.op_span, f"`{op}` is not defined for `{ta}`")
             return None
         return ta
+
+    def concat(self, e: A.Binary, ta: ArrayType, tb: ArrayType) -> Optional[Type]:
+        """`a + b` on arrays: the elements of `a`, then those of `b`."""
+        if ta.element != tb.element:
+            self.error(e.op_span, f"cannot concatenate `{ta}` and `{tb}`: the element types differ")
+            return None
+        n = ta.length + tb.length
+        if n > MAX_ARRAY_ELEMENTS:
+            self.error(e.span, f"the concatenation has {n} elements; the limit is {MAX_ARRAY_ELEMENTS}")
+            return None
+        return ArrayType(ta.element, n)
+
+    def slice(self, e: A.Slice) -> Optional[Type]:
+        """`a[s..e]`: bounds known at compile time, within the array, not empty."""
+        bt = self.expr(e.base, None)
+        bounds = []
+        for b in (e.start, e.end):
+            if b is None:
+                bounds.append(None)
+                continue
+            t = self.expr(b, U32)
+            if t is not None and not is_int(t):
+                self.error(b.span, f"a slice bound must be an integer, found `{t}`")
+                return None
+            v = self.const_value(b)
+            if not isinstance(v, int) or isinstance(v, bool):
+                self.error(b.span, "a slice bound must be known at compile time")
+                return None
+            bounds.append(v)
+        if bt is None:
+            return None
+        if not isinstance(bt, ArrayType):
+            self.error(e.span, f"cannot slice `{bt}`; only arrays have slices")
+            return None
+        lo = bounds[0] if bounds[0] is not None else 0
+        hi = bounds[1] + (1 if e.inclusive else 0) if bounds[1] is not None else bt.length
+        if not 0 <= lo < hi <= bt.length:
+            self.error(e.span, f"the slice [{lo}..{hi}) is empty or outside `{bt}`")
+            return None
+        return ArrayType(bt.element, hi - lo)
 
     def cast(self, e: A.Cast) -> Optional[Type]:
         t = self.expr(e.operand, None)
@@ -802,7 +1251,14 @@ class Checker:
             return None
         if self.current is not None:
             self.calls.setdefault(self.current.name, set()).add(e.name)
-        sig = self.signatures[e.name]
+        if fn.is_generic:
+            sig = self.generic_call_signature(fn, e)
+            if sig is None:
+                return None
+        else:
+            if e.const_args is not None:
+                self.error(e.span, f"function `{e.name}` takes no const arguments")
+            sig = self.signatures[e.name]
         if len(e.args) != len(sig.params):
             self.error(e.span, f"function `{e.name}` takes {len(sig.params)} argument(s) but {len(e.args)} were given")
         for a, pt in zip(e.args, sig.params):
@@ -814,6 +1270,38 @@ class Checker:
         if any(t is None for t in sig.outputs):
             return None
         return sig.return_type
+
+    def generic_call_signature(self, fn: A.FnDecl, e: A.Call) -> Optional[Signature]:
+        """The signature of the instance a call of a generic helper asks for, checking that
+        instance if it is new (None, with the arguments left unchecked, when it is unknown)."""
+        if e.const_args is None:
+            self.error(e.name_span, f"`{fn.name}` is generic; call it with its const arguments, "
+                                    f"as in `{fn.name}::[...](...)`")
+            values = None
+        else:
+            values = self.const_args_of(fn.const_params, e.const_args, e.span, f"`{fn.name}`")
+        if values is None:
+            if e.const_args is None or not any(self.const_shaped(a) for a in e.const_args):
+                for a in e.args:
+                    self.expr(a, None)
+            return None
+        if any(self.mentions_loop(a) for a in e.const_args):
+            return self.trial_instance(fn, values, e.span)
+        return self.instantiate_fn(fn, values, e.span).signature
+
+    def trial_instance(self, fn: A.FnDecl, values: ConstValues, site: Span) -> Optional[Signature]:
+        """Check the instance a loop's first iteration asks for, only to type the call: the
+        lowering instantiates each iteration's own (that iteration may sit in a branch the
+        unrolling drops), so an instance with errors is forgotten here and reported there."""
+        saved, self.sink = self.sink, DiagnosticSink(self.sink.source)
+        try:
+            inst = self.instantiate_fn(fn, values, site)
+        finally:
+            found, self.sink = self.sink.items, saved
+        if found:
+            self.instances.pop((fn.name, values), None)
+            return None
+        return inst.signature
 
     def external_call(self, e: A.ExternalCall) -> Optional[Type]:
         """A call to an imported program's entry function, typed from its signature.
@@ -920,6 +1408,12 @@ class Checker:
             self.error(e.span, f"array has {len(e.elements)} elements; the limit is {MAX_ARRAY_ELEMENTS}")
             return None
         hint = expected.element if isinstance(expected, ArrayType) else None
+        if not e.elements:
+            # `[]` is the empty array of the type the context expects.
+            if isinstance(expected, ArrayType) and expected.length == 0:
+                return expected
+            self.error(e.span, "cannot infer the type of `[]`; annotate it, as in `let a: [u8; 0] = [];`")
+            return None
         if hint is None:
             for x in e.elements:
                 if not _untyped(x):
@@ -936,12 +1430,18 @@ class Checker:
         return ArrayType(first, len(ts))  # type: ignore[arg-type]
 
     def struct_lit(self, e: A.StructLit) -> Optional[Type]:
-        if e.name not in self.struct_decls:
-            self.error(e.name_span, f"unknown struct `{e.name}`")
+        decl = self.struct_decls.get(e.name)
+        st = self.struct_type_of(decl, e.const_args, e.span) if decl is not None else None
+        if st is None:
+            if decl is None:
+                self.error(e.name_span, f"unknown struct `{e.name}`")
             for f in e.fields:
-                self.expr(f.value, None)
+                if not _untyped(f.value):  # a bare literal's type would come from the member
+                    self.expr(f.value, None)
+            if e.base is not None:
+                self.expr(e.base, None)
             return None
-        members = dict(self.struct_types.get(e.name, []))
+        members = dict(self.struct_types.get(st.name, []))
         seen: set[str] = set()
         for f in e.fields:
             if f.name in seen:
@@ -949,16 +1449,38 @@ class Checker:
                 continue
             seen.add(f.name)
             if f.name not in members:
-                self.error(f.span, f"struct `{e.name}` has no member `{f.name}`")
+                self.error(f.span, f"struct `{st}` has no member `{f.name}`")
                 self.expr(f.value, None)
                 continue
             t = self.expr(f.value, members[f.name])
             if t is not None and t != members[f.name]:
                 self.error(f.value.span, f"member `{f.name}` has type `{members[f.name]}`, found `{t}`")
+        if e.base is not None:
+            # `S { x: 1u8, ..base }`: every member not listed is copied from `base`.
+            bt = self.expr(e.base, st)
+            if bt is not None and bt != st:
+                self.error(e.base.span, f"the base of a struct update must be a `{st}`, found `{bt}`")
+            return st
         missing = [m for m in members if m not in seen]
         if missing:
-            self.error(e.span, f"missing member(s) {', '.join('`' + m + '`' for m in missing)} in `{e.name}` literal")
-        return StructType(e.name)
+            self.error(e.span, f"missing member(s) {', '.join('`' + m + '`' for m in missing)} in `{st}` literal")
+        return st
+
+
+def type_text(te: A.TypeExpr) -> str:
+    """A type expression as written (for messages about types that do not resolve)."""
+    if isinstance(te, A.NamedTypeExpr):
+        return te.name + ("::[...]" if te.const_args is not None else "")
+    if isinstance(te, A.ArrayTypeExpr):
+        return f"[{type_text(te.element)}; ...]"
+    return "(" + ", ".join(type_text(t) for t in te.elements) + ")"
+
+
+def _operand_type(e: A.Expr, value: int | bool) -> Prim:
+    """The type to fold a constant operand in: its checked type, else a wide default."""
+    if isinstance(e.ty, Prim):
+        return e.ty
+    return BOOL if isinstance(value, bool) else Prim("i128")
 
 
 def _unit_start(unit: A.SourceUnit) -> int:

@@ -92,7 +92,7 @@ def _compile_source(source: str, filename: str, imports: Iterable[ProgramSignatu
     try:
         lowered = lower.lower(checked)
     except Abort as a:
-        raise LeoCompileError([a.diag], src) from None
+        raise LeoCompileError(a.diagnostics, src) from None
     text, counts = emit.emit_program(lowered)
     for fn in lowered.functions:
         if counts[fn.name] > emit.MAX_INSTRUCTIONS:

@@ -30,10 +30,19 @@ NO_SPAN = Span(0, 0)
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One user-facing error: where it is and what is wrong."""
+    """One user-facing error: where it is and what is wrong.
+
+    ``notes`` point at further places that explain it, each rendered after the error (an
+    error inside a generic helper notes where that instance was asked for).
+    """
 
     span: Span
     message: str
+    notes: tuple["Diagnostic", ...] = ()
+
+    def with_note(self, span: Span, message: str) -> "Diagnostic":
+        """This diagnostic with one more note at the end."""
+        return Diagnostic(self.span, self.message, self.notes + (Diagnostic(span, message),))
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,16 @@ class SourceFile:
 
 
 def render(diag: Diagnostic, source: SourceFile) -> str:
-    """Render as ``file:line:col: message``, the source line, then a caret line."""
+    """Render as ``file:line:col: message``, the source line, then a caret line; each note
+    follows the same way, its message starting with ``note:``."""
+    text = _render_one(diag.span, diag.message, source)
+    for note in diag.notes:
+        text += "\n" + _render_one(note.span, f"note: {note.message}", source)
+    return text
+
+
+def _render_one(span: Span, message: str, source: SourceFile) -> str:
+    diag = Diagnostic(span, message)
     line, col = source.line_col(diag.span.start)
     if not source.text:  # e.g. a missing file: there is no line to show
         return f"{source.name}:{line}:{col}: {diag.message}"
@@ -113,8 +131,17 @@ class DiagnosticSink:
 
 
 class Abort(Exception):
-    """Raised inside a stage to stop at the first error whose consequences cannot be isolated."""
+    """Raised inside a stage to stop at the first error whose consequences cannot be isolated.
 
-    def __init__(self, diag: Diagnostic) -> None:
+    ``more`` holds further errors found together with it (checking a generic instance the
+    lowering asked for can find several).
+    """
+
+    def __init__(self, diag: Diagnostic, *more: Diagnostic) -> None:
         super().__init__(diag.message)
         self.diag = diag
+        self.more = more
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [self.diag, *self.more]

@@ -8,7 +8,7 @@ in order without gaps (inputs first), as snarkVM requires. Imports come before t
 from __future__ import annotations
 
 from .lower import Const, Instr, LoweredFunction, LoweredProgram, Reg, Scalar
-from .ltypes import Prim, aleo_type
+from .ltypes import Prim, aleo_type, is_empty
 
 MAX_INSTRUCTIONS = 65_535
 
@@ -71,7 +71,7 @@ def emit_program(prog: LoweredProgram) -> tuple[str, dict[str, int]]:
     if prog.imports:
         parts.insert(0, "".join(f"import {pid};\n" for pid in prog.imports))
     for name, members in prog.structs.items():
-        lines = [f"struct {name}:"] + [f"    {n} as {aleo_type(t)};" for n, t in members]
+        lines = [f"struct {name}:"] + [f"    {n} as {aleo_type(t)};" for n, t in members if not is_empty(t)]
         parts.append("\n".join(lines) + "\n")
     counts: dict[str, int] = {}
     for fn in prog.functions:

@@ -29,7 +29,7 @@ from .checker import BINARY_OPS, METHODS, UNIT, CheckedProgram
 from .diagnostics import Abort, Diagnostic, Span
 from .interface import MAX_TRANSITIONS
 from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, Prim, StructType, TupleType, Type,
-                     is_field)
+                     is_empty, is_field)
 
 MAX_UNROLLED_ITERATIONS = 1 << 20  # guards against a typo like 0u64..1000000000u64
 
@@ -163,6 +163,7 @@ class _Lowerer:
         self.inline_depth = 0
         self.select_depth = 0  # > 0 while lowering a side of a `?:` chosen at run time
         self.transitions = 1  # of the entry function being lowered
+        self.reg_types: dict[int, Type] = {}  # composite registers (inputs, call results)
 
     def fail(self, span: Span, message: str) -> "Abort":
         return Abort(Diagnostic(span, message))
@@ -189,6 +190,9 @@ class _Lowerer:
                 return Const(result_ty, fold.binary(op, ty, a.value, b.value))
             except fold.Halt as e:
                 raise self.fail(span, f"this constant operation halts: {e}") from None
+        if a == b and op in ("is.eq", "is.neq", "lte", "gte", "lt", "gt"):
+            # A value compared with itself (`assert_eq(b, c)` after `c = b`).
+            return TRUE if op in ("is.eq", "lte", "gte") else FALSE
         # Boolean identities keep guards small (and fold whole branches away).
         if ty == BOOL and op in ("and", "or"):
             unit, zero = (TRUE, FALSE) if op == "and" else (FALSE, TRUE)
@@ -265,7 +269,8 @@ class _Lowerer:
         if whole is not None:
             return whole
         if isinstance(v, StructV):
-            parts = tuple(self.materialize(f) for _, f in v.fields)
+            # Empty members (arrays of length 0) are not part of the Aleo struct.
+            parts = tuple(self.materialize(f) for _, f in v.fields if not is_empty(type_of(f)))
         elif isinstance(v, ArrayV):
             parts = tuple(self.materialize(i) for i in v.items)
         else:
@@ -275,18 +280,34 @@ class _Lowerer:
     def _whole_input(self, v: Value) -> Optional[Reg]:
         """If ``v`` is exactly an untouched composite input (or part of one), its register path."""
         leaves = self.leaves(v)
-        first = leaves[0]
+        first = leaves[0] if leaves else None
         if not isinstance(first, Reg) or not first.path:
             return None
-        expected = self.expand(Reg(v.ty, first.id, self._common_prefix(v, first)))
-        return Reg(v.ty, first.id, self._common_prefix(v, first)) if expected == v else None
+        prefix = self._common_prefix(v, first)
+        if self._type_at(first.id, prefix) != v.ty:
+            return None  # a slice of an input array has the leaves of a prefix, not its type
+        expected = self.expand(Reg(v.ty, first.id, prefix))
+        return Reg(v.ty, first.id, prefix) if expected == v else None
+
+    def _type_at(self, reg: int, path: tuple[str, ...]) -> Optional[Type]:
+        """The type of the part of register ``reg`` at ``path`` (``[2u32]``, ``.x``, ...)."""
+        t = self.reg_types.get(reg)
+        for step in path:
+            if isinstance(t, StructType) and step.startswith("."):
+                t = dict(self.structs[t.name]).get(step[1:])
+            elif isinstance(t, ArrayType) and step.startswith("["):
+                t = t.element
+            else:
+                return None
+        return t
 
     def _common_prefix(self, v: Value, leaf: Reg) -> tuple[str, ...]:
         depth = 0
         node = v
         while isinstance(node, (StructV, ArrayV)):
             depth += 1
-            node = node.fields[0][1] if isinstance(node, StructV) else node.items[0]
+            parts = [f for _, f in node.fields] if isinstance(node, StructV) else list(node.items)
+            node = next(p for p in parts if self.leaves(p))  # empty members have no leaf
         return leaf.path[: len(leaf.path) - depth]
 
     def expand(self, r: Reg) -> Value:
@@ -325,7 +346,9 @@ class _Lowerer:
         funcs = []
         for fn in self.checked.program.functions:
             funcs.append(self.lower_entry(fn))
-        return LoweredProgram(self.checked.program.name, self.structs, funcs, list(self.checked.imports))
+        # Ordered last: unrolling may have instantiated more generic structs.
+        return LoweredProgram(self.checked.program.name, self.checked.ordered_structs(), funcs,
+                              list(self.checked.imports))
 
     def const_value(self, c: A.ConstDecl) -> Value:
         v = self.expr(c.value)
@@ -337,12 +360,17 @@ class _Lowerer:
         sig = self.checked.signatures[fn.name]
         self.instrs, self.memo, self.defs, self.guard = [], {}, {}, TRUE
         self.transitions = 1
-        self.next_reg = len(fn.params)
         params: dict[str, Value] = {}
         inputs = []
-        for i, (p, t) in enumerate(zip(fn.params, sig.params)):
-            params[p.name] = self.expand(Reg(t, i))
+        for p, t in zip(fn.params, sig.params):
+            if is_empty(t):
+                # An empty array is no input at all in Aleo (as Leo compiles it).
+                params[p.name] = self.expand(Reg(t, -1))
+                continue
+            self.reg_types[len(inputs)] = t
+            params[p.name] = self.expand(Reg(t, len(inputs)))
             inputs.append((t, p.visibility or "private"))
+        self.next_reg = len(inputs)
         self.frame = _Frame([params])
         self.block(fn.body, new_scope=False)
         outputs: list[tuple[Scalar, Type, str]] = []
@@ -352,6 +380,8 @@ class _Lowerer:
             values = list(ret.items) if sig.returns_tuple and isinstance(ret, TupleV) else [ret]
             seen: set[Scalar] = set()
             for v, t, o in zip(values, sig.outputs, fn.outputs):
+                if is_empty(t):
+                    continue  # dropped, like an empty input
                 operand = self.materialize(v)
                 if operand in seen:
                     # snarkVM rejects an output repeated verbatim; copy it to a new register.
@@ -472,8 +502,8 @@ class _Lowerer:
         holds = self.or_(cond, self.not_(guard))
         if holds == TRUE:
             return
-        if holds == FALSE:
-            raise self.fail(s.span, "this assertion always fails")
+        # An assertion that always fails still compiles (as Leo does): the function halts
+        # whenever it runs, which snarkVM reports at execution.
         if guard == TRUE and isinstance(a, (Const, Reg)) and isinstance(b, (Const, Reg)):
             # Unguarded scalar equality asserts map straight onto the instruction.
             op = "assert.eq" if s.kind == "assert_eq" else "assert.neq"
@@ -539,6 +569,9 @@ class _Lowerer:
             return self.op1("neg" if e.op == "-" else "not", a, e.span)  # type: ignore[arg-type]
         if isinstance(e, A.Binary):
             a, b = self.expr(e.left), self.expr(e.right)
+            if isinstance(a, ArrayV) and isinstance(b, ArrayV):  # `+` concatenates arrays
+                items = a.items + b.items
+                return ArrayV(ArrayType(a.ty.element, len(items)), items)
             if e.op in ("==", "!="):
                 eq = self.equal(a, b, e.span)
                 return eq if e.op == "==" else self.not_(eq)
@@ -581,9 +614,14 @@ class _Lowerer:
             base = self.expr(e.base)
             assert isinstance(base, ArrayV)
             return base.items[self.const_index(e)]
+        if isinstance(e, A.Slice):
+            base = self.expr(e.base)
+            assert isinstance(base, ArrayV) and isinstance(e.ty, ArrayType)
+            lo = int(self.expr(e.start).value) if e.start is not None else 0  # type: ignore[union-attr]
+            return ArrayV(e.ty, base.items[lo: lo + e.ty.length])
         if isinstance(e, A.TupleLit):
             items = tuple(self.expr(x) for x in e.elements)
-            return TupleV(e.ty, items)  # type: ignore[arg-type]
+            return TupleV(TupleType(tuple(type_of(i) for i in items)), items)
         if isinstance(e, A.ArrayLit):
             return ArrayV(e.ty, tuple(self.expr(x) for x in e.elements))  # type: ignore[arg-type]
         if isinstance(e, A.RepeatLit):
@@ -591,9 +629,31 @@ class _Lowerer:
             assert isinstance(e.ty, ArrayType)
             return ArrayV(e.ty, (item,) * e.ty.length)
         if isinstance(e, A.StructLit):
-            given = {f.name: self.expr(f.value) for f in e.fields}
-            return StructV(StructType(e.name), tuple((n, given[n]) for n, _ in self.structs[e.name]))
+            return self.struct_lit(e)
         raise TypeError(e)
+
+    def struct_lit(self, e: A.StructLit) -> Value:
+        st = StructType(e.name)
+        if e.const_args is not None:
+            st = self.checked.struct_instance(e.name, self.const_args(e.const_args), e.span)
+        given = {f.name: self.expr(f.value) for f in e.fields}
+        if e.base is not None:
+            # `..base` supplies every member the literal does not list.
+            base = self.expr(e.base)
+            assert isinstance(base, StructV)
+            return StructV(base.ty, tuple((n, given.get(n, v)) for n, v in base.fields))
+        return StructV(st, tuple((n, given[n]) for n, _ in self.structs[st.name]))
+
+    def const_args(self, args: list[A.Expr]) -> tuple[tuple[Prim, int | bool], ...]:
+        """The values of a generic's const arguments, now that loops are unrolled."""
+        values = []
+        for a in args:
+            v = self.expr(a)
+            if not isinstance(v, Const):
+                raise self.fail(a.span, "a const argument must be known at compile time "
+                                        "(literals, constants, const parameters and loop variables)")
+            values.append((v.ty, v.value))
+        return tuple(values)
 
     def cast(self, e: A.Cast) -> Value:
         a = self.expr(e.operand)
@@ -612,6 +672,13 @@ class _Lowerer:
 
     def call(self, e: A.Call) -> Value:
         fn = self.checked.helpers[e.name]
+        consts: dict[str, Value] = {}
+        if fn.is_generic:
+            # Monomorphization: inline the instance for these values, checked on first use.
+            assert e.const_args is not None
+            inst = self.checked.instance(e.name, self.const_args(e.const_args), e.span)
+            fn = inst.decl
+            consts = {n: Const(t, v) for n, (t, v) in inst.consts.items()}
         args = [self.expr(a) for a in e.args]
         self.inline_depth += 1
         if self.inline_depth > 64:
@@ -619,7 +686,7 @@ class _Lowerer:
         saved_frame, saved_guard = self.frame, self.guard
         # Asserts in the helper hold only where the call itself runs.
         self.guard = self.active_guard()
-        self.frame = _Frame([{p.name: v for p, v in zip(fn.params, args)}])
+        self.frame = _Frame([consts, {p.name: v for p, v in zip(fn.params, args)}])
         self.block(fn.body, new_scope=False)
         result = self.frame.ret if self.frame.ret is not None else TupleV(UNIT, ())
         self.frame, self.guard = saved_frame, saved_guard
@@ -629,7 +696,8 @@ class _Lowerer:
 
     def external_call(self, e: A.ExternalCall) -> Value:
         """``call prog.aleo/fn args into r..;``: never folded, merged or dropped."""
-        args = tuple(self.materialize(self.expr(a)) for a in e.args)
+        values = [self.expr(a) for a in e.args]
+        args = tuple(self.materialize(v) for v in values if not is_empty(type_of(v)))
         # The arguments are evaluated first, so errors inside them are reported first.
         where = f"`{e.program_id}::{e.function}`"
         if self.guard != TRUE:
@@ -649,11 +717,14 @@ class _Lowerer:
         if self.transitions > MAX_TRANSITIONS:
             raise self.fail(e.callee_span, f"with this call one execution would run {self.transitions} transitions; "
                                            f"snarkVM allows {MAX_TRANSITIONS} (the 32nd is the fee)")
-        dests = list(range(self.next_reg, self.next_reg + len(sig.outputs)))
+        kept = [t for t in sig.outputs if not is_empty(t)]  # the callee has no empty outputs
+        dests = list(range(self.next_reg, self.next_reg + len(kept)))
         self.next_reg += len(dests)
         self.instrs.append(Instr(f"call {e.locator}", args, dests[0] if dests else None,
-                                 sig.outputs[0] if dests else None, True, tuple(dests[1:])))
-        results = [self.expand(Reg(t, d)) for t, d in zip(sig.outputs, dests)]
+                                 kept[0] if dests else None, True, tuple(dests[1:])))
+        self.reg_types.update(zip(dests, kept))
+        where = iter(dests)
+        results = [self.expand(Reg(t, -1 if is_empty(t) else next(where))) for t in sig.outputs]
         if len(results) == 1:
             return results[0]
         return TupleV(TupleType(sig.outputs), tuple(results))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 # BLS12-377 scalar field: the modulus of Aleo's `field` type.
@@ -35,10 +35,14 @@ class ArrayType:
 
 @dataclass(frozen=True)
 class StructType:
+    """A struct by its Aleo name; an instance of a generic struct is named like Leo names it
+    (``Foo__6h1mBzWS4b``) and shown as written (``Foo::[10u32]``)."""
+
     name: str
+    display: str = field(default="", compare=False)
 
     def __str__(self) -> str:
-        return self.name
+        return self.display or self.name
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,12 @@ def fits(value: int, t: Prim) -> bool:
         return 0 <= value < FIELD_MODULUS
     lo, hi = int_range(t.name)
     return lo <= value <= hi
+
+
+def is_empty(t: object) -> bool:
+    """A type with no values to store: `[T; 0]`, or an array of such. Leo drops these from
+    inputs, outputs and struct members (snarkVM has no empty arrays)."""
+    return isinstance(t, ArrayType) and (t.length == 0 or is_empty(t.element))
 
 
 def aleo_type(t: Type) -> str:

@@ -63,6 +63,33 @@ class _Pattern:
     is_tuple: bool
 
 
+@dataclass
+class _ConstParams:
+    params: list[A.ConstParam]
+
+
+@dataclass
+class _ConstArgs:
+    args: list[A.Expr]
+
+
+@dataclass
+class _StructBody:
+    inits: list[A.StructInit]
+    base: A.Expr | None
+
+
+@dataclass
+class _Exported:
+    """An `export`ed struct or constant, until it is known to sit at the top level."""
+
+    export_span: Span
+    item: A.StructDecl | A.ConstDecl
+
+
+_EXPORT_IN_PROGRAM = "`export` is not allowed inside a `program` block; items here are implicitly public"
+
+
 # Binding strength of binary operators (higher binds tighter), from Leo's documentation.
 _PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4,
                "^": 5, "|": 6, "&": 7, "<<": 8, ">>": 8, "+": 9, "-": 9,
@@ -87,6 +114,8 @@ class _ToAst(Transformer):
         unit = A.SourceUnit(_span(meta), [], [], [], [])
         lifted: list[object] = []
         for c in children:
+            if isinstance(c, _Exported):
+                c = c.item
             if isinstance(c, _ProgramParts):
                 unit.programs.append(c.program)
                 lifted.extend(c.items)
@@ -112,6 +141,8 @@ class _ToAst(Transformer):
         prog = A.ProgramBlock(_span(meta), str(name), _tspan(name), str(net), _tspan(net), [], [])
         parts = _ProgramParts(prog, [])
         for m in members:
+            if isinstance(m, _Exported):
+                raise _SyntaxProblem(m.export_span, _EXPORT_IN_PROGRAM)
             if isinstance(m, A.FnDecl):
                 prog.functions.append(m)
             elif isinstance(m, A.Constructor):
@@ -120,8 +151,16 @@ class _ToAst(Transformer):
                 parts.items.append(m)
         return parts
 
+    def exported_item(self, meta, children):
+        export, item = children
+        item.exported = True
+        return _Exported(_tspan(export), item)
+
     def program_member(self, meta, children):
         *annotations, decl = children
+        for a in annotations:
+            if isinstance(a, Token):  # EXPORT
+                raise _SyntaxProblem(_tspan(a), _EXPORT_IN_PROGRAM)
         decl.annotations = list(annotations)
         if isinstance(decl, A.FnDecl):
             decl.is_entry = True
@@ -129,7 +168,8 @@ class _ToAst(Transformer):
 
     def helper_fn(self, meta, children):
         *annotations, decl = children
-        decl.annotations = list(annotations)
+        decl.annotations = [a for a in annotations if isinstance(a, A.Annotation)]
+        decl.exported = len(decl.annotations) < len(annotations)
         decl.is_entry = False
         return decl
 
@@ -149,6 +189,7 @@ class _ToAst(Transformer):
     def fn_decl(self, meta, children):
         name = children[0]
         params: list[A.Param] = []
+        const_params: list[A.ConstParam] = []
         returns = _Returns([], False)
         body = children[-1]
         for c in children[1:-1]:
@@ -156,8 +197,20 @@ class _ToAst(Transformer):
                 params = c
             elif isinstance(c, _Returns):
                 returns = c
+            elif isinstance(c, _ConstParams):
+                const_params = c.params
         return A.FnDecl(_span(meta), str(name), _tspan(name), params, returns.outputs,
-                        returns.is_tuple, body, [], False)
+                        returns.is_tuple, body, [], False, const_params)
+
+    def const_params(self, meta, children):
+        return _ConstParams(list(children))
+
+    def const_param(self, meta, children):
+        name, ty = children
+        return A.ConstParam(_span(meta), str(name), _tspan(name), ty)
+
+    def const_args(self, meta, children):
+        return _ConstArgs(list(children))
 
     def params(self, meta, children):
         return list(children)
@@ -182,11 +235,13 @@ class _ToAst(Transformer):
         return self._output(meta, children)
 
     def ret_tuple(self, meta, children):
-        return _Returns(list(children), True)
+        # `-> ()` is the unit type: no outputs, like leaving the return type out.
+        return _Returns(list(children), bool(children))
 
     def struct_decl(self, meta, children):
-        name, *fields = children
-        return A.StructDecl(_span(meta), str(name), _tspan(name), list(fields))
+        name, *rest = children
+        const_params = rest.pop(0).params if rest and isinstance(rest[0], _ConstParams) else []
+        return A.StructDecl(_span(meta), str(name), _tspan(name), list(rest), const_params)
 
     def struct_field(self, meta, children):
         return A.StructField(_span(meta), str(children[0]), children[1])
@@ -198,7 +253,8 @@ class _ToAst(Transformer):
 
     # ---- types
     def named_type(self, meta, children):
-        return A.NamedTypeExpr(_span(meta), str(children[0]))
+        args = children[1].args if len(children) > 1 else None
+        return A.NamedTypeExpr(_span(meta), str(children[0]), args)
 
     def array_type(self, meta, children):
         return A.ArrayTypeExpr(_span(meta), children[0], children[1])
@@ -303,6 +359,13 @@ class _ToAst(Transformer):
     def index(self, meta, children):
         return A.Index(_span(meta), children[0], children[1])
 
+    def slice(self, meta, children):
+        base, *rest = children
+        at = next(i for i, c in enumerate(rest) if isinstance(c, Token) and c.type == "RANGE")
+        start = rest[0] if at == 1 else None
+        end = rest[at + 1] if at + 1 < len(rest) else None
+        return A.Slice(_span(meta), base, start, end, str(rest[at]) == "..=")
+
     def number(self, meta, children):
         tok = children[0]
         m = _NUMBER.fullmatch(str(tok))
@@ -329,9 +392,10 @@ class _ToAst(Transformer):
         return A.VarRef(_span(meta), str(children[0]))
 
     def call(self, meta, children):
-        name = children[0]
-        args = children[1] if len(children) > 1 else []
-        return A.Call(_span(meta), str(name), _tspan(name), args)
+        name, *rest = children
+        const_args = rest.pop(0).args if rest and isinstance(rest[0], _ConstArgs) else None
+        args = rest[0] if rest else []
+        return A.Call(_span(meta), str(name), _tspan(name), args, const_args)
 
     def external_call(self, meta, children):
         tok = children[0]
@@ -356,11 +420,28 @@ class _ToAst(Transformer):
         value = children[1] if len(children) > 1 else A.VarRef(_tspan(name), str(name))
         return A.StructInit(_span(meta), str(name), value)
 
+    def struct_body(self, meta, children):
+        inits = [c for c in children if isinstance(c, A.StructInit)]
+        bases = [c for c in children if not isinstance(c, A.StructInit)]
+        return _StructBody(inits, bases[0] if bases else None)
+
+    def struct_base(self, meta, children):
+        dots, base = children
+        if str(dots) != "..":
+            raise _SyntaxProblem(_tspan(dots), f"expected `..` before the base of a struct update, found `{dots}`")
+        return base
+
     def struct_lit(self, meta, children):
-        start, *inits = children
+        start, *rest = children
+        body = rest[0] if rest else _StructBody([], None)
         name = str(start).rstrip("{ \t\r\n")
         name_span = Span(start.start_pos, start.start_pos + len(name))
-        return A.StructLit(_span(meta), name, name_span, list(inits))
+        return A.StructLit(_span(meta), name, name_span, body.inits, None, body.base)
+
+    def generic_struct_lit(self, meta, children):
+        name, const_args, *rest = children
+        body = rest[0] if rest else _StructBody([], None)
+        return A.StructLit(_span(meta), str(name), _tspan(name), body.inits, const_args.args, body.base)
 
 
 def _abbrev(text: str, keep: int = 20) -> str:

@@ -33,16 +33,23 @@ def _leo_binary() -> str | None:
     return shutil.which("leo")
 
 
-def build(project_dir: Path, choice: str = "auto") -> BuildOutput:
-    """Compile a Leo project into build/<name>/<name>.aleo.
+def resolve(choice: str = "auto") -> str:
+    """Which compiler `choice` means here: "leo" (the binary on PATH) or "workbench".
 
-    `choice`: "leo" requires the `leo` binary, "workbench" uses the built-in compiler,
-    "auto" uses `leo` when it is on PATH and the built-in compiler otherwise.
+    "leo" requires the `leo` binary, "workbench" is the built-in compiler, and "auto" is
+    `leo` when it is on PATH and the built-in compiler otherwise.
     """
     leo = _leo_binary()
     if choice == "leo" and leo is None:
         raise UserError('[zk] compiler = "leo", but no `leo` binary is on PATH (use "auto" or "workbench")')
-    if choice == "leo" or (choice == "auto" and leo is not None):
+    return "leo" if choice == "leo" or (choice == "auto" and leo is not None) else "workbench"
+
+
+def build(project_dir: Path, choice: str = "auto") -> BuildOutput:
+    """Compile a Leo project into build/<name>/<name>.aleo with the compiler `choice`
+    resolves to (see `resolve`)."""
+    if resolve(choice) == "leo":
+        leo = _leo_binary()
         assert leo is not None
         return _build_with_leo(leo, project_dir)
     return _build_with_workbench(project_dir)

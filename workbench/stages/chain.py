@@ -13,45 +13,48 @@ The cuts are chosen from the estimates of the compiled programs, before any key 
 synthesized: the last link takes as many of the last pieces as fit, the link before it as
 many as fit in front of those, until the remaining first pieces fit in the main program.
 Links are named after their first piece, so a link's source does not change when links
-are added in front of it and each candidate is compiled once, against the signature of
-the link it calls.
+are added in front of it and each candidate is compiled once (the estimator caches by
+source), with the experiment's toolchain.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from workbench.leo.compiler import CompiledProgram, compile_source
 from workbench.leo.generate import LeoProgram
 from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET
-from workbench.snarkvm.costs import estimate_constraints
 from workbench.snarkvm.errors import CircuitTooLarge
+from workbench.stages.estimate import Estimator
 
 Render = Callable[[tuple[int, ...]], list[LeoProgram]]  # cuts -> programs, main last
+
+
+# A program of a chain, with every program it calls (directly or not), dependencies first.
+Candidate = tuple[LeoProgram, list[LeoProgram]]
 
 
 class _Chain:
     """Compiles and estimates the candidate programs of one chain search."""
 
-    def __init__(self, render: Render, budget: int) -> None:
+    def __init__(self, render: Render, budget: int, estimator: Estimator) -> None:
         self.render = render
         self.budget = budget
-        self.compiled: dict[str, CompiledProgram] = {}  # accepted links, by program name
+        self.estimator = estimator  # compiles with the experiment's toolchain, caching by source
 
-    def program(self, cuts: tuple[int, ...], index: int) -> LeoProgram:
-        """Program `index` of the chain (0 = main, i = the link starting at cuts[i-1])."""
+    def program(self, cuts: tuple[int, ...], index: int) -> Candidate:
+        """Program `index` of the chain (0 = main, i = the link starting at cuts[i-1]), and
+        the links after it (the ones it calls)."""
         programs = self.render(cuts)  # dependencies first: the main program is last
-        return programs[len(programs) - 1 - index]
+        at = len(programs) - 1 - index
+        return programs[at], programs[:at]
 
-    def estimate(self, program: LeoProgram) -> tuple[int, CompiledProgram]:
-        imports = [self.compiled[name] for name in program.imports]
-        compiled = compile_source(program.source, f"{program.name}/src/main.leo", imports=[c.signature for c in imports])
-        n = max(estimate_constraints(compiled.aleo, [c.aleo for c in imports]).values())
-        return n, compiled
+    def estimate(self, candidate: Candidate) -> int:
+        program, deps = candidate
+        return max(self.estimator.estimate(program, deps).values())
 
-    def fits(self, program: LeoProgram) -> tuple[bool, int, CompiledProgram]:
-        n, compiled = self.estimate(program)
-        return n <= self.budget, n, compiled
+    def fits(self, candidate: Candidate) -> tuple[bool, int]:
+        n = self.estimate(candidate)
+        return n <= self.budget, n
 
 
 def _smallest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:
@@ -91,16 +94,21 @@ def choose_cuts(
     budget: int = OFFLINE_BUDGET,
     what: str = "pieces",
     max_transitions: int = MAX_TRANSITIONS,
+    estimator: Estimator | None = None,
 ) -> tuple[int, ...]:
     """Cuts (indices of the first piece of each link) splitting `units` pieces into a
     chain of transitions that each fit `budget`; () when one program fits.
 
-    Raises CircuitTooLarge, naming the estimates, when no chain of at most
-    `max_transitions` (snarkVM: 31) transitions fits: a piece too large for a link, or
-    too many pieces.
+    Candidates are compiled by `estimator` (the experiment's toolchain; the built-in
+    compiler by default). Raises CircuitTooLarge, naming the estimates, when no chain of
+    at most `max_transitions` (snarkVM: 31) transitions fits: a piece too large for a
+    link, or too many pieces.
     """
-    chain = _Chain(render, budget)
-    ok, n, _ = chain.fits(chain.program((), 0))
+    if estimator is None:
+        with Estimator("workbench") as own:
+            return choose_cuts(render, units, budget, what, max_transitions, own)
+    chain = _Chain(render, budget, estimator)
+    ok, n = chain.fits(chain.program((), 0))
     if ok:
         return ()
     if units < 2:
@@ -111,7 +119,7 @@ def choose_cuts(
     while True:
         # The main program with pieces [0, end), calling the chain built so far.
         if cuts:
-            ok, n, _ = chain.fits(chain.program(cuts, 0))
+            ok, n = chain.fits(chain.program(cuts, 0))
             if ok:
                 return cuts
         if end == 1:
@@ -134,28 +142,22 @@ def choose_cuts(
                 f"(each transition proves at most about {budget:,} constraints offline)"
             )
 
-        def candidate(start: int) -> LeoProgram:  # a new link with pieces [start, end)
+        def candidate(start: int) -> Candidate:  # a new link with pieces [start, end)
             return chain.program((start, *cuts), 1)
 
-        found: dict[int, CompiledProgram] = {}
-
         def fits(start: int) -> bool:
-            ok, _, compiled = chain.fits(candidate(start))
-            if ok:
-                found[start] = compiled
-            return ok
+            return chain.fits(candidate(start))[0]
 
         # The smallest start that fits, leaving the main program at least one piece.
         guess = end - (sizes[-1] if len(sizes) > 1 else max(1, end // 2))
         best = _smallest_fitting(fits, 1, end - 1, guess)
         if best is None:
-            _, n, _ = chain.fits(candidate(end - 1))
+            _, n = chain.fits(candidate(end - 1))
             raise CircuitTooLarge(
                 f"a link of a chain of transitions holding only one {what[:-1]} is estimated at {n:,} constraints "
                 f"(the link's fixed cost, its call to the next link if any, and the {what[:-1]}); the offline "
                 f"setup proves at most about {budget:,} per transition"
             )
-        chain.compiled[candidate(best).name] = found[best]
         sizes.append(end - best)
         cuts = (best, *cuts)
         end = best

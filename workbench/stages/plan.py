@@ -1,7 +1,8 @@
 """The plan stage: how many rows one execution evaluates, and whether the model is split.
 
-Everything here works from the compiled programs' constraint estimates (the built-in
-compiler and workbench/snarkvm/costs.py), before any key is synthesized:
+Everything here works from the compiled programs' constraint estimates (the programs the
+experiment's `[zk] compiler` builds, see `stages/estimate.py`, and workbench/snarkvm/costs.py),
+before any key is synthesized:
 
 - A model whose single program does not fit the budget (`PlanRequest.budget`, the offline
   setup's unless re-planned) is split into a chain of transitions when its form can be
@@ -21,15 +22,14 @@ from dataclasses import replace
 from typing import Callable
 
 from workbench.algorithms.base import QuantizedModel
+from workbench.errors import WorkbenchError
 from workbench.leo import generate
-from workbench.leo.compiler import compile_source
-from workbench.leo.diagnostics import LeoCompileError
 from workbench.leo.contexts import chain_units
 from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
 from workbench.prover import FunctionKey
-from workbench.snarkvm.costs import estimate_constraints
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.stages.chain import choose_cuts
+from workbench.stages.estimate import Estimator
 from workbench.stages.records import Plan, PlanRequest
 
 # A chain refused at key synthesis is planned again for a budget this much smaller, down
@@ -51,16 +51,20 @@ def model_size(model: QuantizedModel) -> str:
     return f"The model: {size}; {model.form.io.n_features} input features."
 
 
-def estimate_programs(programs: list[generate.LeoProgram]) -> dict[FunctionKey, int]:
-    """Every function's estimated constraints, each program compiled against its imports."""
-    compiled = {}
-    estimates: dict[FunctionKey, int] = {}
-    for p in programs:  # dependencies first
-        imports = [compiled[name] for name in p.imports]
-        compiled[p.name] = compile_source(p.source, f"{p.name}/src/main.leo", imports=[c.signature for c in imports])
-        for function, n in estimate_constraints(compiled[p.name].aleo, [c.aleo for c in imports]).items():
-            estimates[(p.program_id, function)] = n
-    return estimates
+def estimate_programs(programs: list[generate.LeoProgram], estimator: Estimator | None = None) -> dict[FunctionKey, int]:
+    """Every function's estimated constraints, each program compiled (by `estimator`'s
+    toolchain, the built-in compiler by default) after the programs before it."""
+    own = estimator is None
+    estimator = estimator if estimator is not None else Estimator("workbench")
+    try:
+        estimates: dict[FunctionKey, int] = {}
+        for i, p in enumerate(programs):  # dependencies first
+            for function, n in estimator.estimate(p, programs[:i]).items():
+                estimates[(p.program_id, function)] = n
+        return estimates
+    finally:
+        if own:
+            estimator.close()
 
 
 def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: int, budget: int = OFFLINE_BUDGET) -> None:
@@ -89,13 +93,14 @@ def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[[int, tup
     return render
 
 
-def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, budget: int) -> int:
+def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, budget: int,
+                estimator: Estimator) -> int:
     """The largest batch in 1..cap whose estimated circuit fits the budget."""
 
     def fits(k: int) -> bool:
         try:
-            return all(n <= budget for n in estimate_programs(render(k)).values())
-        except LeoCompileError:
+            return all(n <= budget for n in estimate_programs(render(k), estimator).values())
+        except WorkbenchError:  # LeoCompileError, or `leo build` failing
             if k == 1:
                 raise
             # Batch k repeats batch 1's code, which compiled: what fails is a size limit
@@ -120,24 +125,31 @@ def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, bu
 def plan(model: QuantizedModel, request: PlanRequest) -> Plan:
     """Decide the batch and the chain cuts for a quantized model (see the module docstring).
 
-    Raises CircuitTooLarge, with the estimate and what to shrink, when nothing fits.
+    Every candidate is compiled with `request.compiler` (the experiment's `[zk] compiler`),
+    so the plan is made from the programs the compile stage will build. Raises
+    CircuitTooLarge, with the estimate and what to shrink, when nothing fits.
     """
+    with Estimator(request.compiler) as estimator:
+        return _plan(model, request, estimator)
+
+
+def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> Plan:
     render = _renderer(model, request)
     units, unit = chain_units(model.form)
     if units >= 2:
         try:
-            cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit)
+            cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit, estimator=estimator)
         except CircuitTooLarge as exc:
             raise CircuitTooLarge(f"{exc}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
         if cuts:
-            estimates = estimate_programs(render(1, cuts))
+            estimates = estimate_programs(render(1, cuts), estimator)
             check_fits(estimates, model, 1, request.budget)
             return Plan(request, 1, cuts, units, unit, estimates)
     if isinstance(request.batch, int):
         batch = request.batch
     else:
-        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), request.budget)
-    estimates = estimate_programs(render(batch))
+        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), request.budget, estimator)
+    estimates = estimate_programs(render(batch), estimator)
     check_fits(estimates, model, batch, request.budget)
     return Plan(request, batch, (), units, unit, estimates)
 

@@ -72,6 +72,9 @@ class PlanRequest:
     rows: int = 1  # rows that will be executed (an auto batch never exceeds them)
     budget: int = OFFLINE_BUDGET  # constraints per transition a chain's links are planned for
     max_batch: int = MAX_BATCH  # an auto batch's cap (lowered when the setup refused a batch)
+    # `[zk] compiler`: the toolchain whose programs are estimated ("auto", "workbench", "leo"),
+    # the same one the compile stage builds with.
+    compiler: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class Plan:
     cuts: tuple[int, ...]  # first unit of each link after the main program; () for one program
     units: int  # pieces a chain may cut between (0: the model cannot be split)
     unit: str  # what those pieces are ("trees")
-    estimates: Mapping[FunctionKey, int]  # the built-in compiler's programs, estimated
+    estimates: Mapping[FunctionKey, int]  # the programs of `request.compiler`, estimated
 
 
 @dataclass(frozen=True)
