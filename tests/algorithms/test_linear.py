@@ -42,7 +42,7 @@ def trained(name: str, **quantization: object) -> tuple[Experiment, TrainedRun]:
 def simulate_circuit(model: QuantizedDenseModel, xu: np.ndarray) -> int:
     """The template's operations on one row, with Python ints and snarkVM's cast checks.
 
-    Mirrors `leo_templates/linear.leo.j2` step by step (independently of `forward`): the
+    Mirrors `workbench/leo_templates/linear.leo.j2` step by step (independently of `forward`): the
     field arithmetic, each `field as uN` cast (which halts unless 0 <= v < 2^N), the top
     bit test and shifts of the offset form, the max pools' comparisons, and the output head.
     """

@@ -3,7 +3,7 @@
 LinearRegression, Ridge and LogisticRegression are a dense network of one layer; the MLPs
 (`workbench/algorithms/mlp.py`) are a stack of ReLU layers and an output layer. All of them
 lower to the same integer layers (`IntLayer`), the same integer reference (`forward`) and
-the same template (`leo_templates/linear.leo.j2`).
+the same template (`workbench/leo_templates/linear.leo.j2`).
 
 Fixed point (f fractional bits, q(v) = floor(v * 2^f + 1/2)):
 

@@ -1,4 +1,4 @@
-"""Typed quantized forms -> the variables of the Leo templates in `leo_templates/`.
+"""Typed quantized forms -> the variables of the Leo templates in `workbench/leo_templates/`.
 
 The families (workbench/algorithms/) describe their circuits as forms of integers
 (workbench/algorithms/forms.py); this module is the one place that knows how each form is
@@ -36,7 +36,7 @@ class ProgramPlan:
     """
 
     name: str  # Leo program name, without .aleo
-    template: str  # file stem in leo_templates/
+    template: str  # file stem in workbench/leo_templates/
     context: dict[str, Any]
     imports: tuple[str, ...] = ()  # names of plans this program calls
 

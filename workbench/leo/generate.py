@@ -1,4 +1,4 @@
-"""Leo source from the Jinja2 templates in `leo_templates/`, written as a `leo new`-style project."""
+"""Leo source from the Jinja2 templates in `workbench/leo_templates/`, written as a `leo new`-style project."""
 
 from __future__ import annotations
 
