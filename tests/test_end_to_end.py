@@ -159,6 +159,8 @@ def test_forest_too_large_for_one_transition_is_proven_as_a_chain(tmp_path: Path
         [sys.executable, "-m", "workbench", "verify", str(run_dir)], capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr
+    # Every link's program matches its hash and its Leo project, and the attested class is the claimed one.
+    assert "every claim checked" in proc.stdout and proc.stdout.count("compiles to") == len(functions)
 
 
 def test_a_chain_refused_at_key_synthesis_is_planned_again_smaller(tmp_path: Path) -> None:
