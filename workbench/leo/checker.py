@@ -236,6 +236,7 @@ class Checker:
         self.struct_decls: dict[str, A.StructDecl] = {}
         self.signatures: dict[str, Signature] = {}
         self.helpers: dict[str, A.FnDecl] = {}
+        self.impl_methods: set[str] = set()  # the names of the methods of `impl` blocks
         self.entries: dict[str, A.FnDecl] = {}
         self.scopes: list[dict[str, _Binding]] = [{}]
         self.current: Optional[A.FnDecl] = None
@@ -616,8 +617,12 @@ class Checker:
             if fn.name in self.struct_decls:
                 # Leo and snarkVM keep one namespace for a program's structs and functions.
                 self.error(fn.name_span, f"`{fn.name}` is already declared as a struct")
+        self.impl_methods = {fn.method for fn in unit.helpers if fn.method is not None}
         for fn in unit.helpers:
-            self.check_ident(fn.name, fn.name_span, "function name")
+            if fn.impl_of is not None:
+                self.check_impl_fn(fn)
+            else:
+                self.check_ident(fn.name, fn.name_span, "function name")
             if fn.name in self.helpers:
                 self.error(fn.name_span, f"function `{fn.name}` is already declared")
                 continue
@@ -792,6 +797,10 @@ class Checker:
             self.error(fn.outputs[MAX_OUTPUTS].span,
                        f"function `{fn.name}` has {len(fn.outputs)} outputs; the limit is {MAX_OUTPUTS}")
         for p in fn.params:
+            if p.is_self and fn.impl_of is None:
+                self.error(p.span, "`self` is only allowed as the first parameter of a method in an `impl` block")
+                params.append(None)  # type: ignore[arg-type]
+                continue
             if p.visibility is not None and not fn.is_entry:
                 self.error(p.visibility_span or p.span, "helper function inputs have no visibility; only entry functions mark inputs `public` or `private`")
             if p.visibility == "constant":
@@ -825,6 +834,43 @@ class Checker:
                 self.error(a.span, f"`@{a.name}` is only allowed in Leo test files (under tests/), not in a program")
             elif a.name not in INLINE_ANNOTATIONS:
                 self.error(a.span, f"unknown annotation `@{a.name}`")
+
+    def check_impl_fn(self, fn: A.FnDecl) -> None:
+        """A function of ``impl S { ... }``: S is a struct of this program, and a method
+        (one with ``self``) may not take the name of a built-in operator method."""
+        assert fn.method is not None and fn.impl_of is not None
+        self.check_ident(fn.method, fn.name_span, "function name")
+        if fn.impl_of not in self.struct_decls:
+            self.error(fn.name_span, f"`impl {fn.impl_of}`: no struct named `{fn.impl_of}`")
+        elif self.struct_decls[fn.impl_of].is_generic:
+            self.error(fn.name_span, f"`impl {fn.impl_of}`: methods of a generic struct are not supported")
+        if fn.has_self and fn.method in METHODS:
+            self.error(fn.name_span, f"instance method `{fn.method}` collides with a built-in operator; "
+                                     f"`value.{fn.method}(..)` would apply the operator. Rename it, or call it "
+                                     f"as `{fn.impl_of}::{fn.method}(..)`.")
+
+    def impl_method_call(self, e: A.MethodCall) -> Optional[Type]:
+        """``p.m(args)`` where p is a struct with a method ``m``: the call ``S::m(p, args)``."""
+        t = self.expr(e.receiver, None)
+        if t is None:
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        name = f"{t.name}::{e.method}" if isinstance(t, StructType) else None
+        fn = self.helpers.get(name) if name else None
+        if fn is None:
+            self.error(e.method_span, f"`{t}` has no method `{e.method}`")
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        if not fn.has_self:
+            self.error(e.method_span, f"`{name}` has no `self` parameter: call it as `{name}(..)`, "
+                                      f"not on a value")
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        e.impl_call = A.Call(e.span, name, e.method_span, [e.receiver] + list(e.args), None)
+        return self.call(e.impl_call)
 
     def check_recursion(self) -> None:
         state: dict[str, int] = {}
@@ -1352,6 +1398,14 @@ class Checker:
 
     def method(self, e: A.MethodCall, expected: Optional[Type]) -> Optional[Type]:
         if e.method not in METHODS:
+            if e.method in self.impl_methods:
+                return self.impl_method_call(e)
+            t = self.expr(e.receiver, None)
+            for a in e.args:
+                self.expr(a, None)
+            if isinstance(t, StructType):
+                self.error(e.method_span, f"`{t}` has no method `{e.method}`")
+                return None
             self.error(e.method_span, f"unknown method `{e.method}`")
             return None
         kind, _ = METHODS[e.method]

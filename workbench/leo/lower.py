@@ -593,6 +593,8 @@ class _Lowerer:
         if isinstance(e, A.ExternalCall):
             return self.external_call(e)
         if isinstance(e, A.MethodCall):
+            if e.impl_call is not None:
+                return self.call(e.impl_call)
             _, op = METHODS[e.method]
             recv = self.expr(e.receiver)
             if not e.args:
