@@ -1177,6 +1177,11 @@ class Checker:
         else:
             t = Prim(e.suffix)
         if is_field(t):
+            if e.text.lstrip("-")[:2] in ("0x", "0o", "0b"):
+                # Leo's parser (suffixed) and type checker (unsuffixed) both refuse these.
+                self.error(e.span, f"hex, octal, and binary literals may only be used for integer types; "
+                                   f"write `{e.text}` in decimal")
+                return t
             if not abs(e.value) < fold.P:
                 self.error(e.span, f"`{e.text}` is out of range for `field`")
         elif not fits(e.value, t):
