@@ -514,9 +514,14 @@ class Checker:
         self.noting(start, site, f"in `{display}`, instantiated here")
         return inst
 
-    def const_length(self, e: A.Expr, what: str) -> Optional[int]:
-        """Value of an array length or repeat count; must be known before unrolling."""
-        value = self.const_value(e)
+    def const_length(self, e: A.Expr, what: str, loose: bool = False) -> Optional[int]:
+        """Value of an array length or repeat count; must be known before unrolling.
+
+        ``loose`` (repeat counts) also takes a loop variable, read as its first value here;
+        the lowering gives each iteration's array that iteration's length, as Leo does
+        after unrolling (`let arr = [0u32; i];`).
+        """
+        value = self.const_value(e, loose=loose)
         if value is None or isinstance(value, bool):
             self.error(e.span, f"{what} must be a constant integer known at compile time")
             return None
@@ -1154,7 +1159,7 @@ class Checker:
             hint = expected.element if isinstance(expected, ArrayType) else None
             et = self.expr(e.element, hint)
             self.expr(e.count, U32)
-            n = self.const_length(e.count, "repeat count")
+            n = self.const_length(e.count, "repeat count", loose=True)
             if et is None or n is None:
                 return None
             return ArrayType(et, n)
