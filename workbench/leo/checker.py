@@ -213,6 +213,7 @@ class _Binding:
     ty: Optional[Type]
     kind: str  # "var", "param", "const", "loop"
     value: Optional[int | bool] = None  # known value of a constant, for array lengths
+    sized: bool = False  # an array whose length is a loop variable: it may only be indexed
 
 
 def _untyped(e: A.Expr) -> bool:
@@ -237,6 +238,8 @@ class Checker:
         self.signatures: dict[str, Signature] = {}
         self.helpers: dict[str, A.FnDecl] = {}
         self.impl_methods: set[str] = set()  # the names of the methods of `impl` blocks
+        # Nodes where a loop-sized array may appear: a `let` initializer, an indexed base.
+        self.sized_ok: set[int] = set()
         self.entries: dict[str, A.FnDecl] = {}
         self.scopes: list[dict[str, _Binding]] = [{}]
         self.current: Optional[A.FnDecl] = None
@@ -966,6 +969,13 @@ class Checker:
 
     def let(self, s: A.Let) -> None:
         ty = self.resolve_type(s.type_expr) if s.type_expr is not None else None
+        sized = isinstance(s.value, A.RepeatLit) and self.loop_sized(s.value)
+        if sized:
+            if s.type_expr is not None or s.is_tuple:
+                self.error(s.value.span, "an array whose length is a loop variable takes no declared type: "
+                                         "write `let name = [x; i];`")
+            else:
+                self.sized_ok.add(id(s.value))
         vty = self.expr(s.value, ty)
         if ty is not None and vty is not None and ty != vty:
             self.error(s.value.span, f"expected `{ty}`, found `{vty}`")
@@ -981,7 +991,11 @@ class Checker:
             name, span = s.names[0]
             if final == UNIT:
                 self.error(s.value.span, "this expression has no value (its type is `()`)")
-            self.declare(name, span, _Binding(final, "var"))
+            self.declare(name, span, _Binding(final, "var", sized=sized))
+
+    def loop_sized(self, e: A.RepeatLit) -> bool:
+        """A repeat count known only per iteration of an enclosing loop (`[x; i]`)."""
+        return self.const_value(e.count) is None and self.const_value(e.count, loose=True) is not None
 
     def assign(self, s: A.Assign) -> None:
         root = s.target
@@ -1071,6 +1085,9 @@ class Checker:
             if b is None:
                 self.error(e.span, f"unknown variable `{e.name}`")
                 return None
+            if b.sized and id(e) not in self.sized_ok:
+                self.error(e.span, f"the length of `{e.name}` changes with the loop: it can only be indexed "
+                                   f"(`{e.name}[j]`)")
             return b.ty
         if isinstance(e, A.Unary):
             t = self.expr(e.operand, expected)
@@ -1124,6 +1141,8 @@ class Checker:
                 return None
             return bt.elements[e.index]
         if isinstance(e, A.Index):
+            if isinstance(e.base, A.VarRef):
+                self.sized_ok.add(id(e.base))
             bt = self.expr(e.base, None)
             it = self.expr(e.index, U32)
             if it is not None and not is_int(it):
@@ -1160,6 +1179,10 @@ class Checker:
             et = self.expr(e.element, hint)
             self.expr(e.count, U32)
             n = self.const_length(e.count, "repeat count", loose=True)
+            if n is not None and id(e) not in self.sized_ok and self.loop_sized(e):
+                self.error(e.count.span, "an array whose length is a loop variable must be bound by `let` "
+                                         "and then indexed (`let row = [x; i];`)")
+                return None
             if et is None or n is None:
                 return None
             return ArrayType(et, n)
