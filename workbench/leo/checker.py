@@ -295,6 +295,11 @@ class Checker:
         return None
 
     def declare(self, name: str, span: Span, binding: _Binding, what: str = "variable") -> None:
+        if name == "_":
+            # `let _ = ..`, `let (a, _) = ..`, `for _ in ..`: a wildcard binds nothing.
+            if what not in ("variable", "loop variable"):
+                self.error(span, f"`_` cannot name a {what}")
+            return
         self.check_ident(name, span, what)
         if self.lookup(name) is not None:
             self.error(span, f"`{name}` is already declared; Leo does not allow shadowing")
@@ -1081,6 +1086,9 @@ class Checker:
         if isinstance(e, A.BoolLit):
             return BOOL
         if isinstance(e, A.VarRef):
+            if e.name == "_":
+                self.error(e.span, "`_` is a wildcard pattern, not a value")
+                return None
             b = self.lookup(e.name)
             if b is None:
                 self.error(e.span, f"unknown variable `{e.name}`")
