@@ -295,6 +295,9 @@ class Checker:
         return None
 
     def declare(self, name: str, span: Span, binding: _Binding, what: str = "variable") -> None:
+        if name == "self" and binding.kind != "param":
+            self.error(span, f"`self` is a keyword; it cannot name a {what}")
+            return
         if name == "_":
             # `let _ = ..`, `let (a, _) = ..`, `for _ in ..`: a wildcard binds nothing.
             if what not in ("variable", "loop variable"):
@@ -810,6 +813,8 @@ class Checker:
             self.error(fn.outputs[MAX_OUTPUTS].span,
                        f"function `{fn.name}` has {len(fn.outputs)} outputs; the limit is {MAX_OUTPUTS}")
         for p in fn.params:
+            if p.name == "self" and not p.is_self:
+                self.error(p.span, "`self` is a keyword: write a method's receiver as plain `self`, first")
             if p.is_self and fn.impl_of is None:
                 self.error(p.span, "`self` is only allowed as the first parameter of a method in an `impl` block")
                 params.append(None)  # type: ignore[arg-type]
