@@ -28,6 +28,15 @@ MAX_INPUTS = 16
 MAX_OUTPUTS = 16
 MAX_STRUCT_MEMBERS = 32
 MAX_ARRAY_ELEMENTS = 2048
+
+# Leo 4.3's keywords (its lexer's keyword tokens): never a name, even where this grammar's
+# contextual lexer would read one as an identifier (`let none = ..`, `struct u8 {..}`).
+LEO_KEYWORDS = frozenset("""
+    true false none address bool field group scalar signature string record Final
+    i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 if else for in return let const constant fn
+    final Fn struct constructor interface impl program import mapping storage network aleo
+    script block public private as self assert assert_eq assert_neq
+""".split())
 MAX_NESTED_ELEMENTS = 2**16  # all the scalars of a nested array type
 
 
@@ -285,6 +294,9 @@ class Checker:
 
     # ------------------------------------------------------------ names and scopes
     def check_ident(self, name: str, span: Span, what: str) -> None:
+        if name in LEO_KEYWORDS:
+            self.error(span, f"`{name}` is a keyword in Leo and cannot be used as a {what}")
+            return
         if len(name) > MAX_IDENTIFIER:
             self.error(span, f"{what} `{name}` is {len(name)} characters long; the limit is {MAX_IDENTIFIER}")
 
@@ -295,8 +307,11 @@ class Checker:
         return None
 
     def declare(self, name: str, span: Span, binding: _Binding, what: str = "variable") -> None:
-        if name == "self" and binding.kind != "param":
-            self.error(span, f"`self` is a keyword; it cannot name a {what}")
+        if name == "self":
+            if binding.kind != "param":
+                self.error(span, f"`self` is a keyword; it cannot name a {what}")
+            else:  # a method's receiver (a typed parameter `self: T` is refused with the signature)
+                self.scopes[-1][name] = binding
             return
         if name == "_":
             # `let _ = ..`, `let (a, _) = ..`, `for _ in ..`: a wildcard binds nothing.
