@@ -127,6 +127,9 @@ class MethodCall(Expr):
     method: str
     method_span: Span
     args: list[Expr]
+    # Set by the checker when the method is a user method of the receiver's struct
+    # (`p.sum()` in an `impl`): the call `S::sum(p)` it stands for.
+    impl_call: Optional["Call"] = None
 
 
 @dataclass
@@ -278,6 +281,7 @@ class Param:
     visibility: Optional[str]
     visibility_span: Optional[Span]
     type_expr: TypeExpr
+    is_self: bool = False  # the `self` receiver of a method in an `impl` block
 
 
 @dataclass
@@ -310,6 +314,13 @@ class FnDecl:
     is_entry: bool
     const_params: list[ConstParam] = field(default_factory=list)  # a generic helper's `::[N: u32]`
     exported: bool = False  # `export fn`: only matters across modules, kept for tools
+    # A function of an `impl S { ... }` block: named `S::m`, with `impl_of` S and `method` m.
+    impl_of: Optional[str] = None
+    method: Optional[str] = None
+
+    @property
+    def has_self(self) -> bool:
+        return bool(self.params) and self.params[0].is_self
 
     @property
     def is_generic(self) -> bool:

@@ -28,6 +28,15 @@ MAX_INPUTS = 16
 MAX_OUTPUTS = 16
 MAX_STRUCT_MEMBERS = 32
 MAX_ARRAY_ELEMENTS = 2048
+
+# Leo 4.3's keywords (its lexer's keyword tokens): never a name, even where this grammar's
+# contextual lexer would read one as an identifier (`let none = ..`, `struct u8 {..}`).
+LEO_KEYWORDS = frozenset("""
+    true false none address bool field group scalar signature string record Final
+    i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 if else for in return let const constant fn
+    final Fn struct constructor interface impl program import mapping storage network aleo
+    script block public private as self assert assert_eq assert_neq
+""".split())
 MAX_NESTED_ELEMENTS = 2**16  # all the scalars of a nested array type
 
 
@@ -213,6 +222,7 @@ class _Binding:
     ty: Optional[Type]
     kind: str  # "var", "param", "const", "loop"
     value: Optional[int | bool] = None  # known value of a constant, for array lengths
+    sized: bool = False  # an array whose length is a loop variable: it may only be indexed
 
 
 def _untyped(e: A.Expr) -> bool:
@@ -236,6 +246,9 @@ class Checker:
         self.struct_decls: dict[str, A.StructDecl] = {}
         self.signatures: dict[str, Signature] = {}
         self.helpers: dict[str, A.FnDecl] = {}
+        self.impl_methods: set[str] = set()  # the names of the methods of `impl` blocks
+        # Nodes where a loop-sized array may appear: a `let` initializer, an indexed base.
+        self.sized_ok: set[int] = set()
         self.entries: dict[str, A.FnDecl] = {}
         self.scopes: list[dict[str, _Binding]] = [{}]
         self.current: Optional[A.FnDecl] = None
@@ -281,6 +294,9 @@ class Checker:
 
     # ------------------------------------------------------------ names and scopes
     def check_ident(self, name: str, span: Span, what: str) -> None:
+        if name in LEO_KEYWORDS:
+            self.error(span, f"`{name}` is a keyword in Leo and cannot be used as a {what}")
+            return
         if len(name) > MAX_IDENTIFIER:
             self.error(span, f"{what} `{name}` is {len(name)} characters long; the limit is {MAX_IDENTIFIER}")
 
@@ -291,6 +307,17 @@ class Checker:
         return None
 
     def declare(self, name: str, span: Span, binding: _Binding, what: str = "variable") -> None:
+        if name == "self":
+            if binding.kind != "param":
+                self.error(span, f"`self` is a keyword; it cannot name a {what}")
+            else:  # a method's receiver (a typed parameter `self: T` is refused with the signature)
+                self.scopes[-1][name] = binding
+            return
+        if name == "_":
+            # `let _ = ..`, `let (a, _) = ..`, `for _ in ..`: a wildcard binds nothing.
+            if what not in ("variable", "loop variable"):
+                self.error(span, f"`_` cannot name a {what}")
+            return
         self.check_ident(name, span, what)
         if self.lookup(name) is not None:
             self.error(span, f"`{name}` is already declared; Leo does not allow shadowing")
@@ -513,9 +540,14 @@ class Checker:
         self.noting(start, site, f"in `{display}`, instantiated here")
         return inst
 
-    def const_length(self, e: A.Expr, what: str) -> Optional[int]:
-        """Value of an array length or repeat count; must be known before unrolling."""
-        value = self.const_value(e)
+    def const_length(self, e: A.Expr, what: str, loose: bool = False) -> Optional[int]:
+        """Value of an array length or repeat count; must be known before unrolling.
+
+        ``loose`` (repeat counts) also takes a loop variable, read as its first value here;
+        the lowering gives each iteration's array that iteration's length, as Leo does
+        after unrolling (`let arr = [0u32; i];`).
+        """
+        value = self.const_value(e, loose=loose)
         if value is None or isinstance(value, bool):
             self.error(e.span, f"{what} must be a constant integer known at compile time")
             return None
@@ -616,8 +648,12 @@ class Checker:
             if fn.name in self.struct_decls:
                 # Leo and snarkVM keep one namespace for a program's structs and functions.
                 self.error(fn.name_span, f"`{fn.name}` is already declared as a struct")
+        self.impl_methods = {fn.method for fn in unit.helpers if fn.method is not None}
         for fn in unit.helpers:
-            self.check_ident(fn.name, fn.name_span, "function name")
+            if fn.impl_of is not None:
+                self.check_impl_fn(fn)
+            else:
+                self.check_ident(fn.name, fn.name_span, "function name")
             if fn.name in self.helpers:
                 self.error(fn.name_span, f"function `{fn.name}` is already declared")
                 continue
@@ -792,6 +828,12 @@ class Checker:
             self.error(fn.outputs[MAX_OUTPUTS].span,
                        f"function `{fn.name}` has {len(fn.outputs)} outputs; the limit is {MAX_OUTPUTS}")
         for p in fn.params:
+            if p.name == "self" and not p.is_self:
+                self.error(p.span, "`self` is a keyword: write a method's receiver as plain `self`, first")
+            if p.is_self and fn.impl_of is None:
+                self.error(p.span, "`self` is only allowed as the first parameter of a method in an `impl` block")
+                params.append(None)  # type: ignore[arg-type]
+                continue
             if p.visibility is not None and not fn.is_entry:
                 self.error(p.visibility_span or p.span, "helper function inputs have no visibility; only entry functions mark inputs `public` or `private`")
             if p.visibility == "constant":
@@ -825,6 +867,43 @@ class Checker:
                 self.error(a.span, f"`@{a.name}` is only allowed in Leo test files (under tests/), not in a program")
             elif a.name not in INLINE_ANNOTATIONS:
                 self.error(a.span, f"unknown annotation `@{a.name}`")
+
+    def check_impl_fn(self, fn: A.FnDecl) -> None:
+        """A function of ``impl S { ... }``: S is a struct of this program, and a method
+        (one with ``self``) may not take the name of a built-in operator method."""
+        assert fn.method is not None and fn.impl_of is not None
+        self.check_ident(fn.method, fn.name_span, "function name")
+        if fn.impl_of not in self.struct_decls:
+            self.error(fn.name_span, f"`impl {fn.impl_of}`: no struct named `{fn.impl_of}`")
+        elif self.struct_decls[fn.impl_of].is_generic:
+            self.error(fn.name_span, f"`impl {fn.impl_of}`: methods of a generic struct are not supported")
+        if fn.has_self and fn.method in METHODS:
+            self.error(fn.name_span, f"instance method `{fn.method}` collides with a built-in operator; "
+                                     f"`value.{fn.method}(..)` would apply the operator. Rename it, or call it "
+                                     f"as `{fn.impl_of}::{fn.method}(..)`.")
+
+    def impl_method_call(self, e: A.MethodCall) -> Optional[Type]:
+        """``p.m(args)`` where p is a struct with a method ``m``: the call ``S::m(p, args)``."""
+        t = self.expr(e.receiver, None)
+        if t is None:
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        name = f"{t.name}::{e.method}" if isinstance(t, StructType) else None
+        fn = self.helpers.get(name) if name else None
+        if fn is None:
+            self.error(e.method_span, f"`{t}` has no method `{e.method}`")
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        if not fn.has_self:
+            self.error(e.method_span, f"`{name}` has no `self` parameter: call it as `{name}(..)`, "
+                                      f"not on a value")
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        e.impl_call = A.Call(e.span, name, e.method_span, [e.receiver] + list(e.args), None)
+        return self.call(e.impl_call)
 
     def check_recursion(self) -> None:
         state: dict[str, int] = {}
@@ -915,6 +994,13 @@ class Checker:
 
     def let(self, s: A.Let) -> None:
         ty = self.resolve_type(s.type_expr) if s.type_expr is not None else None
+        sized = isinstance(s.value, A.RepeatLit) and self.loop_sized(s.value)
+        if sized:
+            if s.type_expr is not None or s.is_tuple:
+                self.error(s.value.span, "an array whose length is a loop variable takes no declared type: "
+                                         "write `let name = [x; i];`")
+            else:
+                self.sized_ok.add(id(s.value))
         vty = self.expr(s.value, ty)
         if ty is not None and vty is not None and ty != vty:
             self.error(s.value.span, f"expected `{ty}`, found `{vty}`")
@@ -930,7 +1016,11 @@ class Checker:
             name, span = s.names[0]
             if final == UNIT:
                 self.error(s.value.span, "this expression has no value (its type is `()`)")
-            self.declare(name, span, _Binding(final, "var"))
+            self.declare(name, span, _Binding(final, "var", sized=sized))
+
+    def loop_sized(self, e: A.RepeatLit) -> bool:
+        """A repeat count known only per iteration of an enclosing loop (`[x; i]`)."""
+        return self.const_value(e.count) is None and self.const_value(e.count, loose=True) is not None
 
     def assign(self, s: A.Assign) -> None:
         root = s.target
@@ -1016,10 +1106,16 @@ class Checker:
         if isinstance(e, A.BoolLit):
             return BOOL
         if isinstance(e, A.VarRef):
+            if e.name == "_":
+                self.error(e.span, "`_` is a wildcard pattern, not a value")
+                return None
             b = self.lookup(e.name)
             if b is None:
                 self.error(e.span, f"unknown variable `{e.name}`")
                 return None
+            if b.sized and id(e) not in self.sized_ok:
+                self.error(e.span, f"the length of `{e.name}` changes with the loop: it can only be indexed "
+                                   f"(`{e.name}[j]`)")
             return b.ty
         if isinstance(e, A.Unary):
             t = self.expr(e.operand, expected)
@@ -1073,6 +1169,8 @@ class Checker:
                 return None
             return bt.elements[e.index]
         if isinstance(e, A.Index):
+            if isinstance(e.base, A.VarRef):
+                self.sized_ok.add(id(e.base))
             bt = self.expr(e.base, None)
             it = self.expr(e.index, U32)
             if it is not None and not is_int(it):
@@ -1108,7 +1206,11 @@ class Checker:
             hint = expected.element if isinstance(expected, ArrayType) else None
             et = self.expr(e.element, hint)
             self.expr(e.count, U32)
-            n = self.const_length(e.count, "repeat count")
+            n = self.const_length(e.count, "repeat count", loose=True)
+            if n is not None and id(e) not in self.sized_ok and self.loop_sized(e):
+                self.error(e.count.span, "an array whose length is a loop variable must be bound by `let` "
+                                         "and then indexed (`let row = [x; i];`)")
+                return None
             if et is None or n is None:
                 return None
             return ArrayType(et, n)
@@ -1131,6 +1233,11 @@ class Checker:
         else:
             t = Prim(e.suffix)
         if is_field(t):
+            if e.text.lstrip("-")[:2] in ("0x", "0o", "0b"):
+                # Leo's parser (suffixed) and type checker (unsuffixed) both refuse these.
+                self.error(e.span, f"hex, octal, and binary literals may only be used for integer types; "
+                                   f"write `{e.text}` in decimal")
+                return t
             if not abs(e.value) < fold.P:
                 self.error(e.span, f"`{e.text}` is out of range for `field`")
         elif not fits(e.value, t):
@@ -1352,6 +1459,14 @@ class Checker:
 
     def method(self, e: A.MethodCall, expected: Optional[Type]) -> Optional[Type]:
         if e.method not in METHODS:
+            if e.method in self.impl_methods:
+                return self.impl_method_call(e)
+            t = self.expr(e.receiver, None)
+            for a in e.args:
+                self.expr(a, None)
+            if isinstance(t, StructType):
+                self.error(e.method_span, f"`{t}` has no method `{e.method}`")
+                return None
             self.error(e.method_span, f"unknown method `{e.method}`")
             return None
         kind, _ = METHODS[e.method]

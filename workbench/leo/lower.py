@@ -25,7 +25,7 @@ from typing import Optional, Union
 
 from . import ast_nodes as A
 from . import fold
-from .checker import BINARY_OPS, METHODS, UNIT, CheckedProgram
+from .checker import BINARY_OPS, MAX_ARRAY_ELEMENTS, METHODS, UNIT, CheckedProgram
 from .diagnostics import Abort, Diagnostic, Span
 from .interface import MAX_TRANSITIONS
 from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, Prim, StructType, TupleType, Type,
@@ -519,23 +519,32 @@ class _Lowerer:
             steps.append(node)
             node = node.base  # type: ignore[attr-defined]
         steps.reverse()
-        keys = [self.place_key(st) for st in steps]
         root = self.lookup(node.name)
+        keys: list[Union[str, int]] = []
+        cur: Value = root
+        for st in steps:
+            key = self.place_key(st, cur)
+            keys.append(key)
+            if isinstance(cur, StructV):
+                cur = dict(cur.fields)[key]  # type: ignore[index]
+            else:
+                cur = cur.items[key]  # type: ignore[union-attr,index]
         self.rebind(node.name, self.update(root, keys, value))
 
-    def place_key(self, st: A.Expr) -> Union[str, int]:
+    def place_key(self, st: A.Expr, base: Value) -> Union[str, int]:
         if isinstance(st, A.Member):
             return st.name
         if isinstance(st, A.TupleIndex):
             return st.index
         assert isinstance(st, A.Index)
-        return self.const_index(st)
+        return self.const_index(st, base)
 
-    def const_index(self, e: A.Index) -> int:
+    def const_index(self, e: A.Index, base: Value) -> int:
         idx = self.expr(e.index)
         if not isinstance(idx, Const):
             raise self.fail(e.index.span, "array index must be a constant after loop unrolling")
-        base_ty = e.base.ty
+        # The value's own type: an array made in a loop may have that iteration's length.
+        base_ty = type_of(base)
         assert isinstance(base_ty, ArrayType)
         if not 0 <= int(idx.value) < base_ty.length:
             raise self.fail(e.index.span, f"index {idx.value} is out of bounds for `{base_ty}`")
@@ -593,6 +602,8 @@ class _Lowerer:
         if isinstance(e, A.ExternalCall):
             return self.external_call(e)
         if isinstance(e, A.MethodCall):
+            if e.impl_call is not None:
+                return self.call(e.impl_call)
             _, op = METHODS[e.method]
             recv = self.expr(e.receiver)
             if not e.args:
@@ -613,7 +624,7 @@ class _Lowerer:
         if isinstance(e, A.Index):
             base = self.expr(e.base)
             assert isinstance(base, ArrayV)
-            return base.items[self.const_index(e)]
+            return base.items[self.const_index(e, base)]
         if isinstance(e, A.Slice):
             base = self.expr(e.base)
             assert isinstance(base, ArrayV) and isinstance(e.ty, ArrayType)
@@ -627,6 +638,12 @@ class _Lowerer:
         if isinstance(e, A.RepeatLit):
             item = self.expr(e.element)
             assert isinstance(e.ty, ArrayType)
+            count = self.expr(e.count)  # a loop variable gives each iteration its own length
+            if isinstance(count, Const) and not isinstance(count.value, bool) and count.value != e.ty.length:
+                if count.value > MAX_ARRAY_ELEMENTS:
+                    raise self.fail(e.count.span, f"repeat count {count.value} exceeds the limit of "
+                                                  f"{MAX_ARRAY_ELEMENTS} elements")
+                return ArrayV(ArrayType(type_of(item), count.value), (item,) * count.value)
             return ArrayV(e.ty, (item,) * e.ty.length)
         if isinstance(e, A.StructLit):
             return self.struct_lit(e)

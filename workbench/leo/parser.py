@@ -79,6 +79,14 @@ class _StructBody:
     base: A.Expr | None
 
 
+class _ImplParts:
+    """The functions of an ``impl`` block, lifted to helpers named ``S::m``."""
+
+    def __init__(self, span, fns):
+        self.span = span
+        self.fns = fns
+
+
 @dataclass
 class _Exported:
     """An `export`ed struct or constant, until it is known to sit at the top level."""
@@ -127,6 +135,8 @@ class _ToAst(Transformer):
                 unit.helpers.append(c)
             elif isinstance(c, A.ImportDecl):
                 unit.imports.append(c)
+            elif isinstance(c, _ImplParts):
+                unit.helpers.extend(c.fns)
         # Structs and constants declared inside the program block are global all the same.
         unit.structs.extend(x for x in lifted if isinstance(x, A.StructDecl))
         unit.consts.extend(x for x in lifted if isinstance(x, A.ConstDecl))
@@ -165,6 +175,35 @@ class _ToAst(Transformer):
         if isinstance(decl, A.FnDecl):
             decl.is_entry = True
         return decl
+
+    def impl_block(self, meta, children):
+        name, *fns = children
+        for fn in fns:
+            for k, p in enumerate(fn.params):
+                if p.is_self:
+                    if k != 0:
+                        raise _SyntaxProblem(p.span, "`self` must be the first parameter of a method")
+                    p.type_expr = A.NamedTypeExpr(p.span, str(name))
+            fn.impl_of, fn.method = str(name), fn.name
+            fn.name = f"{name}::{fn.name}"
+            fn.is_entry = False
+        return _ImplParts(_tspan(name), list(fns))
+
+    def impl_fn(self, meta, children):
+        *annotations, decl = children
+        decl.annotations = list(annotations)
+        return decl
+
+    def self_param(self, meta, children):
+        tok = children[0]
+        if str(tok) != "self":
+            raise _SyntaxProblem(_tspan(tok), f"expected `:` and a type after parameter `{tok}`")
+        return A.Param(_span(meta), "self", None, None, A.NamedTypeExpr(_span(meta), ""), True)
+
+    def path_call(self, meta, children):
+        owner, name, *rest = children
+        args = rest[0] if rest else []
+        return A.Call(_span(meta), f"{owner}::{name}", _tspan(name), args, None)
 
     def helper_fn(self, meta, children):
         *annotations, decl = children
