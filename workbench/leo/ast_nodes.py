@@ -36,7 +36,13 @@ class TupleTypeExpr:
     elements: list["TypeExpr"]  # empty for the unit type `()`
 
 
-TypeExpr = Union[NamedTypeExpr, ArrayTypeExpr, TupleTypeExpr]
+@dataclass
+class OptionalTypeExpr:
+    span: Span
+    inner: "TypeExpr"  # `u8?`
+
+
+TypeExpr = Union[NamedTypeExpr, ArrayTypeExpr, TupleTypeExpr, OptionalTypeExpr]
 
 # ---------------------------------------------------------------- expressions
 
@@ -46,6 +52,9 @@ class Expr:
     span: Span
     # Filled by the checker.
     ty: Optional[Type] = field(default=None, init=False, repr=False, compare=False)
+    # Set by the checker when a `T` value stands where a `T?` is expected: the lowering
+    # wraps it as `some` of that optional type (Leo's implicit wrapping).
+    wrap: Optional[Type] = field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass
@@ -58,6 +67,11 @@ class IntLit(Expr):
 @dataclass
 class BoolLit(Expr):
     value: bool
+
+
+@dataclass
+class NoneLit(Expr):
+    """`none`: the empty value of the optional type the context expects."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from . import fold
 from .diagnostics import Abort, DiagnosticSink, Span
 from .interface import MAX_IMPORTS, ProgramSignature, struct_in
 from .ltypes import (BOOL, FIELD, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
-                     Prim, StructType, TupleType, Type, fits, is_bool, is_empty, is_field, is_int,
+                     OptionalType, Prim, StructType, TupleType, Type, fits, is_bool, is_empty, is_field, is_int,
                      is_numeric, is_signed, is_unsigned)
 
 MAX_INPUTS = 16
@@ -143,6 +143,36 @@ def leo_struct_name(base: str, display: str) -> str:
     return f"{base[: MAX_IDENTIFIER - 2 - len(digits)]}__{digits}"
 
 
+def _leo_type_text(t: Type) -> str:
+    """`T` as Leo prints it when naming the struct for `T?`: arrays with a `u32` length,
+    structs as their path from the program root (`::Foo`)."""
+    if isinstance(t, ArrayType):
+        return f"[{_leo_type_text(t.element)}; {t.length}u32]"
+    if isinstance(t, StructType):
+        return f"::{t.name}"
+    return str(t)
+
+
+def optional_struct_name(inner: Type) -> str:
+    """The Aleo struct Leo lowers `T?` to: Leo names it `"T?"` (quotes included), which is not
+    an Aleo identifier, so it is legalized like a generic instance: `Optional__` and the base-62
+    SHA-256 prefix of that name (`u8?` is `Optional__8hhrPm4c3KB`)."""
+    return leo_struct_name("Optional", f'"{_leo_type_text(inner)}?"')
+
+
+def contains_optional(t: Optional[Type], structs: Mapping[str, list[tuple[str, Type]]]) -> bool:
+    """Whether `t` is, or holds somewhere inside, an optional."""
+    if isinstance(t, OptionalType):
+        return True
+    if isinstance(t, ArrayType):
+        return contains_optional(t.element, structs)
+    if isinstance(t, TupleType):
+        return any(contains_optional(x, structs) for x in t.elements)
+    if isinstance(t, StructType):
+        return any(contains_optional(x, structs) for _, x in structs.get(t.name, []))
+    return False
+
+
 @dataclass
 class CheckedProgram:
     """The AST plus what the checker resolved, ready for lowering."""
@@ -233,7 +263,7 @@ def _untyped(e: A.Expr) -> bool:
         return _untyped(e.operand)
     if isinstance(e, A.Ternary):
         return _untyped(e.then) and _untyped(e.otherwise)
-    return False
+    return isinstance(e, A.NoneLit)  # `none` takes its type from the other side
 
 
 class Checker:
@@ -353,6 +383,17 @@ class Checker:
                 self.error(te.span, f"an array of {total:,} elements in all; the limit is {MAX_NESTED_ELEMENTS:,}")
                 return None
             return ArrayType(elem, n)
+        if isinstance(te, A.OptionalTypeExpr):
+            inner = self.resolve_type(te.inner)
+            if inner is None:
+                return None
+            if isinstance(inner, OptionalType):
+                self.error(te.span, f"nested optional `{inner}?` is not allowed")
+                return None
+            if isinstance(inner, TupleType):
+                self.error(te.span, f"a tuple cannot be optional (`{inner}?`)")
+                return None
+            return self.optional_type(inner)
         if isinstance(te, A.TupleTypeExpr):
             if not te.elements:
                 self.error(te.span, "the unit type `()` is only allowed as a return type")
@@ -362,6 +403,13 @@ class Checker:
                 return None
             return TupleType(tuple(elems))  # type: ignore[arg-type]
         raise TypeError(te)
+
+    def optional_type(self, inner: Type) -> OptionalType:
+        """`inner?`, registering the struct it lowers to (`is_some`, then `val`) on first use."""
+        name = optional_struct_name(inner)
+        if name not in self.struct_types:
+            self.struct_types[name] = [("is_some", BOOL), ("val", inner)]
+        return OptionalType(name, f"{inner}?", inner)
 
     # ------------------------------------------------------------ generics
     def struct_type_of(self, decl: A.StructDecl, const_args: Optional[list[A.Expr]], site: Span) -> Optional[StructType]:
@@ -757,6 +805,10 @@ class Checker:
             self.error(c.value.span, f"constant `{c.name}` is declared `{ty}` but its value has type `{vty}`")
         if ty is None and c.type_expr is None:
             ty = vty
+        if contains_optional(ty, self.struct_types):
+            # Leo folds optional constants; this compiler's constant folder handles scalars only.
+            self.error(c.value.span, f"constant `{c.name}` has an optional type `{ty}`, which is outside "
+                                     "the supported subset; use `let`")
         value = self.const_value(c.value)
         self.declare(c.name, c.name_span, _Binding(ty, "const", value), "constant")
 
@@ -841,6 +893,10 @@ class Checker:
             t = self.resolve_type(p.type_expr)
             if fn.is_entry and isinstance(t, TupleType):
                 self.error(p.type_expr.span, "an entry function input cannot be a tuple")
+            elif fn.is_entry and contains_optional(t, self.struct_types):
+                # As Leo: snarkVM inputs have no optional; the caller unwraps.
+                self.error(p.type_expr.span, f"the input `{p.name}` has type `{t}`, which is or contains an "
+                                             "optional; inputs of entry functions cannot be optional")
             params.append(t)  # type: ignore[arg-type]
         outputs: list[Type] = []
         for o in fn.outputs:
@@ -852,6 +908,9 @@ class Checker:
             if fn.is_entry and isinstance(t, TupleType):
                 # An entry's outputs are Aleo values; a helper's tuple is only ever split.
                 self.error(o.type_expr.span, "an entry function cannot return nested tuples")
+            elif fn.is_entry and contains_optional(t, self.struct_types):
+                self.error(o.type_expr.span, f"this function has output type `{t}`, which is or contains an "
+                                             "optional; outputs of entry functions cannot be optional")
             outputs.append(t)  # type: ignore[arg-type]
         return Signature(params, outputs, fn.returns_tuple)
 
@@ -1086,18 +1145,28 @@ class Checker:
             self.error(s.span, "this loop body always returns; a loop may only return under a condition")
 
     # ------------------------------------------------------------ expressions
-    def pair(self, a: A.Expr, b: A.Expr, expected: Optional[Type]) -> tuple[Optional[Type], Optional[Type]]:
+    def pair(self, a: A.Expr, b: A.Expr, expected: Optional[Type],
+             wrap: bool = True) -> tuple[Optional[Type], Optional[Type]]:
         """Type two operands that must agree, letting a typed one fix an unsuffixed literal."""
         if _untyped(a) and not _untyped(b):
-            tb = self.expr(b, expected)
-            return self.expr(a, tb if tb is not None else expected), tb
-        ta = self.expr(a, expected)
-        return ta, self.expr(b, ta if ta is not None else expected)
+            tb = self.expr(b, expected, wrap)
+            return self.expr(a, tb if tb is not None else expected, wrap), tb
+        ta = self.expr(a, expected, wrap)
+        return ta, self.expr(b, ta if ta is not None else expected, wrap)
 
-    def expr(self, e: A.Expr, expected: Optional[Type]) -> Optional[Type]:
-        """Check ``e`` (with ``expected`` as an inference hint) and record its type."""
-        t = self._expr(e, expected)
-        e.ty = t
+    def expr(self, e: A.Expr, expected: Optional[Type], wrap: bool = True) -> Optional[Type]:
+        """Check ``e`` (with ``expected`` as an inference hint) and record its type. Where a
+        `T?` is expected, a `T` value is wrapped (Leo's implicit wrapping) unless ``wrap`` is
+        off (operands of `==`, which Leo does not coerce)."""
+        hint = expected
+        if isinstance(expected, OptionalType) and not isinstance(e, (A.NoneLit, A.Ternary)):
+            # Operands below see `T`: `let x: u8? = 1 + 2;` types the sum as `u8`, then wraps it.
+            hint = expected.inner
+        t = self._expr(e, hint)
+        e.ty = t  # the type before any wrapping: what the lowering builds first
+        if wrap and isinstance(expected, OptionalType) and t is not None and t == expected.inner:
+            e.wrap = expected
+            return expected
         return t
 
     def _expr(self, e: A.Expr, expected: Optional[Type]) -> Optional[Type]:
@@ -1105,6 +1174,14 @@ class Checker:
             return self.int_lit(e, expected)
         if isinstance(e, A.BoolLit):
             return BOOL
+        if isinstance(e, A.NoneLit):
+            if isinstance(expected, OptionalType):
+                return expected
+            if expected is None:
+                self.error(e.span, "cannot infer the type of `none`; annotate it, as in `let x: u8? = none;`")
+            else:
+                self.error(e.span, f"found `none`, but the expected type `{expected}` is not an optional type")
+            return None
         if isinstance(e, A.VarRef):
             if e.name == "_":
                 self.error(e.span, "`_` is a wildcard pattern, not a value")
@@ -1149,8 +1226,9 @@ class Checker:
             bt = self.expr(e.base, None)
             if bt is None:
                 return None
-            if not isinstance(bt, StructType):
-                self.error(e.name_span, f"`{bt}` has no member `{e.name}`")
+            if not isinstance(bt, StructType) or isinstance(bt, OptionalType):
+                hint = "; get its value with `.unwrap()` first" if isinstance(bt, OptionalType) else ""
+                self.error(e.name_span, f"`{bt}` has no member `{e.name}`{hint}")
                 return None
             for name, t in self.struct_types.get(bt.name, []):
                 if name == e.name:
@@ -1269,7 +1347,7 @@ class Checker:
                 self.error(e.right.span, f"the right side of `{op}` must be `u8`, `u16` or `u32`, found `{tb}`")
             return ta
         if op in ("==", "!=", "<", "<=", ">", ">="):
-            ta, tb = self.pair(e.left, e.right, None)
+            ta, tb = self.pair(e.left, e.right, None, wrap=False)
             if ta is None or tb is None:
                 return BOOL
             if ta != tb:
@@ -1458,6 +1536,8 @@ class Checker:
         return sig.return_type
 
     def method(self, e: A.MethodCall, expected: Optional[Type]) -> Optional[Type]:
+        if e.method in ("unwrap", "unwrap_or") and e.method not in self.impl_methods:
+            return self.unwrap(e)
         if e.method not in METHODS:
             if e.method in self.impl_methods:
                 return self.impl_method_call(e)
@@ -1502,7 +1582,7 @@ class Checker:
                 self.error(arg.span, f"the argument of `{e.method}` must be `u8`, `u16` or `u32`, found `{at}`")
             return t
         hint = expected if kind not in ("eq", "cmp") else None
-        t, at = self.pair(e.receiver, arg, hint)
+        t, at = self.pair(e.receiver, arg, hint, wrap=kind not in ("eq", "cmp"))
         if t is None or at is None:
             return None
         if t != at:
@@ -1517,6 +1597,26 @@ class Checker:
             self.error(e.method_span, f"`{e.method}` is not defined for `{t}`")
             return None
         return BOOL if kind in ("eq", "cmp") else t
+
+    def unwrap(self, e: A.MethodCall) -> Optional[Type]:
+        """`x.unwrap()` (halts when `x` is `none`) and `x.unwrap_or(d)`: the `T` inside a `T?`."""
+        arity = 0 if e.method == "unwrap" else 1
+        t = self.expr(e.receiver, None)
+        if len(e.args) != arity:
+            self.error(e.span, f"`{e.method}` takes {arity} argument(s) but {len(e.args)} were given")
+            return None
+        if t is None:
+            return None
+        if not isinstance(t, OptionalType):
+            self.error(e.method_span, f"`{e.method}` needs an optional value, found `{t}`")
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        if arity:
+            at = self.expr(e.args[0], t.inner)
+            if at is not None and at != t.inner:
+                self.error(e.args[0].span, f"expected `{t.inner}`, found `{at}`")
+        return t.inner
 
     def array_lit(self, e: A.ArrayLit, expected: Optional[Type]) -> Optional[Type]:
         if len(e.elements) > MAX_ARRAY_ELEMENTS:
@@ -1588,6 +1688,8 @@ def type_text(te: A.TypeExpr) -> str:
         return te.name + ("::[...]" if te.const_args is not None else "")
     if isinstance(te, A.ArrayTypeExpr):
         return f"[{type_text(te.element)}; ...]"
+    if isinstance(te, A.OptionalTypeExpr):
+        return type_text(te.inner) + "?"
     return "(" + ", ".join(type_text(t) for t in te.elements) + ")"
 
 

@@ -28,7 +28,7 @@ from . import fold
 from .checker import BINARY_OPS, MAX_ARRAY_ELEMENTS, METHODS, UNIT, CheckedProgram
 from .diagnostics import Abort, Diagnostic, Span
 from .interface import MAX_TRANSITIONS
-from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, Prim, StructType, TupleType, Type,
+from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, OptionalType, Prim, StructType, TupleType, Type,
                      is_empty, is_field)
 
 MAX_UNROLLED_ITERATIONS = 1 << 20  # guards against a typo like 0u64..1000000000u64
@@ -564,6 +564,40 @@ class _Lowerer:
 
     # ---- expressions
     def expr(self, e: A.Expr) -> Value:
+        v = self._expr(e)
+        if e.wrap is not None:
+            # A `T` where a `T?` is expected: `some` of it.
+            assert isinstance(e.wrap, OptionalType)
+            return StructV(e.wrap, (("is_some", TRUE), ("val", v)))
+        return v
+
+    def zero(self, t: Type) -> Value:
+        """The placeholder `val` of a `none` (Leo fills it with zeros of the type)."""
+        if isinstance(t, Prim):
+            return Const(t, False if t == BOOL else 0)
+        if isinstance(t, ArrayType):
+            return ArrayV(t, (self.zero(t.element),) * t.length)
+        assert isinstance(t, StructType)
+        return StructV(t, tuple((n, self.zero(ft)) for n, ft in self.structs[t.name]))
+
+    def unwrap(self, e: A.MethodCall) -> Value:
+        """`x.unwrap()` asserts `x.is_some` (where the statement runs); `x.unwrap_or(d)` selects."""
+        opt = self.expr(e.receiver)
+        assert isinstance(opt, StructV)
+        is_some, val = opt.get("is_some"), opt.get("val")
+        assert isinstance(is_some, (Const, Reg))
+        if e.method == "unwrap_or":
+            return self.select(is_some, val, self.expr(e.args[0]))
+        holds = self.or_(is_some, self.not_(self.active_guard()))
+        if holds != TRUE:
+            # A constant `none` still compiles and halts when run, as an always-failing assert.
+            self.instrs.append(Instr("assert.eq", (holds, TRUE), None, None, True))
+        return val
+
+    def _expr(self, e: A.Expr) -> Value:
+        if isinstance(e, A.NoneLit):
+            assert isinstance(e.ty, OptionalType)
+            return StructV(e.ty, (("is_some", FALSE), ("val", self.zero(e.ty.inner))))
         if isinstance(e, A.IntLit):
             ty = e.ty
             assert isinstance(ty, Prim)
@@ -604,6 +638,8 @@ class _Lowerer:
         if isinstance(e, A.MethodCall):
             if e.impl_call is not None:
                 return self.call(e.impl_call)
+            if e.method in ("unwrap", "unwrap_or"):
+                return self.unwrap(e)
             _, op = METHODS[e.method]
             recv = self.expr(e.receiver)
             if not e.args:

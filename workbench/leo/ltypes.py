@@ -46,6 +46,14 @@ class StructType:
 
 
 @dataclass(frozen=True)
+class OptionalType(StructType):
+    """`T?`: Leo lowers it to a struct `{ is_some: bool, val: T }` named from `T` (see
+    ``checker.optional_struct_name``), so everything past the checker treats it as that struct."""
+
+    inner: "Type" = field(default=None, compare=False)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
 class TupleType:
     elements: tuple["Type", ...]
 

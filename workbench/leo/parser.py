@@ -110,7 +110,7 @@ _MAX_DIGITS = 100
 _MAX_BITS = 333  # about 10**100
 
 _EXPR_TYPES = (A.Expr,)
-_TYPE_TYPES = (A.NamedTypeExpr, A.ArrayTypeExpr, A.TupleTypeExpr)
+_TYPE_TYPES = (A.NamedTypeExpr, A.ArrayTypeExpr, A.TupleTypeExpr, A.OptionalTypeExpr)
 
 
 @v_args(meta=True)
@@ -298,6 +298,9 @@ class _ToAst(Transformer):
     def array_type(self, meta, children):
         return A.ArrayTypeExpr(_span(meta), children[0], children[1])
 
+    def optional_type(self, meta, children):
+        return A.OptionalTypeExpr(_span(meta), children[0])
+
     def tuple_type(self, meta, children):
         return A.TupleTypeExpr(_span(meta), list(children))
 
@@ -426,6 +429,9 @@ class _ToAst(Transformer):
 
     def false_lit(self, meta, children):
         return A.BoolLit(_span(meta), False)
+
+    def none_lit(self, meta, children):
+        return A.NoneLit(_span(meta))
 
     def var(self, meta, children):
         return A.VarRef(_span(meta), str(children[0]))
