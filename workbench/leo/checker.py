@@ -1209,6 +1209,15 @@ class Checker:
             return self.binary(e, expected)
         if isinstance(e, A.Ternary):
             self.cond(e.cond)
+            if not isinstance(expected, OptionalType) and (isinstance(e.then, A.NoneLit)
+                                                           or isinstance(e.otherwise, A.NoneLit)):
+                # Leo does not make `c ? 1u8 : none` a `u8?` by itself: the context must.
+                for branch in (e.then, e.otherwise):
+                    if isinstance(branch, A.NoneLit):
+                        self.expr(branch, None)
+                    else:
+                        self.expr(branch, expected)
+                return None
             ta, tb = self.pair(e.then, e.otherwise, expected)
             if ta is not None and tb is not None and ta != tb:
                 self.error(e.span, f"the branches of `?:` have different types `{ta}` and `{tb}`")
