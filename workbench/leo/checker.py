@@ -273,6 +273,7 @@ class Checker:
         self.imported: dict[str, ProgramSignature] = {}
         self.import_decls: dict[str, A.ImportDecl] = {}
         self.struct_types: dict[str, list[tuple[str, Type]]] = {}
+        self.optional_structs: set[str] = set()  # the structs `T?` lowers to
         self.struct_decls: dict[str, A.StructDecl] = {}
         self.signatures: dict[str, Signature] = {}
         self.helpers: dict[str, A.FnDecl] = {}
@@ -409,6 +410,7 @@ class Checker:
         name = optional_struct_name(inner)
         if name not in self.struct_types:
             self.struct_types[name] = [("is_some", BOOL), ("val", inner)]
+            self.optional_structs.add(name)
         return OptionalType(name, f"{inner}?", inner)
 
     # ------------------------------------------------------------ generics
@@ -850,6 +852,15 @@ class Checker:
             self.error(s.name_span, f"struct `{s.name}` has only empty members (arrays of length 0)")
         return members
 
+    def struct_deps(self, name: str) -> Iterator[str]:
+        """The declared structs a struct holds, looking through optionals (`r: R?` holds `R`)."""
+        for _, t in self.struct_types.get(name, []):
+            for dep in _structs_used(t):
+                if dep in self.optional_structs:
+                    yield from self.struct_deps(dep)
+                elif dep in self.struct_decls:  # instances of generics cannot loop
+                    yield dep
+
     def check_struct_cycles(self) -> None:
         """A struct that contains itself (through members or arrays) is an error."""
         state: dict[str, int] = {}
@@ -861,10 +872,8 @@ class Checker:
                 self.error(self.struct_decls[name].name_span, f"struct `{name}` contains itself")
                 return
             state[name] = 1
-            for _, t in self.struct_types.get(name, []):
-                for dep in _structs_used(t):
-                    if dep in self.struct_decls:  # instances of generics cannot loop
-                        visit(dep)
+            for dep in self.struct_deps(name):
+                visit(dep)
             state[name] = 2
 
         for name, decl in self.struct_decls.items():
