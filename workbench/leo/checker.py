@@ -1167,6 +1167,7 @@ class Checker:
         """Check ``e`` (with ``expected`` as an inference hint) and record its type. Where a
         `T?` is expected, a `T` value is wrapped (Leo's implicit wrapping) unless ``wrap`` is
         off (operands of `==`, which Leo does not coerce)."""
+        e.wrap = None  # an expression may be checked twice (array literals); the last check decides
         hint = expected
         if isinstance(expected, OptionalType) and not isinstance(e, (A.NoneLit, A.Ternary)):
             # Operands below see `T`: `let x: u8? = 1 + 2;` types the sum as `u8`, then wraps it.
