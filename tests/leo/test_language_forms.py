@@ -120,6 +120,47 @@ def test_instance_names_follow_leo() -> None:
     assert len(leo_struct_name("A" * 40, "x")) == 31
 
 
+def test_optional_struct_names_follow_leo() -> None:
+    from workbench.leo.checker import optional_struct_name
+    from workbench.leo.ltypes import ArrayType, Prim, StructType
+
+    # Names from the Leo repository's expected output for its option/implicit_wrapping test.
+    assert optional_struct_name(Prim("u8")) == "Optional__8hhrPm4c3KB"
+    assert optional_struct_name(StructType("Foo")) == "Optional__IDgMhRtf8KJ"
+    assert optional_struct_name(StructType("Wrapper")) == "Optional__Lb0sxVVCPo1"
+    assert optional_struct_name(ArrayType(StructType("Wrapper"), 3)) == "Optional__3ewuyRC5LBk"
+
+
+def test_implicit_wrapping_equals_explicit_optional() -> None:
+    """A wrapped value unwraps to itself with no check left (its `is_some` is a known `true`), and
+    a known `none` under `unwrap_or` is the default: no instruction is spent on either."""
+    wrapped = """
+struct S { o: u8? }
+fn id(x: u8?) -> u8? { return x; }
+program t.aleo {
+    fn main(v: u8) -> u8 {
+        let a: u8? = v;
+        let s: S = S { o: id(a.unwrap()) };
+        let n: u8? = none;
+        return s.o.unwrap() + n.unwrap_or(1u8);
+    }
+    @noupgrade
+    constructor() {}
+}
+"""
+    plain = """
+program t.aleo {
+    fn main(v: u8) -> u8 {
+        return v + 1u8;
+    }
+    @noupgrade
+    constructor() {}
+}
+"""
+    body = _aleo(wrapped).split("function main:")[1]
+    assert body == _aleo(plain).split("function main:")[1]
+
+
 def test_error_in_instance_points_at_definition_and_instantiation() -> None:
     import pytest
 
