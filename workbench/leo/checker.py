@@ -149,7 +149,10 @@ def _leo_type_text(t: Type) -> str:
     if isinstance(t, ArrayType):
         return f"[{_leo_type_text(t.element)}; {t.length}u32]"
     if isinstance(t, StructType):
-        return f"::{t.name}"
+        # Leo names optionals after monomorphization: a generic instance by its full name
+        # (`::Foo::[10u32]`), the name its own `Foo__<hash>` is made from. (Not checked
+        # against a Leo expectation; plain structs are.)
+        return f"::{t.display or t.name}"
     return str(t)
 
 
