@@ -69,7 +69,7 @@ def check_compiles_or_reports(source: str) -> None:
 KEYWORDS = ["program", "fn", "transition", "function", "struct", "record", "const", "let", "return",
             "if", "else", "for", "in", "as", "import", "constructor", "assert", "assert_eq",
             "assert_neq", "public", "private", "constant", "true", "false", "self", "aleo",
-            "@noupgrade", "@admin", "@test"]
+            "@noupgrade", "@admin", "@test", "none"]
 TYPES = ["u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "field", "group",
          "scalar", "bool", "address", "signature", "string"]
 PUNCTUATION = ["{", "}", "(", ")", "[", "]", ";", ",", ":", "::", ".", "..", "..=", "->", "=>", "=",
@@ -82,6 +82,7 @@ IDENTS = ["main", "a", "b", "x", "p", "Point", "S", "_", "__", "aleo", "credits"
           "square_root", "len", "A" * 40]
 SUFFIXES = [""] + TYPES[:13]
 SUPPORTED = TYPES[:11] + ["bool"]  # the value types the workbench's subset compiles
+OPTIONALS = ["u8?", "bool?", "i16?", "S?", "[u8; 3]?", "[u8?; 2]", "u8??"]
 
 # Integers around the edges of every width, and far beyond them.
 EDGE_INTS = sorted({s * (2**k + d) for k in (0, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 252, 253, 256)
@@ -133,7 +134,7 @@ VARS = ["a", "b", "c", "d", "e", "s", "t", "u", "s.x", "s.y", "t[0u32]", "t[2u32
 METHODS = ["add_wrapped", "sub_wrapped", "mul_wrapped", "div_wrapped", "rem_wrapped", "pow_wrapped",
            "shl_wrapped", "shr_wrapped", "add", "sub", "mul", "div", "rem", "pow", "shl", "shr", "and",
            "or", "xor", "eq", "neq", "lt", "lte", "gt", "gte", "abs", "abs_wrapped", "neg", "not", "mod",
-           "nand", "nor", "inv", "square", "square_root", "double", "nope"]
+           "nand", "nor", "inv", "square", "square_root", "double", "nope", "unwrap", "unwrap_or"]
 BINOPS = [op for op in OPERATORS if not op.endswith("=") or op in ("==", "!=", "<=", ">=")]
 BINOPS.remove("!")
 
@@ -156,7 +157,7 @@ def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 expressions = st.recursive(
-    st.one_of(st.sampled_from(VARS), int_literals(), st.sampled_from(["true", "false", "z"])),
+    st.one_of(st.sampled_from(VARS), int_literals(), st.sampled_from(["true", "false", "z", "none"])),
     _extend, max_leaves=12)
 
 
@@ -174,7 +175,7 @@ def expression_programs(draw: st.DrawFn) -> str:
             "for i: u32 in {e}..{e2} {{ a += 1u8; }}", "if {e} {{ return {e2}; }}", "a {op} {e};",
         ]))
         stmts.append(template.format(
-            e=e, t=draw(st.sampled_from(SUPPORTED)) if "{t}" in template else "",
+            e=e, t=draw(st.sampled_from(SUPPORTED + OPTIONALS)) if "{t}" in template else "",
             e2=draw(expressions) if "{e2}" in template else "",
             op=draw(st.sampled_from(["=", "+=", "<<=", "**=", "&&="])) if "{op}" in template else ""))
     stmts.append(f"return {draw(expressions)};")
