@@ -12,7 +12,7 @@ from typing import Any
 
 from workbench.errors import UserError
 from workbench.kinds import Visibility
-from workbench.results import RunResult
+from workbench.results import ProofRecord, RunResult
 
 
 def zk_label(r: RunResult) -> str:
@@ -80,11 +80,16 @@ def proofs_note(r: RunResult) -> str:
     return text
 
 
+def reads_as(r: RunResult, p: ProofRecord) -> str:
+    """What a proof's output reads as: the labels result.json recorded, else its output decoded."""
+    return ", ".join(p.prediction) or ", ".join(r.read_output(p.output))
+
+
 def proof_table(r: RunResult) -> tuple[list[str], list[list[str]]]:
     """Each proof: its file, the test rows it covers, the output it attests and what that output reads as."""
     rows = []
     for p in r.proofs:
-        reads = ", ".join(p.prediction) if p.prediction else ", ".join(r.read_output(p.output)) or "-"
+        reads = reads_as(r, p) or "-"
         rows.append([
             p.path.removeprefix("proofs/") or "-",
             ", ".join(str(s) for s in (p.samples or (p.sample,))),
@@ -187,7 +192,7 @@ def attested_text(r: RunResult, limit: int = 3) -> str | None:
     """What the first proofs attest, read as class names or values (`virginica; setosa`)."""
     if not r.proofs:
         return None
-    shown = [", ".join(p.prediction) or ", ".join(r.read_output(p.output)) or p.output for p in r.proofs[:limit]]
+    shown = [reads_as(r, p) or p.output for p in r.proofs[:limit]]
     return "; ".join(shown) + ("; ..." if len(r.proofs) > limit else "")
 
 

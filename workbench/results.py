@@ -15,23 +15,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from workbench.atomic import write_json_atomic
 from workbench.errors import UserError
 from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
+from workbench.leo.codec import parse_int_literals
 from workbench.quantize import field_to_int
 from workbench.records import RecordError, from_json, to_json
 
 SCHEMA = 3
 RESULT_FILE = "result.json"
-_LITERAL = re.compile(r"(-?\d+)(?:[iu](?:8|16|32|64|128)|field)\b")
 STAGING_PREFIX = ".partial-"
 
 
@@ -254,15 +253,20 @@ class RunResult:
     def read_output(self, literal: str) -> list[str]:
         """An output the circuit printed (`2u8`, `[1u8, 2u8]`, a field) read as labels or values,
         one per row; [] when it cannot be read (a private output's ciphertext)."""
-        values = [int(m.group(1)) for m in _LITERAL.finditer(literal)]
+        values = parse_int_literals(literal)
         if "field" in literal:
             values = [field_to_int(v) for v in values]
-        c = self.circuit
-        if c.output_labels is not None:
-            return [c.output_labels[v] if 0 <= v < len(c.output_labels) else f"? ({v})" for v in values]
-        if c.output_divisor is not None:
-            return [f"{v / c.output_divisor:.6g}" for v in values]
-        return [str(v) for v in values]
+        return read_values(values, self.circuit.output_labels, self.circuit.output_divisor)
+
+
+def read_values(values: Sequence[int], labels: Sequence[str] | None, divisor: int | None) -> list[str]:
+    """Output integers as result.json writes them: class labels (output i is `labels[i]`),
+    values (output / divisor), or the integers themselves (cluster indices)."""
+    if labels is not None:
+        return [labels[v] if 0 <= v < len(labels) else f"? ({v})" for v in values]
+    if divisor is not None:
+        return [f"{v / divisor:.6g}" for v in values]
+    return [str(v) for v in values]
 
 
 def _from_schema_1(d: dict[str, Any]) -> dict[str, Any]:

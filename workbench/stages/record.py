@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from workbench import __version__
-from workbench.algorithms.forms import LabelCodec
 from workbench.data import Dataset
 from workbench.kinds import Task
 from workbench.results import (
@@ -35,6 +34,7 @@ from workbench.results import (
     ScoresRecord,
     Timings,
     now_iso,
+    read_values,
 )
 from workbench.stages.records import (
     Compiled,
@@ -178,7 +178,7 @@ def record(
             error=check.error,
             samples=item.rows,
             prove_seconds_per_sample=round(item.proof.prove_seconds / len(item.rows), 4),
-            prediction=tuple(_read(model.labels(zk_int[list(item.rows)]), labels, label_codec)),
+            prediction=tuple(read_values(zk_int[list(item.rows)].tolist(), labels, label_codec.divisor)),
         )
         for item, check in zip(proofs.items, verifications.items)
     )
@@ -256,16 +256,6 @@ def output_labels(classes: tuple | None, class_names: tuple[str, ...] | None) ->
     return tuple(
         names[int(c)] if isinstance(c, (int, np.integer)) and 0 <= int(c) < len(names) else str(c) for c in classes
     )
-
-
-def _read(decoded: np.ndarray, labels: tuple[str, ...] | None, codec: LabelCodec) -> list[str]:
-    """Decoded predictions as result.json text: class names, values, or cluster indices."""
-    if labels is not None and codec.classes is not None:
-        index = {c: i for i, c in enumerate(codec.classes)}
-        return [labels[index[v]] if v in index else str(v) for v in decoded.tolist()]
-    if codec.divisor is not None:
-        return [f"{float(v):.6g}" for v in decoded]
-    return [str(v) for v in decoded.tolist()]
 
 
 def save(result: RunResult, run: RunDirectory) -> Path:
