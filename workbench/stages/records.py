@@ -26,7 +26,7 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.catalogue import Family
 from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_BATCH, OFFLINE_BUDGET
+from workbench.limits import MAX_BATCH, OFFLINE_BUDGET, SRS_DEGREE
 from workbench.prover import Executed, FunctionKey, Proof, Verification
 from workbench.results import FunctionCost
 
@@ -75,6 +75,9 @@ class PlanRequest:
     # `[zk] compiler`: the toolchain whose programs are estimated ("auto", "workbench", "leo"),
     # the same one the compile stage builds with.
     compiler: str = "auto"
+    # The universal setup planned against: transitions hold what `limits.setup_limits(degree)`
+    # allows (the shipped file is degree 16; `[zk] setup` may name a larger one).
+    degree: int = SRS_DEGREE
 
 
 @dataclass(frozen=True)
