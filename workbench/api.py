@@ -33,7 +33,7 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.forms import InputCodec, LabelCodec
 from workbench.atomic import write_bytes_atomic, write_json_atomic
 from workbench.errors import UserError
-from workbench.kinds import Task, Visibility
+from workbench.kinds import Task, Topology, Visibility
 from workbench.leo import codec
 from workbench.limits import MAX_BATCH
 from workbench.prover import Executed, Prover, ProverRequest
@@ -127,6 +127,9 @@ class ModelCard:
     scores: int = 0  # size of the score vector the entry function also outputs (0: none)
     score_type: str = ""
     preprocess: Preprocess | None = None
+    # How a split model's programs are linked: "call" (one execution) or "commitments"
+    # (one execution per program, the main one last); cards saved before it are "call".
+    topology: str = "call"
     workbench: str = __version__
     schema: int = CARD_SCHEMA
 
@@ -308,7 +311,9 @@ class CompiledModel:
             from workbench.pipeline import snarkvm_prover
 
             sources = tuple(self._aleo[p] for p in self.card.programs)
-            prover = snarkvm_prover(ProverRequest(sources, self.card.function, use_key_cache=True))
+            prover = snarkvm_prover(
+                ProverRequest(sources, self.card.function, use_key_cache=True, topology=Topology(self.card.topology))
+            )
             zero = self.card.inputs.encode(np.zeros((1, self.card.n_features)))
             synthesis = prover.synthesize(self._batches(zero)[0][1])  # makes or loads every key
             self._verifying_keys = {k: v.verifier for k, v in synthesis.keys.items()}
@@ -466,6 +471,7 @@ def _options_spec(fractional_bits: int | None, input_range: tuple[float, float] 
 def _build(
     model: QuantizedModel, family: catalogue.Family, estimator: Any, task: Task, name: str,
     preprocess: Preprocess | None, inputs: str, output: str, batch: int | str, scores: bool, compiler: str,
+    topology: str = "auto",
 ) -> CompiledModel:
     try:
         spec = ProgramSpec(
@@ -479,7 +485,9 @@ def _build(
     info = model.revealed_scores() if scores else None
     if scores and info is None:
         raise ApiError(f"{type(estimator).__name__}: this model has no score vector to output; compile with scores=False")
-    plan = stages.plan(model, PlanRequest(spec, batch=batch, rows=MAX_BATCH, compiler=compiler))
+    if topology not in ("auto", "call", "commitments"):
+        raise ApiError(f'topology must be "auto", "call" or "commitments", not {topology!r}')
+    plan = stages.plan(model, PlanRequest(spec, batch=batch, rows=MAX_BATCH, compiler=compiler, topology=topology))
     sources: LeoSources = stages.generate_leo(model, plan)
     compiled = stages.compile_programs(sources, compiler)
     form = model.form
@@ -502,6 +510,7 @@ def _build(
         scores=info.count if info else 0,
         score_type=info.type.name if info else "",
         preprocess=preprocess,
+        topology=str(plan.topology),
     )
     leo = {p.program_id: p.source for p in sources.programs}
     aleo = {p.program_id: p.aleo for p in compiled.programs}
@@ -552,6 +561,7 @@ def compile(  # noqa: A001 - the API's verb, as in zk.compile
     scores: bool = False,
     compiler: str = "auto",
     task: str = "auto",
+    topology: str = "auto",
 ) -> CompiledModel:
     """Compile a fitted model for zero-knowledge inference.
 
@@ -565,17 +575,18 @@ def compile(  # noqa: A001 - the API's verb, as in zk.compile
     file's `[quantization]` and `[zk]`: `fractional_bits` (None: auto), `input_range` ((low,
     high) in the model's feature units; None: auto), `inputs`/`output` visibility, `batch`
     (rows per execution and proof, or "auto"), `scores` (also output the score vector),
-    `compiler` ("auto", "workbench", "leo"). `name` is the Leo program's (default: the
+    `compiler` ("auto", "workbench", "leo"), `topology` (how a model split across
+    transitions links them: "auto", "call", "commitments"). `name` is the Leo program's (default: the
     family's name). `task` is for networks ("auto", "classification", "regression").
     """
     if _is_torch_module(estimator):
         return _compile_torch(estimator, X_calibration, y, name=name, fractional_bits=fractional_bits,
                               input_range=input_range, inputs=inputs, output=output, batch=batch, scores=scores,
-                              compiler=compiler, task=task)
+                              compiler=compiler, task=task, topology=topology)
     if _is_onnx(estimator):
         return compile_onnx(estimator, X_calibration, y, name=name, fractional_bits=fractional_bits,
                             input_range=input_range, inputs=inputs, output=output, batch=batch, scores=scores,
-                            compiler=compiler, task=task)
+                            compiler=compiler, task=task, topology=topology)
     X = _calibration(X_calibration)
     last, preprocess = _split_pipeline(estimator, X)
     family = catalogue.for_estimator(last)  # MissingAlgorithm names the class and what is supported
@@ -585,7 +596,7 @@ def compile(  # noqa: A001 - the API's verb, as in zk.compile
     spec = _options_spec(fractional_bits, input_range)
     model = family.lower(last, Calibration(X, None if y is None else np.asarray(y)), spec)
     return _build(model, family, last, family.task, name or family.name, preprocess, inputs, output, batch, scores,
-                  compiler)
+                  compiler, topology)
 
 
 def compile_onnx(
@@ -616,7 +627,7 @@ def compile_onnx(
     net_task = Task.REGRESSION if quantized.task == Task.REGRESSION else Task.CLASSIFICATION
     return _build(quantized, family, estimator, net_task, name or "onnx_model", None,
                   options.pop("inputs", "private"), options.pop("output", "public"), options.pop("batch", 1),
-                  options.pop("scores", False), options.pop("compiler", "auto"))
+                  options.pop("scores", False), options.pop("compiler", "auto"), options.pop("topology", "auto"))
 
 
 def _is_onnx(obj: Any) -> bool:

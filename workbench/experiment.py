@@ -32,6 +32,7 @@ DATASET_NAMES = BUILTIN_DATASETS + SYNTHETIC_DATASETS + ("csv",)
 SCALINGS = ("standard", "minmax", "none")
 VISIBILITIES = tuple(v.value for v in Visibility)
 COMPILERS = ("auto", "workbench", "leo")
+TOPOLOGIES = ("auto", "call", "commitments")
 BAD_ROWS = ("error", "drop")
 
 # Leo program names: a letter, then [a-z0-9_], no "__", no "aleo"; docs cap them at 30.
@@ -93,6 +94,9 @@ class ZkSpec:
     endpoint: str | None = None  # a real ledger query endpoint; None serves a local stub
     batch: int | str = 1  # rows per execution (and per proof), or "auto"
     scores: bool = False  # also output the model's score vector, with the prediction's visibility
+    # How a model split across transitions links them: "auto" (fewest transitions), "call"
+    # or "commitments" (workbench/kinds.py Topology).
+    topology: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -356,6 +360,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         "batch", 1, lambda v: v == "auto" or (_is_int(v) and 1 <= v <= MAX_BATCH), f'"auto" or an integer from 1 to {MAX_BATCH}'
     )
     scores = s.get("scores", False, lambda v: isinstance(v, bool), "true or false")
+    topology = s.choice("topology", "auto", TOPOLOGIES)
     s.reject_unknown()
     return ZkSpec(
         batch=batch,
@@ -366,6 +371,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         compiler=compiler,
         endpoint=endpoint,
         scores=bool(scores),
+        topology=topology,
     )
 
 

@@ -41,3 +41,18 @@ class KeyCacheState(StrEnum):
     HIT = "hit"  # read from the on-disk cache
     MISS = "miss"  # synthesized, then stored in the cache
     OFF = "off"  # synthesized; the cache was not used
+
+
+class Topology(StrEnum):
+    """How the transitions of a model split across several are linked.
+
+    CALL: one execution; each program calls the next (at most 31 transitions, each call
+    costs its caller about 2,900 constraints), one proof covers every transition.
+    COMMITMENTS: one execution per link; each link outputs public commitments (BHP256 with
+    a random private salt) to the features it read and the values it hands on, the next
+    link recomputes the commitment of what it received; a verifier checks every link's
+    proof and that the commitments match. No limit on the number of links, no call cost.
+    """
+
+    CALL = "call"
+    COMMITMENTS = "commitments"

@@ -22,7 +22,7 @@ from workbench.errors import UserError
 from workbench.events import STAGES, Event, EventKind, Stage  # noqa: F401 - re-exported for callers
 from workbench.data import Dataset
 from workbench.experiment import Experiment, ZkSpec
-from workbench.kinds import Task
+from workbench.kinds import Task, Topology
 from workbench.limits import OFFLINE_BUDGET
 from workbench.prover import Prover, ProverFactory, ProverRequest
 from workbench.results import ExperimentInfo, RunDirectory, RunResult, new_run_id
@@ -125,7 +125,7 @@ def prepare(
         raise UserError(f"{exp.path}: [zk] samples: at least one test row must be executed")
     request = PlanRequest(
         ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores),
-        batch=zk.batch, rows=n_exec, budget=chain_budget, compiler=zk.compiler,
+        batch=zk.batch, rows=n_exec, budget=chain_budget, compiler=zk.compiler, topology=zk.topology,
     )
     return data, trained, quantized, request
 
@@ -175,12 +175,15 @@ def run_experiment(
     try:
         while True:
             plan = clock.run(Stage.PLAN, lambda: stages.plan(quantized.model, request))
-            if plan.cuts and zk.batch != 1:
-                clock.log(Stage.PLAN, f"the model is split across {len(plan.cuts) + 1} transitions: one row per execution")
+            if plan.cuts:
+                how = "separate executions linked by commitments" if plan.topology == Topology.COMMITMENTS else "a chain of calls"
+                clock.log(Stage.PLAN, f"the model is split across {len(plan.cuts) + 1} transitions ({how}): one row per execution")
             sources = clock.run(Stage.GENERATE, lambda: stages.generate_leo(quantized.model, plan, run))
             compiled = clock.run(Stage.COMPILE, lambda: stages.compile_programs(sources, zk.compiler, run))
             batches = stages.batch_rows(quantized, plan.batch, n_exec, zk.proofs)
-            backend = prover(ProverRequest(compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores))
+            backend = prover(ProverRequest(
+                compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores, plan.topology
+            ))
             try:
                 keys: Keys = clock.run(Stage.SYNTHESIZE, lambda: stages.synthesize_keys(backend, compiled, batches, run))
                 break

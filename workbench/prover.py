@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
-from workbench.kinds import KeyCacheState, ProverKind
+from workbench.kinds import KeyCacheState, ProverKind, Topology
 
 FunctionKey = tuple[str, str]  # (program id, function name)
 
@@ -31,6 +31,9 @@ class ProverRequest:
     # reference backend reads them (it evaluates the model instead of the program).
     model: Any = None
     scores: bool = False
+    # How the programs of a model split across several are linked: CALL (one execution of
+    # the main program) or COMMITMENTS (each program a separate link, the main one last).
+    topology: Topology = Topology.CALL
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,14 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
+def _linking(topology: str) -> str:
+    """What a chain's topology means for a verifier, in a few words."""
+    if topology == "commitments":
+        return ("separate executions linked by commitments (one proof per link, bundled in each proof file; "
+                "the verifier sees only commitments and the prediction)")
+    return "a chain of calls (one execution, one proof covering every transition)"
+
+
 def _int(v: int | None) -> str:
     return "-" if v is None else str(v)
 
@@ -137,6 +145,9 @@ def format_summary(r: RunResult) -> str:
         f"execution throughput: {_fmt(t.execute_rows_per_second, 1)} rows/s "
         f"({r.circuit.execute_workers} process(es)); key cache: {r.circuit.key_cache or '-'}",
     ]
+    chain = r.circuit.chain
+    if chain is not None:
+        out.append(f"split: {len(chain.cuts) + 1} transitions over {chain.units} {chain.unit}, {_linking(chain.topology)}")
     revealed = r.circuit.scores
     if revealed:
         out += [

@@ -131,6 +131,8 @@ class ChainInfo:
     unit: str
     units: int
     cuts: tuple[int, ...]
+    # "call" (one execution; older runs) or "commitments" (one execution per link).
+    topology: str = "call"
 
 
 @dataclass(frozen=True)

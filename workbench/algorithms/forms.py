@@ -124,14 +124,18 @@ class TreeForm:
         return len(self.bias)
 
     def suffix_type(self, start: int) -> tuple[IntType, int]:
-        """Type and offset carrying the partial scores of trees start..end (no bias).
+        """Type and offset carrying the partial scores of trees start..end (no bias)."""
+        return self.partial_type(start, len(self.trees))
+
+    def partial_type(self, start: int, end: int) -> tuple[IntType, int]:
+        """Type and offset carrying the partial scores of trees [start, end) (no bias).
 
         The bound is proven like the main scores': each tree adds one of its leaf rows, so
         lo/hi are sums of per-tree minima/maxima; the offset makes every lane non-negative.
         """
         lo = np.zeros(self.n_outputs, dtype=object)
         hi = np.zeros(self.n_outputs, dtype=object)
-        for tree, values in zip(self.trees[start:], self.values[start:]):
+        for tree, values in zip(self.trees[start:end], self.values[start:end]):
             leaves = values[tree.leaves]
             lo += leaves.min(axis=0).astype(object)
             hi += leaves.max(axis=0).astype(object)

@@ -23,6 +23,7 @@ from workbench.algorithms.forms import (
     TreeForm,
     TreeHead,
 )
+from workbench.kinds import Topology
 from workbench.quantize import narrowest_int
 
 
@@ -53,6 +54,38 @@ def chain_units(form: Form) -> tuple[int, str]:
 def _(form: TreeForm) -> tuple[int, str]:
     # A single tree (LEAF) has nothing to sum across links.
     return (0, "trees") if form.head == TreeHead.LEAF else (len(form.trees), "trees")
+
+
+@chain_units.register
+def _(form: StoredRowsForm) -> tuple[int, str]:
+    return len(form.labels), "stored rows"
+
+
+@singledispatch
+def split_topologies(form: Form) -> tuple[Topology, ...]:
+    """How the programs of this form may be linked when it is split (see `program_plans`)."""
+    return (Topology.CALL,)
+
+
+@split_topologies.register
+def _(form: TreeForm) -> tuple[Topology, ...]:
+    return (Topology.CALL, Topology.COMMITMENTS)
+
+
+@split_topologies.register
+def _(form: StoredRowsForm) -> tuple[Topology, ...]:
+    return (Topology.COMMITMENTS,)
+
+
+@singledispatch
+def first_link_units(form: Form) -> int:
+    """The fewest units the first link of a split may hold."""
+    return 1
+
+
+@first_link_units.register
+def _(form: StoredRowsForm) -> int:
+    return form.k  # the slots handed on must all be filled
 
 
 # -- the score vector of `[zk] scores` ------------------------------------------------------
@@ -88,32 +121,57 @@ def _(form: StoredRowsForm) -> tuple[str, ...]:
 
 # -- programs -------------------------------------------------------------------------------
 @singledispatch
-def program_plans(form: Form, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
-    """The Leo programs of a form: one, or (tree forms) a chain cut before each unit in `cuts`."""
+def program_plans(
+    form: Form, name: str, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL
+) -> list[ProgramPlan]:
+    """The Leo programs of a form: one, or (forms that split) a chain cut before each unit
+    in `cuts`, linked by calls or by commitments (`topology`)."""
     raise TypeError(f"no Leo rendering for {type(form).__name__}")
 
 
 @program_plans.register
-def _(form: DenseForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
+def _(form: DenseForm, name: str, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL) -> list[ProgramPlan]:
     _no_cuts(form, cuts)
     return [ProgramPlan(name, "linear", dense_context(form))]
 
 
 @program_plans.register
-def _(form: CentroidsForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
+def _(form: CentroidsForm, name: str, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL) -> list[ProgramPlan]:
     _no_cuts(form, cuts)
     context = {**_score_context(form.scores), "n_clusters": len(form.scores.const)}
     return [ProgramPlan(name, "kmeans", context)]
 
 
 @program_plans.register
-def _(form: StoredRowsForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
-    _no_cuts(form, cuts)
-    return [ProgramPlan(name, "knn", stored_rows_context(form))]
+def _(form: StoredRowsForm, name: str, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL) -> list[ProgramPlan]:
+    """One program, or (`topology` COMMITMENTS) links over ranges of stored rows cut
+    before each row index in `cuts` (a call chain would pay for a call and the features
+    again in every link: it is not offered)."""
+    if not cuts:
+        return [ProgramPlan(name, "knn", stored_rows_context(form))]
+    if topology != Topology.COMMITMENTS:
+        raise ValueError("a k-NN model splits only into links by commitments")
+    n = len(form.labels)
+    bounds = [0, *cuts, n]
+    if any(a >= b for a, b in zip(bounds, bounds[1:])) or cuts[0] < form.k:
+        raise ValueError(f"cuts {cuts} do not split {n} stored rows into ranges, the first of at least k = {form.k}")
+    # One unsigned type holds the slots' scores (below 2^score_bits) and classes.
+    element = narrowest_int(0, max((1 << form.score_bits) - 1, form.n_classes - 1), signed=False).name
+    slots = {"type": f"[{element}; {2 * form.k}]", "element": element}
+    names = linked_names(name, bounds)
+    plans = []
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        context = stored_rows_context(form, a, b, carried=i > 0)
+        context.update(
+            first_row=a, last_row=b - 1, n_stored_total=n,
+            carry_in=slots if i > 0 else None, carry_out=None if i == len(names) - 1 else slots,
+        )
+        plans.append(ProgramPlan(names[i], "knn_linked", context))
+    return plans
 
 
 @program_plans.register
-def _(form: TreeForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
+def _(form: TreeForm, name: str, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL) -> list[ProgramPlan]:
     """One program, or a chain split before each tree index in `cuts`.
 
     Chain: the main program `<name>` evaluates trees [0, cuts[0]) and calls
@@ -132,6 +190,8 @@ def _(form: TreeForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan
     bounds = [0, *cuts, n]
     if any(a >= b for a, b in zip(bounds, bounds[1:])):
         raise ValueError(f"cuts {cuts} do not split {n} trees into non-empty groups")
+    if topology == Topology.COMMITMENTS:
+        return _linked_tree_plans(form, name, bounds)
     names = [name] + [f"{name}_p{c}" for c in cuts]
     # What link i returns (and its caller reads): the partial scores from cuts[i - 1] on.
     carried = {c: form.suffix_type(c) for c in cuts}
@@ -149,6 +209,35 @@ def _(form: TreeForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan
             context.update(acc_type=t.name, acc_offset=off)
         template = "tree_ensemble" if i == 0 else "tree_ensemble_link"
         plans.append(ProgramPlan(names[i], template, context, imports=() if last else (names[i + 1],)))
+    return plans
+
+
+def linked_names(name: str, bounds: list[int]) -> list[str]:
+    """Program names of a chain linked by commitments, in link order: each link but the
+    last is named after its first and last unit (its source depends on both), the last
+    (which outputs the prediction) is the main program `<name>`."""
+    return [f"{name}_c{a}_{b - 1}" for a, b in zip(bounds[:-2], bounds[1:-1])] + [name]
+
+
+def _linked_tree_plans(form: TreeForm, name: str, bounds: list[int]) -> list[ProgramPlan]:
+    """Separate programs linked by commitments (tree_ensemble_linked.leo.j2), in tree
+    order; each carries on the partial scores of every tree before its end."""
+    names = linked_names(name, bounds)
+    plans = []
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        last = i == len(names) - 1
+        context = tree_context(form, list(range(a, b)), partial=not last)
+
+        def carry(end: int) -> dict[str, Any]:
+            t, off = form.partial_type(0, end)
+            return {"type": f"[{t.name}; {form.n_outputs}]", "element": t.name, "offset": off}
+
+        context.update(
+            first_tree=a, last_tree=b - 1,
+            carry_in=carry(a) if i > 0 else None,
+            carry_out=None if last else carry(b),
+        )
+        plans.append(ProgramPlan(names[i], "tree_ensemble_linked", context))
     return plans
 
 
@@ -356,18 +445,30 @@ def _score_context(scores: LinearScores) -> dict[str, Any]:
     }
 
 
-def stored_rows_context(form: StoredRowsForm, start: int = 0, stop: int | None = None) -> dict[str, Any]:
-    """Template variables of `knn.leo.j2` for stored rows [start, stop) (default: all)."""
+def stored_rows_context(
+    form: StoredRowsForm, start: int = 0, stop: int | None = None, carried: bool = False
+) -> dict[str, Any]:
+    """Template variables of `knn.leo.j2` for stored rows [start, stop) (default: all).
+
+    `carried`: the k slots after the rows before `start` are received (a link of a split
+    model), so rows are numbered from 1 (0 is what was received) and every slot is active.
+    """
     stop = len(form.labels) if stop is None else stop
     ctx = _score_context(form.scores)
-    ctx["score_exprs"] = ctx["score_exprs"][start:stop]
+    exprs = ctx["score_exprs"][start:stop]
+    ctx["score_exprs"] = exprs
+    first = 1 if carried else 0
     rows = [
-        {"i": i, "r": i - start, "label": form.labels[i], "active": min(i - start, form.k)} for i in range(start, stop)
+        {
+            "i": i, "r": i - start + first, "label": form.labels[i], "score": exprs[i - start],
+            "active": form.k if carried else min(i - start, form.k),
+        }
+        for i in range(start, stop)
     ]
     return {
         **ctx,
         "rows": rows,
-        "last": stop - start - 1,
+        "last": stop - start - 1 + first,
         "k": form.k,
         "n_stored": stop - start,
         "n_classes": form.n_classes,

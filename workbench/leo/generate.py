@@ -11,7 +11,7 @@ import jinja2
 
 from workbench import __version__
 from workbench.algorithms.base import QuantizedModel
-from workbench.kinds import Visibility
+from workbench.kinds import Topology, Visibility
 from workbench.leo.contexts import program_plans, score_variables
 
 LEO_VERSION = "4.3.2"  # the Leo release whose syntax the templates follow
@@ -49,6 +49,7 @@ def render(
     batch: int = 1,
     cuts: tuple[int, ...] = (),
     scores: bool = False,
+    topology: Topology = Topology.CALL,
 ) -> list[LeoProgram]:
     """Render the model's programs (dependencies first, the main program last).
 
@@ -81,7 +82,9 @@ def render(
         ),
     }
     programs = []
-    for plan in program_plans(form, name, cuts):
+    if scores and cuts and topology == Topology.COMMITMENTS:
+        raise ValueError("a model split across executions linked by commitments outputs no score vector")
+    for plan in program_plans(form, name, cuts, topology):
         context = {**common, "program": f"{plan.name}.aleo", "imports": [f"{i}.aleo" for i in plan.imports]}
         context.update(plan.context)
         source = _ENV.get_template(f"{plan.template}.leo.j2").render(context)

@@ -122,17 +122,21 @@ class SnarkVMProcess:
         vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
         return int(vk.num_constraints())
 
-    def execute(self, inputs: Sequence[str]) -> Executed:
+    def execute(self, inputs: Sequence[str], program: str | None = None) -> Executed:
         """Authorize and execute the entry function on Aleo input literals (no proof yet).
 
+        `program` (an id) runs that program's entry function instead of the main one's
+        (the links of a chain linked by commitments are separate programs).
         The first execution also synthesizes the keys of every function it runs (the main
         one and those it calls), unless they were inserted.
         """
         values = [avm.Value.parse(v) for v in inputs]
         name = avm.Identifier.from_string(self.function)
+        program_id = self.main.id if program is None else avm.ProgramID.from_string(program)
+        label = f"{program or self.program_id}/{self.function}"
         t0 = time.perf_counter()
         try:
-            auth = self.process.authorize(self._key, self.main.id, name, values)
+            auth = self.process.authorize(self._key, program_id, name, values)
             t1 = time.perf_counter()
             response, trace = self.process.execute(auth)
         except BaseException as exc:
@@ -140,8 +144,8 @@ class SnarkVMProcess:
                 raise
             message = str(exc).splitlines()[0]
             if _needs_larger_setup(str(exc)):
-                raise _too_large(f"{self.program_id}/{self.function}") from None
-            raise ZkError(f"snarkVM halted executing {self.program_id}/{self.function} on {list(inputs)}: {message}") from None
+                raise _too_large(label) from None
+            raise ZkError(f"snarkVM halted executing {label} on {list(inputs)}: {message}") from None
         t2 = time.perf_counter()
         return Executed(
             outputs=tuple(str(o) for o in response.outputs),
@@ -151,18 +155,20 @@ class SnarkVMProcess:
             handle=trace,
         )
 
-    def prove(self, executed: Executed, ledger_url: str) -> Proof:
-        """Prove an execution; the ledger query (height, state root) is read from `ledger_url`."""
+    def prove(self, executed: Executed, ledger_url: str, program: str | None = None) -> Proof:
+        """Prove an execution (of `program`'s entry function; default the main one); the
+        ledger query (height, state root) is read from `ledger_url`."""
+        label = f"{program or self.program_id}/{self.function}"
         t0 = time.perf_counter()
         try:
             executed.handle.prepare(avm.Query.rest(ledger_url))
-            execution = executed.handle.prove_execution(f"{self.program_id}/{self.function}")
+            execution = executed.handle.prove_execution(label)
         except BaseException as exc:
             if not is_vm_failure(exc):
                 raise
             if _needs_larger_setup(str(exc)):
-                raise _too_large(f"{self.program_id}/{self.function}") from None
-            raise ZkError(f"proving {self.program_id}/{self.function} failed: {str(exc).splitlines()[0]}") from None
+                raise _too_large(label) from None
+            raise ZkError(f"proving {label} failed: {str(exc).splitlines()[0]}") from None
         return Proof(execution_json=execution.to_json(), prove_seconds=time.perf_counter() - t0, handle=execution)
 
     def verify(self, proof: Proof) -> Verification:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from workbench.kinds import KeyCacheState, ProverKind
+from workbench.kinds import KeyCacheState, ProverKind, Topology
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, ProverRequest, Synthesis, Verification
 from workbench.snarkvm import overhead, parallel
 from workbench.snarkvm.keycache import KeyCache
@@ -32,6 +32,10 @@ class SnarkVMProver:
     def open(cls, request: ProverRequest) -> "SnarkVMProver":
         """The `ProverFactory` of this backend."""
         cache = KeyCache(list(request.sources), sdk_version()) if request.use_key_cache else None
+        if request.topology == Topology.COMMITMENTS and cls is SnarkVMProver:
+            from workbench.snarkvm.linked_prover import LinkedProver
+
+            return LinkedProver(request.sources, request.function, cache)
         return cls(request.sources, request.function, cache)
 
     def functions(self) -> list[FunctionKey]:
@@ -51,7 +55,7 @@ class SnarkVMProver:
 
     def synthesize(self, inputs: Sequence[str]) -> Synthesis:
         cached = self._load_cached_keys()
-        first = self.vm.execute(inputs)  # synthesizes every function it runs, unless inserted
+        first = self.execute(inputs)  # synthesizes every function it runs, unless inserted
         if cached is not None:
             self._keys = cached
             return Synthesis(first, cached, KeyCacheState.HIT)
@@ -84,6 +88,10 @@ class SnarkVMProver:
 
     def prove(self, executed: Executed, endpoint: str | None) -> Proof:
         """Prove an execution against `endpoint`, or the local ledger stand-in without one."""
+        return self.vm.prove(executed, self._endpoint(endpoint))
+
+    def _endpoint(self, endpoint: str | None) -> str:
+        """`endpoint`, or the local ledger stand-in's (started, or restarted, on demand)."""
         if endpoint is None:
             if self._ledger is not None and not self._ledger.alive():
                 # The helper died (killed, OOM): a fresh one answers the same two queries.
@@ -94,7 +102,7 @@ class SnarkVMProver:
 
                 self._ledger = LedgerStub().__enter__()
             endpoint = self._ledger.url
-        return self.vm.prove(executed, endpoint)
+        return endpoint
 
     def verify(self, proof: Proof) -> Verification:
         return self.vm.verify(proof)

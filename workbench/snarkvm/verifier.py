@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aleo import mainnet as avm
 
+from workbench import linked
 from workbench.errors import UserError
 from workbench.snarkvm import params
 from workbench.snarkvm.process import is_vm_failure
@@ -96,26 +97,37 @@ class Verifier:
             )
 
     def check(self, execution_json: str, label: str) -> ProofCheck:
-        """Verify one execution JSON; a failure is a result (`verified` False with the reason)."""
+        """Verify one execution JSON, or a bundle of linked executions (workbench/linked.py:
+        every link's proof, then the chain of commitments); a failure is a result
+        (`verified` False with the reason)."""
         t0 = time.perf_counter()
-        outputs = _public_outputs(execution_json)
+        texts = linked.link_executions(execution_json)
+        outputs = [o for text in texts for o in _public_outputs(text)]
         # Without a saved key snarkVM would synthesize one from the program, which is not a
         # check of what was saved: every transition needs its verifying key file.
-        missing = [t for t in _transition_functions(execution_json) if t not in self.keys]
+        missing = [t for text in texts for t in _transition_functions(text) if t not in self.keys]
         if missing:
             return ProofCheck(label, outputs, False, 0.0, f"no verifying key for {', '.join(missing)}")
-        try:
-            self.process.verify_execution(avm.Execution.from_json(execution_json))
-        except BaseException as exc:
-            if not is_vm_failure(exc):
-                raise
-            return ProofCheck(label, outputs, False, time.perf_counter() - t0, _first_line(exc))
+        for k, text in enumerate(texts):
+            try:
+                self.process.verify_execution(avm.Execution.from_json(text))
+            except BaseException as exc:
+                if not is_vm_failure(exc):
+                    raise
+                where = f"link {k + 1} of {len(texts)}: " if len(texts) > 1 else ""
+                return ProofCheck(label, outputs, False, time.perf_counter() - t0, where + _first_line(exc))
+        problems = linked.chain_problems(execution_json) if linked.is_bundle(execution_json) else []
+        if problems:
+            return ProofCheck(label, outputs, False, time.perf_counter() - t0, "; ".join(problems))
         return ProofCheck(label, outputs, True, time.perf_counter() - t0)
 
 
 def attested_outputs(execution_json: str, program: str) -> list[str] | None:
     """The values of `program`'s transition outputs in an execution (the last such
-    transition: the entry function's), as snarkVM printed them; None if absent or malformed."""
+    transition: the entry function's), as snarkVM printed them; None if absent or malformed.
+    For linked executions, the prediction the last link outputs after its commitments."""
+    if linked.is_bundle(execution_json):
+        return linked.prediction_outputs(execution_json)
     try:
         transitions = [t for t in json.loads(execution_json).get("transitions", []) if t.get("program") == program]
         return [str(o.get("value")) for o in transitions[-1].get("outputs", [])] if transitions else None

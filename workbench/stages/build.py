@@ -23,7 +23,7 @@ def generate_leo(model: QuantizedModel, plan: Plan, run: RunDirectory | None = N
     spec = plan.request.program
     programs = generate.render(
         model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
-        batch=plan.batch, cuts=plan.cuts, scores=spec.scores,
+        batch=plan.batch, cuts=plan.cuts, scores=spec.scores, topology=plan.topology,
     )
     if run is not None:
         root = run.artefact("leo")

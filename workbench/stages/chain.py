@@ -161,3 +161,66 @@ def choose_cuts(
         sizes.append(end - best)
         cuts = (best, *cuts)
         end = best
+
+
+# Links of a chain linked by commitments are separate executions: no snarkVM cap on their
+# number, but a model needing more than this many is refused as unreasonable to prove.
+MAX_LINKS = 1000
+
+# Linked renderer: the chain's bounds (0, cuts..., units) -> its programs, in link order.
+LinkedRender = Callable[[tuple[int, ...]], list[LeoProgram]]
+
+
+def choose_links(
+    render: LinkedRender,
+    units: int,
+    budget: int = OFFLINE_BUDGET,
+    what: str = "pieces",
+    estimator: Estimator | None = None,
+    first_at_least: int = 1,
+) -> tuple[int, ...]:
+    """Cuts splitting `units` pieces into links of a chain linked by commitments (separate
+    executions), each fitting `budget`; () when one program fits. The first link holds at
+    least `first_at_least` pieces.
+
+    Links are packed greedily in order: each link takes as many pieces as fit (the
+    estimate grows with the pieces, so a bisection finds the most). A link's source
+    depends only on its own range and on whether it is the first or the last, so each
+    candidate is compiled once. Raises CircuitTooLarge when one piece does not fit a link.
+    """
+    if estimator is None:
+        with Estimator("workbench") as own:
+            return choose_links(render, units, budget, what, own, first_at_least)
+
+    def size(cuts: tuple[int, ...], index: int) -> int:
+        return max(estimator.estimate(render(cuts)[index]).values())
+
+    n = size((), 0)
+    if n <= budget:
+        return ()
+    if units < 2:
+        raise CircuitTooLarge(f"the model is estimated at {n:,} constraints and has {units} {what}, too few to split")
+    cuts: list[int] = []
+    start = 0
+    while True:
+        if start > 0 and size((*cuts,), len(cuts)) <= budget:  # the last link: [start, units)
+            return tuple(cuts)
+        if len(cuts) >= MAX_LINKS:
+            raise CircuitTooLarge(f"the model needs more than {MAX_LINKS} links of about {budget:,} constraints each")
+
+        def link(end: int) -> tuple[tuple[int, ...], int]:  # a link [start, end) before the last
+            return (*cuts, end), len(cuts)
+
+        # The largest end that fits, leaving the last link a piece.
+        lo, hi = (start + 1 if cuts else max(1, first_at_least)), units - 1
+        if lo > hi or size(*link(lo)) > budget:
+            n = size(*link(lo)) if lo <= hi else size((*cuts,), len(cuts))
+            raise CircuitTooLarge(
+                f"a link holding only one {what[:-1]} is estimated at {n:,} constraints (the link's fixed cost, its "
+                f"commitments, its inputs and the {what[:-1]}); the setup proves at most about {budget:,} per transition"
+            )
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if size(*link(mid)) <= budget else (lo, mid - 1)
+        cuts.append(lo)
+        start = lo

@@ -23,12 +23,14 @@ from typing import Callable
 
 from workbench.algorithms.base import QuantizedModel
 from workbench.errors import WorkbenchError
+from workbench.kinds import Topology
 from workbench.leo import generate
-from workbench.leo.contexts import chain_units
+from workbench.algorithms.forms import Form
+from workbench.leo.contexts import chain_units, first_link_units, split_topologies
 from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
 from workbench.prover import FunctionKey
 from workbench.snarkvm.errors import CircuitTooLarge
-from workbench.stages.chain import choose_cuts
+from workbench.stages.chain import choose_cuts, choose_links
 from workbench.stages.estimate import Estimator
 from workbench.stages.records import Plan, PlanRequest
 
@@ -81,13 +83,13 @@ def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: 
     )
 
 
-def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[[int, tuple[int, ...]], list[generate.LeoProgram]]:
+def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[..., list[generate.LeoProgram]]:
     spec = request.program
 
-    def render(batch: int, cuts: tuple[int, ...] = ()) -> list[generate.LeoProgram]:
+    def render(batch: int, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL) -> list[generate.LeoProgram]:
         return generate.render(
             model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
-            batch=batch, cuts=cuts, scores=spec.scores,
+            batch=batch, cuts=cuts, scores=spec.scores, topology=topology,
         )
 
     return render
@@ -137,14 +139,16 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
     render = _renderer(model, request)
     units, unit = chain_units(model.form)
     if units >= 2:
-        try:
-            cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit, estimator=estimator)
-        except CircuitTooLarge as exc:
-            raise CircuitTooLarge(f"{exc}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
+        split = _split(model.form, render, units, unit, request, estimator)
+        if split is None:
+            raise CircuitTooLarge(f"no topology was allowed. To fit, {SHRINK_ADVICE}.\n{model_size(model)}")
+        if isinstance(split, CircuitTooLarge):
+            raise CircuitTooLarge(f"{split}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
+        cuts, topology = split
         if cuts:
-            estimates = estimate_programs(render(1, cuts), estimator)
+            estimates = estimate_programs(render(1, cuts, topology), estimator)
             check_fits(estimates, model, 1, request.budget)
-            return Plan(request, 1, cuts, units, unit, estimates)
+            return Plan(request, 1, cuts, units, unit, estimates, topology)
     if isinstance(request.batch, int):
         batch = request.batch
     else:
@@ -152,6 +156,51 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
     estimates = estimate_programs(render(batch), estimator)
     check_fits(estimates, model, batch, request.budget)
     return Plan(request, batch, (), units, unit, estimates)
+
+
+def _split(
+    form: Form, render: Callable[..., list[generate.LeoProgram]], units: int, unit: str, request: PlanRequest,
+    estimator: Estimator,
+) -> tuple[tuple[int, ...], Topology] | CircuitTooLarge | None:
+    """Where to cut the model and how to link the pieces: ((), CALL) when one program fits.
+
+    With `[zk] topology = "auto"` both topologies are planned and the one with fewer
+    transitions wins (each transition costs about the same to prove, docs/algorithms.md),
+    a tie going to calls (one execution, one proof, atomic). Links by commitments have no
+    31-transition cap and no call cost, so they also take what a chain of calls cannot
+    hold. A chain that outputs the score vector must be one of calls. Returns the
+    refusal of the last topology tried when none fits (None: none may be tried).
+    """
+    possible = split_topologies(form)
+    allowed = list(possible) if request.topology == "auto" else [Topology(request.topology)]
+    if request.program.scores and Topology.COMMITMENTS in allowed:
+        allowed.remove(Topology.COMMITMENTS)
+    if not allowed or any(t not in possible for t in allowed):
+        if all(n <= request.budget for n in estimate_programs(render(1), estimator).values()):
+            return (), Topology.CALL  # nothing to split
+        return CircuitTooLarge(
+            f"the model does not fit one transition and a {unit} model splits only into "
+            f"{' or '.join(f'links by {t}' if t == Topology.COMMITMENTS else 'a chain of calls' for t in possible)}"
+            + (" (which output no score vector: remove [zk] scores)" if request.program.scores else "")
+        )
+    found: list[tuple[tuple[int, ...], Topology]] = []
+    refusal: CircuitTooLarge | None = None
+    for topology in allowed:
+        try:
+            if topology == Topology.CALL:
+                cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit, estimator=estimator)
+            else:
+                cuts = choose_links(lambda c: render(1, c, Topology.COMMITMENTS), units, request.budget, unit, estimator,
+                                    first_link_units(form))
+        except CircuitTooLarge as exc:
+            refusal = exc
+            continue
+        if not cuts:
+            return (), Topology.CALL
+        found.append((cuts, topology))
+    if not found:
+        return refusal
+    return min(found, key=lambda f: (len(f[0]), f[1] != Topology.CALL))
 
 
 def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanRequest:

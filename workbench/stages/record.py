@@ -225,7 +225,7 @@ def record(
             transitions=executions.transitions,
             functions=keys.costs,
             programs=tuple(p.program_id for p in compiled.programs),
-            chain=ChainInfo(plan.unit, plan.units, plan.cuts) if plan.cuts else None,
+            chain=ChainInfo(plan.unit, plan.units, plan.cuts, str(plan.topology)) if plan.cuts else None,
             batch=plan.batch,
             scores=_scores_record(quantized, executions),
             inputs=spec.inputs,

@@ -24,7 +24,7 @@ import numpy as np
 
 from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.catalogue import Family
-from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
+from workbench.kinds import KeyCacheState, ProverKind, Task, Topology, Visibility
 from workbench.leo.generate import LeoProgram
 from workbench.limits import MAX_BATCH, OFFLINE_BUDGET, SRS_DEGREE
 from workbench.prover import Executed, FunctionKey, Proof, Verification
@@ -78,6 +78,8 @@ class PlanRequest:
     # The universal setup planned against: transitions hold what `limits.setup_limits(degree)`
     # allows (the shipped file is degree 16; `[zk] setup` may name a larger one).
     degree: int = SRS_DEGREE
+    # `[zk] topology`: "auto" (the planner chooses), or a Topology to use when splitting.
+    topology: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Plan:
     units: int  # pieces a chain may cut between (0: the model cannot be split)
     unit: str  # what those pieces are ("trees")
     estimates: Mapping[FunctionKey, int]  # the programs of `request.compiler`, estimated
+    topology: Topology = Topology.CALL  # how the programs of a split model are linked
 
 
 @dataclass(frozen=True)
