@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from workbench.atomic import write_bytes_atomic
 from workbench.errors import UserError
+from workbench.experiment import SETUP_DOWNLOAD, SETUP_INSTALLED
 from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, setup_limits
 from workbench.snarkvm.params import resources_dir
 
@@ -83,9 +84,9 @@ SETUP_FILES: tuple[SetupFile, ...] = (
 #: Every degree the table covers, smallest first (16 is the one the workbench ships).
 DEGREES: tuple[int, ...] = tuple(range(SRS_DEGREE, MAX_SETUP_DEGREE + 1))
 
-# `[zk] setup` values besides an integer degree.
-INSTALLED = "installed"
-DOWNLOAD = "download"
+# `[zk] setup` values besides an integer degree (validated in workbench/experiment.py).
+INSTALLED = SETUP_INSTALLED
+DOWNLOAD = SETUP_DOWNLOAD
 
 # A name a user may have given a setup file: snarkVM's, or without the hash or `.usrs`.
 _NAME = re.compile(r"^(?P<name>(?:shifted-)?powers-of-beta-(?P<degree>\d+))(?:\.usrs)?(?:\.[0-9a-f]{7})?$")
@@ -220,15 +221,6 @@ def larger_setup_advice(constraints: int, degree: int, downloads: bool = False) 
         f"The degree-2^{needed} setup would hold it in one transition (about {limits.constraints:,} per "
         f"transition); it needs {_listing(missing)}. {INSTALL_HOW}."
     )
-
-
-def setup_value_problem(value: object) -> str | None:
-    """Why `value` is not a valid `[zk] setup` (None if it is); shared by the TOML reader and the CLI."""
-    if value in (INSTALLED, DOWNLOAD):
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and SRS_DEGREE <= value <= MAX_SETUP_DEGREE:
-        return None
-    return f'expected "{INSTALLED}", "{DOWNLOAD}" or an integer degree from {SRS_DEGREE} to {MAX_SETUP_DEGREE}'
 
 
 class SetupNotInstalled(UserError):
@@ -367,3 +359,120 @@ def candidates(directory: Path) -> tuple[list[Path], list[Path]]:
             continue
         (maybe if _NAME.match(p.name) or size in _SIZES else rest).append(p)
     return maybe, rest
+
+
+@dataclass
+class InstallReport:
+    """What `install_paths` did: lines to print, and how many files it installed or refused."""
+
+    lines: list[str]
+    installed: int = 0
+    refused: int = 0
+
+
+def install_paths(paths: Iterable[Path], directory: Path | None = None,
+                  on_error: Callable[[str], None] = lambda m: None) -> InstallReport:
+    """Install every file named, and every recognised file of every directory named.
+
+    A file named explicitly must be a good setup file; in a directory, files that are no
+    setup file at all are reported as skipped, while a recognised but wrong or truncated one
+    is refused. Each refusal goes to `on_error` (and counts) before anything of it is copied.
+    """
+    report = InstallReport([])
+
+    def one(path: Path, explicit: bool) -> None:
+        try:
+            done = install(path, directory)
+        except NotASetupFile as exc:
+            if explicit:
+                report.refused += 1
+                on_error(str(exc))
+            else:
+                report.lines.append(f"skipped {path}: not a setup file")
+            return
+        except InstallRefused as exc:
+            report.refused += 1
+            on_error(str(exc))
+            return
+        if done.already:
+            report.lines.append(f"already installed: {done.target} (intact)")
+        else:
+            report.installed += 1
+            report.lines.append(f"installed {done.target} ({done.file.megabytes}, SHA-256 checked) from {path}")
+
+    for path in paths:
+        if path.is_dir():
+            maybe, rest = candidates(path)
+            for p in maybe:
+                one(p, explicit=False)
+            report.lines.extend(f"skipped {p}: not a setup file" for p in rest)
+            if not maybe:
+                report.lines.append(f"{path}: no setup files in it (names like powers-of-beta-17.usrs.7c27308)")
+        elif path.exists():
+            one(path, explicit=True)
+        else:
+            report.refused += 1
+            on_error(f"{path}: no such file or directory")
+    return report
+
+
+# -- what `workbench setup` prints -------------------------------------------------------------
+def _table(rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        for r in rows
+    ]
+
+
+def describe_degrees(states: tuple[FileStatus, ...] | None = None) -> str:
+    """The degrees of the table: what each proves per transition and whether it is ready here."""
+    states = states if states is not None else survey()
+    by_name = {s.file.name: s for s in states}
+    rows: list[tuple[str, ...]] = [("degree", "constraints per transition", "adds files", "status")]
+    for d in DEGREES:
+        own = [f for f in SETUP_FILES if f.degree == d]
+        lacking = [f for f in files_for(d) if f.degree > SRS_DEGREE and by_name[f.name].state != FileState.INTACT]
+        corrupt = [f for f in lacking if by_name[f.name].state == FileState.CORRUPT]
+        if d == SRS_DEGREE:
+            state = "ready (ships with the workbench)"
+        elif not lacking:
+            state = "ready"
+        else:
+            absent = len(lacking) - len(corrupt)
+            state = "not installed: " + ", ".join(
+                part for part in (f"{absent} file(s) missing" if absent else "", f"{len(corrupt)} corrupt" if corrupt else "")
+                if part
+            )
+        rows.append((f"2^{d}", f"about {setup_limits(d).constraints:,}", ", ".join(f.name for f in own), state))
+    return "\n".join(_table(rows, right=(1,)))
+
+
+def describe(directory: Path | None = None) -> str:
+    """`workbench setup`: the degrees and what each allows, then every file and its state."""
+    directory = directory or resources_dir()
+    states = survey(directory)
+    lines = [f"Universal setup files in {directory} (where snarkVM reads them)", "", describe_degrees(states), ""]
+    rows: list[tuple[str, ...]] = [("file", "bytes", "sha256", "status")]
+    for s in states:
+        if s.state == FileState.INTACT:
+            state = "installed"
+        elif s.state == FileState.CORRUPT:
+            state = f"CORRUPT, not used: {s.problem}"
+        elif s.file.degree == SRS_DEGREE:
+            state = "packaged (installed before the first proof)"
+        else:
+            state = "missing"
+        rows.append((s.file.filename, f"{s.file.size:,}", s.file.sha256[:12], state))
+    lines += _table(rows, right=(1,))
+    degree = installed_degree(states)
+    lines += [
+        "",
+        f'Runs plan against 2^{degree} with [zk] setup = "{INSTALLED}" (the default). A larger degree needs '
+        "every file of the degrees up to it.",
+        "Add files with `workbench setup install FILE|DIR` (checked against the sizes and SHA-256 above), or let "
+        f'snarkVM download them when online with [zk] setup = "{DOWNLOAD}".',
+    ]
+    if any(s.state == FileState.CORRUPT for s in states):
+        lines.append("A corrupt file is ignored; delete it, or install a good copy over it.")
+    return "\n".join(lines)
