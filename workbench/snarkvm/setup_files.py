@@ -195,8 +195,8 @@ def _listing(files: Iterable[SetupFile]) -> str:
 
 
 INSTALL_HOW = (
-    "Copy them from a machine that has them (snarkVM downloads them into ~/.aleo/resources when online) and run "
-    "`workbench setup install FILE|DIR`, or set `[zk] setup = \"download\"` to let snarkVM fetch them when online"
+    "Install them with `workbench setup install FILE|DIR` (copies from a machine that has them in ~/.aleo/resources), "
+    "or set `[zk] setup = \"download\"` to let snarkVM fetch them when online"
 )
 
 
