@@ -171,12 +171,17 @@ def survey(directory: Path | None = None) -> tuple[FileStatus, ...]:
 
 
 def usable(degree: int, states: Iterable[FileStatus]) -> bool:
-    """Whether every file degree `degree` needs is intact. Degree 16 always is: its file
-    ships with the workbench and is installed (`params.ensure_installed`) before proving."""
-    if degree == SRS_DEGREE:
-        return True
+    """Whether every file degree `degree` needs is intact. The degree-16 file always is: it
+    ships with the workbench and is installed (`params.ensure_installed`, which also replaces
+    a corrupt copy) before anything is proven."""
+    return not lacking(degree, states)
+
+
+def lacking(degree: int, states: Iterable[FileStatus]) -> list[FileStatus]:
+    """The files degree `degree` needs beyond the shipped one that are missing or corrupt."""
     by_name = {s.file.name: s for s in states}
-    return all(by_name[f.name].state == FileState.INTACT for f in files_for(degree))
+    return [by_name[f.name] for f in files_for(degree)
+            if f.degree > SRS_DEGREE and by_name[f.name].state != FileState.INTACT]
 
 
 def installed_degree(states: Iterable[FileStatus] | None = None) -> int:
@@ -213,10 +218,9 @@ def larger_setup_advice(constraints: int, degree: int, downloads: bool = False) 
     if needed <= degree:
         return ""
     limits = setup_limits(needed)
-    states = {s.file.name: s for s in survey()}
-    missing = [f for f in files_for(needed) if f.degree > SRS_DEGREE and states[f.name].state != FileState.INTACT]
     if downloads:
         return f"The degree-2^{needed} setup would hold it (about {limits.constraints:,} per transition)."
+    missing = [s.file for s in lacking(needed, survey())]
     return (
         f"The degree-2^{needed} setup would hold it in one transition (about {limits.constraints:,} per "
         f"transition); it needs {_listing(missing)}. {INSTALL_HOW}."
@@ -262,11 +266,9 @@ def choose(setup: str | int, where: str = "[zk] setup") -> SetupChoice:
         return SetupChoice(installed_degree(states), False, corrupt)
     degree = int(setup)
     if not usable(degree, states):
-        by_name = {s.file.name: s for s in states}
-        lacking = [by_name[f.name] for f in files_for(degree) if by_name[f.name].state != FileState.INTACT]
         detail = "; ".join(
             f"{s.file.filename} ({s.file.megabytes}) {'missing' if s.state == FileState.MISSING else 'corrupt: ' + s.problem}"
-            for s in lacking
+            for s in lacking(degree, states)
         )
         raise SetupNotInstalled(
             f"{where} = {degree}: the degree-2^{degree} setup is not installed in {resources_dir()}: {detail}. "
@@ -428,18 +430,17 @@ def _table(rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> list[str
 def describe_degrees(states: tuple[FileStatus, ...] | None = None) -> str:
     """The degrees of the table: what each proves per transition and whether it is ready here."""
     states = states if states is not None else survey()
-    by_name = {s.file.name: s for s in states}
     rows: list[tuple[str, ...]] = [("degree", "constraints per transition", "adds files", "status")]
     for d in DEGREES:
         own = [f for f in SETUP_FILES if f.degree == d]
-        lacking = [f for f in files_for(d) if f.degree > SRS_DEGREE and by_name[f.name].state != FileState.INTACT]
-        corrupt = [f for f in lacking if by_name[f.name].state == FileState.CORRUPT]
+        absent_or_bad = lacking(d, states)
+        corrupt = [s for s in absent_or_bad if s.state == FileState.CORRUPT]
         if d == SRS_DEGREE:
             state = "ready (ships with the workbench)"
-        elif not lacking:
+        elif not absent_or_bad:
             state = "ready"
         else:
-            absent = len(lacking) - len(corrupt)
+            absent = len(absent_or_bad) - len(corrupt)
             state = "not installed: " + ", ".join(
                 part for part in (f"{absent} file(s) missing" if absent else "", f"{len(corrupt)} corrupt" if corrupt else "")
                 if part
