@@ -77,6 +77,7 @@ def _pretend_installed(monkeypatch: pytest.MonkeyPatch, degree: int) -> None:
 def test_the_table_is_snarkvms_names_and_the_shipped_file_matches_it() -> None:
     assert BY_NAME["powers-of-beta-16"].filename == SHIPPED.name
     assert BY_NAME["powers-of-beta-16"].size == SHIPPED.stat().st_size
+    assert f'{BY_NAME["powers-of-beta-16"].sha256}  {SHIPPED.name}' in (SHIPPED.parent / "SHA256SUMS").read_text()
     assert BY_NAME["shifted-powers-of-beta-17"].filename == "shifted-powers-of-beta-17.usrs.2025178"
     # Each chunk of degree k holds 2^(k-1) uncompressed G1 points (96 bytes) and a length prefix.
     assert all(f.size == 96 * 2 ** (f.degree - 1) + 8 for f in SETUP_FILES)

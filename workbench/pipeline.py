@@ -107,7 +107,8 @@ def snarkvm_prover(request: ProverRequest) -> Prover:
 def choose_setup(exp: Experiment, zk: ZkSpec, clock: StageClock) -> SetupChoice:
     """The setup degree `[zk] setup` (or --setup) resolves to on this machine; a corrupt
     setup file is logged and left out (snarkVM would refuse it)."""
-    choice = setup_files.choose(zk.setup, f"{exp.path}: [zk] setup")
+    where = f"{exp.path}: [zk] setup" if zk.setup == exp.zk.setup else "--setup"
+    choice = setup_files.choose(zk.setup, where)
     for s in choice.corrupt:
         clock.log(Stage.PLAN, f"ignoring corrupt setup file {s.path} ({s.problem}); see `workbench setup`")
     return choice

@@ -10,14 +10,16 @@ What snarkVM needs, per degree (read in snarkVM's source; summarised in docs/set
   compiles in `shifted-powers-of-beta-15` and `-16` (2^16 shifted powers in all); a circuit
   whose variable or non-zero domain exceeds 2^16 also loads `shifted-powers-of-beta-17`
   and up, to the same degree as its normal powers at most. Degree d >= 17 therefore asks
-  for `shifted-powers-of-beta-17..d` too (a circuit that needs degree d usually has more
-  than 2^(d-1) non-zero entries, which is exactly when the shifted chunk d is loaded).
+  for `shifted-powers-of-beta-17..d` too: a circuit near degree d's budget has more than
+  2^(d-1) non-zero entries (they run two to three times the constraints), which is when
+  the shifted chunk d is loaded.
 - snarkVM checks each file's size and SHA-256 when it loads it: a file of the wrong size
   is deleted, one with the wrong hash is an error, and a missing one is downloaded. So a
   corrupt file is never used by the workbench either: it is shown, and not counted.
 
-The table (`SETUP_FILES`) is snarkVM's `*.metadata` for each file; it is the only
-place sizes and hashes are written down. Checking a 50 MB file takes a fraction of a
+The table (`SETUP_FILES`) is snarkVM's `*.metadata` for each file, the one place the
+workbench writes down the files beyond the shipped one (whose hash params/SHA256SUMS also
+holds; a test checks that they agree). Checking a 50 MB file takes a fraction of a
 second; results are cached by path, size and modification time.
 """
 
@@ -460,6 +462,8 @@ def describe(directory: Path | None = None) -> str:
             state = "installed"
         elif s.state == FileState.CORRUPT:
             state = f"CORRUPT, not used: {s.problem}"
+            if s.file.degree == SRS_DEGREE:
+                state += " (replaced by the packaged copy before the next proof)"
         elif s.file.degree == SRS_DEGREE:
             state = "packaged (installed before the first proof)"
         else:
