@@ -210,7 +210,9 @@ def test_a_model_over_the_installed_setup_is_refused_with_the_files_it_needs(
     assert "`workbench setup install FILE|DIR`" in err and '[zk] setup = "download"' in err
 
     assert cli.main(["check", str(big), "--setup", "17"]) == 2
-    assert "the degree-2^17 setup is not installed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "workbench: setup not installed:\n--setup = 17: the degree-2^17 setup is not installed" in err
+    assert "powers-of-beta-17.usrs.7c27308 (6.3 MB) missing; shifted-powers-of-beta-17.usrs.2025178 (6.3 MB) missing" in err
 
     # Allowed to download, it is planned as one transition against the largest setup.
     assert cli.main(["check", str(big), "--setup", "download"]) == 0
@@ -248,6 +250,9 @@ def test_a_run_plans_against_the_chosen_degree_and_records_it(write_toml, monkey
     result, _ = run_experiment(exp, None, samples=1, proofs=0, setup=16, prover=ReferenceProver.factory())
     assert result.circuit.setup_degree == 16 and result.circuit.chain is not None
     assert json.loads(json.dumps(result.to_dict()))["circuit"]["setup_degree"] == 16
+    # Downloads allowed: one transition, planned against the largest setup of the table.
+    result, _ = run_experiment(exp, None, samples=1, proofs=0, setup="download", prover=ReferenceProver.factory())
+    assert result.circuit.setup_degree == 20 and result.circuit.chain is None
 
 
 def test_an_old_result_without_a_setup_degree_reads_as_the_shipped_one() -> None:
