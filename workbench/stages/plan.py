@@ -5,8 +5,9 @@ experiment's `[zk] compiler` builds, see `stages/estimate.py`, and workbench/sna
 before any key is synthesized:
 
 - A model whose single program does not fit the budget (`PlanRequest.budget`: that of the
-  setup planned against, `setup_limits(request.degree)`, unless re-planned) is split into a chain of transitions when its form can be
-  split (`stages/chain.py`), one row per execution.
+  setup planned against, `setup_limits(request.degree)`, unless re-planned) is split into
+  a chain of transitions when its form can be split (`stages/chain.py`), one row per
+  execution.
 - `batch = "auto"` takes the largest batch (at most `max_batch` and the rows executed)
   whose estimated circuit fits the budget.
 - Anything else that does not fit is refused with its estimate, the limit, what to shrink and
