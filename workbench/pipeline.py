@@ -175,12 +175,13 @@ def run_experiment(
     """Run an experiment end to end; returns the result and its saved run directory.
 
     `samples`, `proofs`, `batch` (an int or "auto") and `setup` ("installed", "download" or a
-    degree) override the experiment's `[zk]` settings when given. `use_key_cache` reads and writes the on-disk key cache; `workers`
-    sets the number of processes executing rows (None: by the number of rows and cores;
-    1: this process only). A model split across a chain is planned for `chain_budget`
-    constraints per link (default: what the chosen setup holds). `prover` opens the backend: snarkVM, or in tests the reference
-    backend, whose result is never saved (pass `results_root=None`; saving it raises
-    NotAZkResult). With `results_root=None` nothing is written and the directory is None.
+    degree) override the experiment's `[zk]` settings when given. `use_key_cache` reads and
+    writes the on-disk key cache; `workers` sets the number of processes executing rows
+    (None: by the number of rows and cores; 1: this process only). A model split across a
+    chain is planned for `chain_budget` constraints per link (default: what the chosen setup
+    holds). `prover` opens the backend: snarkVM, or in tests the reference backend, whose
+    result is never saved (pass `results_root=None`; saving it raises NotAZkResult). With
+    `results_root=None` nothing is written and the directory is None.
     """
     zk = replace(
         exp.zk,
