@@ -15,6 +15,16 @@ def isolated_key_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tests never read or write the user's ~/.aleo: the setup files snarkVM proves with are
+    looked for (and the shipped one installed) under a temporary HOME, so which setup degrees
+    a run plans against does not depend on the machine (workbench/snarkvm/setup_files.py)."""
+    path = tmp_path_factory.mktemp("home")
+    os.environ["HOME"] = str(path)  # inherited by CLI subprocesses too
+    return path
+
+
 @pytest.fixture
 def write_toml(tmp_path: Path):
     """Write a TOML experiment into a temporary directory and return its path."""

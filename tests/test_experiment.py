@@ -67,6 +67,13 @@ def test_defaults(write_toml) -> None:
     assert exp.zk.samples is None and exp.zk.proofs == 1
     assert (exp.zk.inputs, exp.zk.output, exp.zk.compiler) == ("private", "public", "auto")
     assert exp.zk.scores is False
+    assert exp.zk.setup == "installed"
+
+
+@pytest.mark.parametrize("value", ['"installed"', '"download"', "16", "18", "20"])
+def test_setup_values(write_toml, value: str) -> None:
+    exp = load_experiment(write_toml(GOOD + f"setup = {value}\n"))
+    assert exp.zk.setup == (int(value) if value.isdigit() else value.strip('"'))
 
 
 def _problems(path: Path) -> str:
@@ -92,6 +99,9 @@ def _problems(path: Path) -> str:
         ('algorithm = "decision_tree_classifier"', 'algorithm = "decision_tree_clasifier"', 'did you mean "decision_tree_classifier"?'),
         ("[zk]", "[zkp]", '[zkp]: unknown section; did you mean "zk"?'),
         ("proofs = 0", 'proofs = 0\nscores = "yes"', '[zk] scores: expected true or false, found the string "yes"'),
+        ("proofs = 0", 'proofs = 0\nsetup = "online"', '[zk] setup: expected "installed", "download" or an integer degree from 16 to 20, found the string "online"'),
+        ("proofs = 0", "proofs = 0\nsetup = 21", '[zk] setup: expected "installed", "download" or an integer degree from 16 to 20, found the integer 21'),
+        ("proofs = 0", "proofs = 0\nsetup = true", "[zk] setup: expected \"installed\", \"download\" or an integer degree from 16 to 20, found a boolean"),
     ],
 )
 def test_bad_values_name_file_key_expected_and_found(write_toml, old: str, new: str, expected: str) -> None:

@@ -120,12 +120,13 @@ REAL_KEYS = {
     "model": ["algorithm", "max_depth", "n_estimators", "hidden_layer_sizes", "alpha", "learning_rate",
               "max_iter", "n_clusters", "n_neighbors", "path", "task", "random_state"],
     "quantization": ["fractional_bits", "input_range"],
-    "zk": ["samples", "proofs", "inputs", "output", "compiler", "endpoint", "batch", "scores"],
+    "zk": ["samples", "proofs", "inputs", "output", "compiler", "endpoint", "batch", "scores", "setup"],
 }
 ALL_REAL_KEYS = sorted({k for keys in REAL_KEYS.values() for k in keys})
 # Values the schema accepts somewhere, so that documents get past the first checks.
 GOOD_VALUES = (["auto", "all", "iris_x", "x", "", "y", "csv", "http://localhost:3030", "https://api.x",
-                "error", "drop", ",", ";", "\t", "classification", "data.csv", "models/digits_mlp.onnx"]
+                "error", "drop", ",", ";", "\t", "classification", "data.csv", "models/digits_mlp.onnx",
+                "installed", "download"]
                + list(DATASET_NAMES) + list(SCALINGS) + list(VISIBILITIES) + list(COMPILERS)
                + list(catalogue.algorithm_names()))
 

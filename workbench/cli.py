@@ -56,6 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         use_key_cache=not args.no_key_cache,
         workers=args.workers,
         batch=args.batch,
+        setup=args.setup,
     )
     print(format_summary(result))
     print(f"\nsaved to {run_dir}")
@@ -63,10 +64,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return ExitCode.FAILURE if failed else ExitCode.OK
 
 
-def _check_one(path: str, quick: bool) -> str:
+def _check_one(path: str, quick: bool, setup: str | int | None = None) -> str:
     """One experiment file checked; returns the line printed for it (raises WorkbenchError)."""
     from workbench.experiment import load_experiment
-    from workbench.limits import OFFLINE_BUDGET
+    from workbench.limits import setup_limits
 
     exp = load_experiment(path)
     what = f"{exp.model.algorithm} on {exp.dataset.name}"
@@ -74,14 +75,16 @@ def _check_one(path: str, quick: bool) -> str:
         return f"{exp.path}: ok ({what}; file only)"
     from workbench.pipeline import check_experiment
 
-    data, plan = check_experiment(exp)
+    data, plan = check_experiment(exp, setup=setup)
+    degree = plan.request.degree
     largest = max(plan.estimates.values(), default=0)
     programs = len(plan.cuts) + 1
     return (
         f"{exp.path}: ok ({what}: {len(data.X_train)} training / {len(data.X_test)} test rows, "
         f"{data.n_features} features{f', {data.dropped_rows} rows dropped' if data.dropped_rows else ''}; "
         f"plan: {programs} program(s), {plan.batch} row(s) per execution, "
-        f"about {largest:,} constraints in the largest function (offline budget {OFFLINE_BUDGET:,}))"
+        f"about {largest:,} constraints in the largest function (setup 2^{degree}: "
+        f"{setup_limits(degree).constraints:,} per transition{', downloads allowed' if plan.request.downloads else ''}))"
     )
 
 
@@ -89,7 +92,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.experiments:
         try:
-            print(_check_one(path, args.quick), flush=True)
+            print(_check_one(path, args.quick, args.setup), flush=True)
         except WorkbenchError as exc:
             failed += 1
             print(f"workbench: {exc.title}:\n{exc}", file=sys.stderr, flush=True)
@@ -196,6 +199,28 @@ def _cmd_cache_info(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _cmd_setup_list(args: argparse.Namespace) -> int:
+    from workbench.snarkvm.setup_files import describe
+
+    print(describe())
+    return ExitCode.OK
+
+
+def _cmd_setup_install(args: argparse.Namespace) -> int:
+    from workbench.snarkvm.setup_files import describe_degrees, install_paths
+
+    def error(message: str) -> None:
+        print(f"workbench setup install: error: {message}", file=sys.stderr, flush=True)
+
+    report = install_paths([Path(p) for p in args.paths], on_error=error)
+    for line in report.lines:
+        print(line, flush=True)
+    if report.installed:
+        print()
+        print(describe_degrees())
+    return ExitCode.USER_ERROR if report.refused else ExitCode.OK
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from workbench.bench import run_benchmarks, shipped_experiments
 
@@ -249,6 +274,22 @@ def _batch(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f'expected "auto" or an integer from 1 to {MAX_BATCH}, found {text!r}') from None
 
 
+def _setup(text: str) -> str | int:
+    from workbench.experiment import SETUP_EXPECTED, is_setup_value
+
+    value: str | int = text.strip()
+    try:
+        value = int(value)
+    except ValueError:
+        pass
+    if not is_setup_value(value):
+        raise argparse.ArgumentTypeError(f"expected {SETUP_EXPECTED}, found {text!r}")
+    return value
+
+
+_SETUP_HELP = 'override [zk] setup: "installed", "download" or a degree (16..20); see `workbench setup`'
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -278,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--proofs", type=_at_least_zero, metavar="N", help="override [zk] proofs (proofs generated and verified, >= 0)")
     run.add_argument("--batch", type=_batch, metavar="N|auto", help='override [zk] batch: rows per execution and proof, or "auto"')
     run.add_argument("--workers", type=_at_least_one, metavar="N", help="processes executing rows, >= 1 (default: by rows and cores)")
+    run.add_argument("--setup", type=_setup, metavar="MODE|DEGREE", help=_SETUP_HELP)
     run.add_argument("--no-key-cache", action="store_true", help="synthesize keys even if they are cached")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     run.set_defaults(func=_cmd_run)
@@ -287,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment TOML files")
     check.add_argument("--quick", action="store_true", help="validate the files only (no data, training or planning)")
+    check.add_argument("--setup", type=_setup, metavar="MODE|DEGREE", help=_SETUP_HELP)
     check.set_defaults(func=_cmd_check)
 
     compare = sub.add_parser("compare", help="print saved runs side by side")
@@ -309,6 +352,18 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub = cache.add_subparsers(dest="cache_command", metavar="CACHE_COMMAND", required=True)
     cache_sub.add_parser("clear", help="delete every cached key").set_defaults(func=_cmd_cache_clear)
     cache_sub.add_parser("info", help="where the cache is and how big").set_defaults(func=_cmd_cache_info)
+
+    setup = sub.add_parser(
+        "setup", help="the universal setup files: which degrees are installed, what each proves; install larger ones"
+    )
+    setup.set_defaults(func=_cmd_setup_list)
+    setup_sub = setup.add_subparsers(dest="setup_command", metavar="SETUP_COMMAND")
+    setup_sub.add_parser("list", help="installed degrees and files (the default)").set_defaults(func=_cmd_setup_list)
+    install = setup_sub.add_parser(
+        "install", help="check side-loaded powers files (size, SHA-256) and install them into ~/.aleo/resources"
+    )
+    install.add_argument("paths", nargs="+", metavar="FILE|DIR", help="setup files, or directories holding them")
+    install.set_defaults(func=_cmd_setup_install)
 
     bench = sub.add_parser("bench", help="run shipped experiments and write results/BENCHMARKS.md")
     bench.add_argument("names", nargs="*", metavar="NAME", help="experiment names or TOML paths (default: all)")

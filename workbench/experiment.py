@@ -23,7 +23,7 @@ else:  # pragma: no cover - the project requires 3.11, kept for the declared tom
 
 from workbench.errors import UserError
 from workbench.kinds import Visibility
-from workbench.limits import MAX_BATCH
+from workbench.limits import MAX_BATCH, MAX_SETUP_DEGREE, SRS_DEGREE
 from workbench.quantize import QuantizationSpec
 
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
@@ -34,6 +34,20 @@ VISIBILITIES = tuple(v.value for v in Visibility)
 COMPILERS = ("auto", "workbench", "leo")
 TOPOLOGIES = ("auto", "call", "commitments")
 BAD_ROWS = ("error", "drop")
+# `[zk] setup`: plan against the installed setup files, let snarkVM download larger ones, or
+# an integer degree (workbench/snarkvm/setup_files.py resolves them; README "Setup files").
+SETUP_INSTALLED = "installed"
+SETUP_DOWNLOAD = "download"
+SETUP_EXPECTED = (
+    f'"{SETUP_INSTALLED}", "{SETUP_DOWNLOAD}" or an integer degree from {SRS_DEGREE} to {MAX_SETUP_DEGREE}'
+)
+
+
+def is_setup_value(value: Any) -> bool:
+    """Whether `value` is a valid `[zk] setup` (shared by the TOML reader and the --setup flag)."""
+    if isinstance(value, str):
+        return value in (SETUP_INSTALLED, SETUP_DOWNLOAD)
+    return isinstance(value, int) and not isinstance(value, bool) and SRS_DEGREE <= value <= MAX_SETUP_DEGREE
 
 # Leo program names: a letter, then [a-z0-9_], no "__", no "aleo"; docs cap them at 30.
 # Experiment names stop at 26 so that the links of a split model (`<name>_p123`) stay within 31.
@@ -97,6 +111,9 @@ class ZkSpec:
     # How a model split across transitions links them: "auto" (fewest transitions), "call"
     # or "commitments" (workbench/kinds.py Topology).
     topology: str = "auto"
+    # The universal setup planned against: "installed" (the largest degree whose files are all
+    # here, 16 at least), "download" (the largest known; snarkVM fetches files) or a degree.
+    setup: str | int = SETUP_INSTALLED
 
 
 @dataclass(frozen=True)
@@ -361,6 +378,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
     )
     scores = s.get("scores", False, lambda v: isinstance(v, bool), "true or false")
     topology = s.choice("topology", "auto", TOPOLOGIES)
+    setup = s.get("setup", SETUP_INSTALLED, is_setup_value, SETUP_EXPECTED)
     s.reject_unknown()
     return ZkSpec(
         batch=batch,
@@ -372,6 +390,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         endpoint=endpoint,
         scores=bool(scores),
         topology=topology,
+        setup=setup,
     )
 
 

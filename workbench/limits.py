@@ -20,6 +20,10 @@ MAX_IMPORTS = 64
 MAX_BATCH = 64
 # The degree of the universal setup the workbench ships (powers of beta up to 2^16).
 SRS_DEGREE = 16
+# The largest setup degree whose files the workbench knows (sizes and SHA-256 in
+# workbench/snarkvm/setup_files.py). Aleo's own cap, about 2^21 constraints per function,
+# lies beyond it; larger files can be added to that table when someone needs them.
+MAX_SETUP_DEGREE = 20
 # Used only if costs.json has no measured budget (it should).
 _FALLBACK_BUDGET = 16_000
 # About this much of every transition is fixed cost (request signature, input and output

@@ -23,10 +23,11 @@ from workbench.events import STAGES, Event, EventKind, Stage  # noqa: F401 - re-
 from workbench.data import Dataset
 from workbench.experiment import Experiment, ZkSpec
 from workbench.kinds import Task, Topology
-from workbench.limits import OFFLINE_BUDGET
 from workbench.prover import Prover, ProverFactory, ProverRequest
 from workbench.results import ExperimentInfo, RunDirectory, RunResult, new_run_id
+from workbench.snarkvm import setup_files
 from workbench.snarkvm.errors import CircuitTooLarge
+from workbench.snarkvm.setup_files import SetupChoice
 from workbench.stages.records import Keys, Plan, PlanRequest, ProgramSpec, Quantized, StageTimes, Trained
 
 EventSink = Callable[[Event], None]
@@ -103,10 +104,25 @@ def snarkvm_prover(request: ProverRequest) -> Prover:
     return SnarkVMProver.open(request)
 
 
+def choose_setup(exp: Experiment, zk: ZkSpec, clock: StageClock) -> SetupChoice:
+    """The setup degree `[zk] setup` (or --setup) resolves to on this machine; a corrupt
+    setup file is logged and left out (snarkVM would refuse it)."""
+    where = f"{exp.path}: [zk] setup" if zk.setup == exp.zk.setup else "--setup"
+    choice = setup_files.choose(zk.setup, where)
+    for s in choice.corrupt:
+        clock.log(Stage.PLAN, f"ignoring corrupt setup file {s.path} ({s.problem}); see `workbench setup`")
+    return choice
+
+
 def prepare(
-    exp: Experiment, zk: ZkSpec, clock: StageClock, chain_budget: int = OFFLINE_BUDGET
+    exp: Experiment, zk: ZkSpec, clock: StageClock, chain_budget: int | None = None
 ) -> tuple[Dataset, Trained, Quantized, PlanRequest]:
-    """The stages before planning (load data, train, quantize) and what the planner is asked for."""
+    """The stages before planning (load data, train, quantize) and what the planner is asked for.
+
+    The plan is made against the setup `[zk] setup` chooses (checked first: a setup that is
+    not installed is refused before any training); `chain_budget` lowers its budget.
+    """
+    setup = choose_setup(exp, zk, clock)
     family = catalogue.get(exp.model.algorithm)
     task = family.task_for(exp.model.params)
     data = clock.run(Stage.LOAD_DATA, lambda: stages.load_data(exp.dataset, exp.seed, task))
@@ -126,15 +142,20 @@ def prepare(
     request = PlanRequest(
         ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores),
         batch=zk.batch, rows=n_exec, budget=chain_budget, compiler=zk.compiler, topology=zk.topology,
+        degree=setup.degree, downloads=setup.downloads,
     )
     return data, trained, quantized, request
 
 
-def check_experiment(exp: Experiment, on_event: EventSink | None = None) -> tuple[Dataset, Plan]:
+def check_experiment(
+    exp: Experiment, on_event: EventSink | None = None, setup: str | int | None = None
+) -> tuple[Dataset, Plan]:
     """What a run would refuse before proving: load the data, train, quantize and plan the
-    circuit (generating and compiling the Leo programs the planner estimates); no snarkVM."""
+    circuit (generating and compiling the Leo programs the planner estimates); no snarkVM.
+    `setup` overrides `[zk] setup`."""
     clock = StageClock(on_event or _ignore)
-    data, _, quantized, request = prepare(exp, exp.zk, clock)
+    zk = exp.zk if setup is None else replace(exp.zk, setup=setup)
+    data, _, quantized, request = prepare(exp, zk, clock)
     return data, clock.run(Stage.PLAN, lambda: stages.plan(quantized.model, request))
 
 
@@ -147,24 +168,27 @@ def run_experiment(
     use_key_cache: bool = True,
     workers: int | None = None,
     batch: int | str | None = None,
-    chain_budget: int = OFFLINE_BUDGET,
+    chain_budget: int | None = None,
+    setup: str | int | None = None,
     prover: ProverFactory = snarkvm_prover,
 ) -> tuple[RunResult, Path | None]:
     """Run an experiment end to end; returns the result and its saved run directory.
 
-    `samples`, `proofs` and `batch` (an int or "auto") override the experiment's `[zk]`
-    settings when given. `use_key_cache` reads and writes the on-disk key cache; `workers`
-    sets the number of processes executing rows (None: by the number of rows and cores;
-    1: this process only). A model split across a chain is planned for `chain_budget`
-    constraints per link. `prover` opens the backend: snarkVM, or in tests the reference
-    backend, whose result is never saved (pass `results_root=None`; saving it raises
-    NotAZkResult). With `results_root=None` nothing is written and the directory is None.
+    `samples`, `proofs`, `batch` (an int or "auto") and `setup` ("installed", "download" or a
+    degree) override the experiment's `[zk]` settings when given. `use_key_cache` reads and
+    writes the on-disk key cache; `workers` sets the number of processes executing rows
+    (None: by the number of rows and cores; 1: this process only). A model split across a
+    chain is planned for `chain_budget` constraints per link (default: what the chosen setup
+    holds). `prover` opens the backend: snarkVM, or in tests the reference backend, whose
+    result is never saved (pass `results_root=None`; saving it raises NotAZkResult). With
+    `results_root=None` nothing is written and the directory is None.
     """
     zk = replace(
         exp.zk,
         samples=exp.zk.samples if samples is None else samples,
         proofs=exp.zk.proofs if proofs is None else proofs,
         batch=exp.zk.batch if batch is None else batch,
+        setup=exp.zk.setup if setup is None else setup,
     )
     clock = StageClock(on_event or _ignore)
     data, trained, quantized, request = prepare(exp, zk, clock, chain_budget)

@@ -143,7 +143,8 @@ def format_summary(r: RunResult) -> str:
         f"transitions per execution: {r.circuit.transitions}; rows per execution and proof (batch): "
         f"{r.circuit.batch}; prove s per row: {_fmt(t.prove_per_sample, 2)}; "
         f"execution throughput: {_fmt(t.execute_rows_per_second, 1)} rows/s "
-        f"({r.circuit.execute_workers} process(es)); key cache: {r.circuit.key_cache or '-'}",
+        f"({r.circuit.execute_workers} process(es)); key cache: {r.circuit.key_cache or '-'}; "
+        f"setup: 2^{r.circuit.setup_degree}",
     ]
     chain = r.circuit.chain
     if chain is not None:

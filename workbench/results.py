@@ -26,6 +26,7 @@ from workbench.atomic import write_json_atomic
 from workbench.errors import UserError
 from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
 from workbench.leo.codec import parse_int_literals
+from workbench.limits import SRS_DEGREE
 from workbench.quantize import field_to_int
 from workbench.records import RecordError, from_json, to_json
 
@@ -164,6 +165,9 @@ class Circuit:
     output_labels: tuple[str, ...] | None = None
     output_divisor: int | None = None
     program_sha256: Mapping[str, str] = field(default_factory=dict)  # program id -> SHA-256 of its .aleo text
+    # The universal setup the run was planned against (2^setup_degree powers); result.json
+    # files written before `[zk] setup` existed lack it, and were all made with the shipped 16.
+    setup_degree: int = SRS_DEGREE
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def test_values_round_trip_through_tomllib() -> None:
         toml_value({"nested": 1})
 
 
-@pytest.mark.parametrize("zk_extra", ["", 'batch = "auto"\nscores = true\n', "batch = 3\n"])
+@pytest.mark.parametrize("zk_extra", ["", 'batch = "auto"\nscores = true\n', 'batch = 3\nsetup = "download"\n'])
 def test_experiment_sections_reload_to_the_same_experiment(tmp_path: Path, zk_extra: str) -> None:
     source = tmp_path / "source.toml"
     source.write_text((FIXTURES / "iris_decision_tree.toml").read_text().replace("[zk]\n", "[zk]\n" + zk_extra))

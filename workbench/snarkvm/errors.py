@@ -6,6 +6,6 @@ from workbench.errors import UserError
 
 
 class CircuitTooLarge(UserError):
-    """The circuit needs a universal setup larger than the one shipped (offline)."""
+    """The circuit needs a universal setup larger than the one planned against (or installed)."""
 
-    title = "model too large for the offline setup"
+    title = "model too large for the setup"

@@ -14,9 +14,9 @@ from typing import Sequence
 from aleo import mainnet as avm
 
 from workbench.errors import ZkError
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE
+from workbench.limits import FIXED_TRANSITION_COST, setup_limits
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
-from workbench.snarkvm import params
+from workbench.snarkvm import params, setup_files
 from workbench.snarkvm.errors import CircuitTooLarge
 
 
@@ -38,11 +38,16 @@ def _needs_larger_setup(message: str) -> bool:
 
 
 def _too_large(function: str) -> CircuitTooLarge:
+    # The installed degree, not the shipped one: larger setup files may have been installed
+    # (`workbench setup install`), and this refusal means snarkVM wanted one beyond them.
+    degree = setup_files.installed_degree()
+    budget = setup_limits(degree).constraints
     return CircuitTooLarge(
-        f"{function} needs a universal setup of degree 2^{SRS_DEGREE + 1} or more; offline you have "
-        f"2^{SRS_DEGREE} (about {OFFLINE_BUDGET:,} constraints per transition, of which about "
-        f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition). Shrink the model (fewer nodes or "
-        f"features, fewer fractional bits) or shard it."
+        f"{function} needs a universal setup of degree 2^{degree + 1} or more; installed here is "
+        f"2^{degree} (about {budget:,} constraints per transition, of which about "
+        f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition), and snarkVM could not download a "
+        f"larger one. Shrink the model (fewer nodes or features, fewer fractional bits) or shard it; "
+        f"`workbench setup` lists the larger setups and their files."
     )
 
 

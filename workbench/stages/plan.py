@@ -4,12 +4,14 @@ Everything here works from the compiled programs' constraint estimates (the prog
 experiment's `[zk] compiler` builds, see `stages/estimate.py`, and workbench/snarkvm/costs.py),
 before any key is synthesized:
 
-- A model whose single program does not fit the budget (`PlanRequest.budget`, the offline
-  setup's unless re-planned) is split into a chain of transitions when its form can be
-  split (`stages/chain.py`), one row per execution.
+- A model whose single program does not fit the budget (`PlanRequest.budget`: that of the
+  setup planned against, `setup_limits(request.degree)`, unless re-planned) is split into
+  a chain of transitions when its form can be split (`stages/chain.py`), one row per
+  execution.
 - `batch = "auto"` takes the largest batch (at most `max_batch` and the rows executed)
   whose estimated circuit fits the budget.
-- Anything else that does not fit is refused with its estimate, the limit and what to shrink.
+- Anything else that does not fit is refused with its estimate, the limit, what to shrink and
+  the larger setup that would hold it (its files, and how to install them).
 
 The estimate counts constraints, but the setup also bounds other sizes of the circuit (its
 non-zero entries), so a plan estimated to fit can still be refused at key synthesis;
@@ -27,9 +29,10 @@ from workbench.kinds import Topology
 from workbench.leo import generate
 from workbench.algorithms.forms import Form
 from workbench.leo.contexts import chain_units, first_link_units, split_topologies
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
+from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE, setup_limits
 from workbench.prover import FunctionKey
 from workbench.snarkvm.errors import CircuitTooLarge
+from workbench.snarkvm.setup_files import larger_setup_advice
 from workbench.stages.chain import choose_cuts, choose_links
 from workbench.stages.estimate import Estimator
 from workbench.stages.records import Plan, PlanRequest
@@ -69,17 +72,21 @@ def estimate_programs(programs: list[generate.LeoProgram], estimator: Estimator 
             estimator.close()
 
 
-def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: int, budget: int = OFFLINE_BUDGET) -> None:
-    """Refuse, before key synthesis, a circuit whose estimate exceeds the budget."""
+def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: int, budget: int = OFFLINE_BUDGET,
+               degree: int = SRS_DEGREE, downloads: bool = False) -> None:
+    """Refuse, before key synthesis, a circuit whose estimate exceeds the budget of the
+    degree-2^`degree` setup; the refusal names the setup that would hold it and its files."""
     over = {k: v for k, v in estimates.items() if v > budget}
     if not over:
         return
     (program, function), n = max(over.items(), key=lambda kv: kv[1])
     advice = "lower [zk] batch, or " if batch > 1 else ""
+    larger = larger_setup_advice(n, degree, downloads)
     raise CircuitTooLarge(
-        f"{program}/{function} is estimated at {n:,} constraints; the offline setup (degree 2^16) proves at "
-        f"most about {OFFLINE_BUDGET:,} per transition, of which about {FIXED_TRANSITION_COST:,} are the fixed "
-        f"cost of any transition. To fit, {advice}{SHRINK_ADVICE}.\n{model_size(model)}"
+        f"{program}/{function} is estimated at {n:,} constraints; the degree-2^{degree} setup planned against "
+        f"proves at most about {setup_limits(degree).constraints:,} per transition, of which about "
+        f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition. To fit, {advice}{SHRINK_ADVICE}."
+        f"{' ' + larger if larger else ''}\n{model_size(model)}"
     )
 
 
@@ -147,14 +154,14 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
         cuts, topology = split
         if cuts:
             estimates = estimate_programs(render(1, cuts, topology), estimator)
-            check_fits(estimates, model, 1, request.budget)
+            check_fits(estimates, model, 1, request.budget, request.degree, request.downloads)
             return Plan(request, 1, cuts, units, unit, estimates, topology)
     if isinstance(request.batch, int):
         batch = request.batch
     else:
         batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), request.budget, estimator)
     estimates = estimate_programs(render(batch), estimator)
-    check_fits(estimates, model, batch, request.budget)
+    check_fits(estimates, model, batch, request.budget, request.degree, request.downloads)
     return Plan(request, batch, (), units, unit, estimates)
 
 
@@ -217,6 +224,6 @@ def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanR
         return replace(request, max_batch=max(1, int(plan.batch * AUTO_BATCH_SHRINK)))
     if plan.units >= 2 and plan.batch == 1:
         budget = int(request.budget * (1 - CHAIN_BUDGET_STEP))
-        if budget >= OFFLINE_BUDGET * CHAIN_BUDGET_FLOOR:
+        if budget >= setup_limits(request.degree).constraints * CHAIN_BUDGET_FLOOR:
             return replace(request, budget=budget)
     raise CircuitTooLarge(f"{refusal}\n{model_size(model)}") from None

@@ -26,7 +26,7 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.catalogue import Family
 from workbench.kinds import KeyCacheState, ProverKind, Task, Topology, Visibility
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_BATCH, OFFLINE_BUDGET, SRS_DEGREE
+from workbench.limits import MAX_BATCH, SRS_DEGREE, setup_limits
 from workbench.prover import Executed, FunctionKey, Proof, Verification
 from workbench.results import FunctionCost
 
@@ -65,12 +65,16 @@ class ProgramSpec:
 
 @dataclass(frozen=True)
 class PlanRequest:
-    """What a plan must satisfy: the batch asked for, the rows to run and the budget."""
+    """What a plan must satisfy: the batch asked for, the rows to run and the budget.
+
+    `budget` left out (None) is the setup's: `setup_limits(degree).constraints`; a lower one
+    is given when the setup refused a plan and a chain is planned again for less.
+    """
 
     program: ProgramSpec
     batch: int | str = 1  # rows per execution, or "auto"
     rows: int = 1  # rows that will be executed (an auto batch never exceeds them)
-    budget: int = OFFLINE_BUDGET  # constraints per transition a chain's links are planned for
+    budget: int | None = None  # constraints per transition (always an int once made, see __post_init__)
     max_batch: int = MAX_BATCH  # an auto batch's cap (lowered when the setup refused a batch)
     # `[zk] compiler`: the toolchain whose programs are estimated ("auto", "workbench", "leo"),
     # the same one the compile stage builds with.
@@ -80,6 +84,13 @@ class PlanRequest:
     degree: int = SRS_DEGREE
     # `[zk] topology`: "auto" (the planner chooses), or a Topology to use when splitting.
     topology: str = "auto"
+    # Whether snarkVM may download setup files the planned circuits need (`[zk] setup = "download"`);
+    # only the advice of a refusal depends on it.
+    downloads: bool = False
+
+    def __post_init__(self) -> None:
+        if self.budget is None:
+            object.__setattr__(self, "budget", setup_limits(self.degree).constraints)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def experiment_sections(exp: Experiment, target_dir: Path | None = None) -> dict
             "scores": exp.zk.scores,
             "compiler": exp.zk.compiler,
             "endpoint": exp.zk.endpoint,
+            "setup": exp.zk.setup,
         },
     }
 
