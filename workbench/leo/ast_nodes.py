@@ -114,6 +114,8 @@ class Call(Expr):
     args: list[Expr]
     # `f::[4u32](x)`: the const arguments of a generic helper (None: no `::[...]` written).
     const_args: Optional[list[Expr]] = None
+    # Set by the checker when this is a hash or commit core function (`crypto.CoreCall`).
+    core: Optional[object] = None
 
 
 @dataclass

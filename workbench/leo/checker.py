@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import Iterator, Mapping, Optional
 
 from . import ast_nodes as A
-from . import fold
+from . import crypto, fold
 from .diagnostics import Abort, DiagnosticSink, Span
 from .interface import MAX_IMPORTS, ProgramSignature, struct_in
-from .ltypes import (BOOL, FIELD, MAGNITUDE_TYPES, PRIMITIVE_NAMES, U32, ArrayType,
+from .ltypes import (BOOL, FIELD, MAGNITUDE_TYPES, OPAQUE_NAMES, PRIMITIVE_NAMES, U32, ArrayType,
                      OptionalType, Prim, StructType, TupleType, Type, fits, is_bool, is_empty, is_field, is_int,
-                     is_numeric, is_signed, is_unsigned)
+                     is_numeric, is_opaque, is_signed, is_unsigned)
 
 MAX_INPUTS = 16
 MAX_OUTPUTS = 16
@@ -367,7 +367,7 @@ class Checker:
                 return Prim(te.name)
             if te.name in self.struct_decls:
                 return self.struct_type_of(self.struct_decls[te.name], te.const_args, te.span)
-            if te.name in ("address", "group", "scalar", "signature", "string"):
+            if te.name in ("signature", "string"):
                 self.error(te.span, f"type `{te.name}` is outside the Leo subset this compiler supports")
             else:
                 self.error(te.span, f"unknown type `{te.name}`")
@@ -396,6 +396,10 @@ class Checker:
                 return None
             if isinstance(inner, TupleType):
                 self.error(te.span, f"a tuple cannot be optional (`{inner}?`)")
+                return None
+            if inner == Prim("address"):
+                # A `none` holds a zero value, and this compiler writes no address literals.
+                self.error(te.span, "`address?` is outside the Leo subset this compiler supports")
                 return None
             return self.optional_type(inner)
         if isinstance(te, A.TupleTypeExpr):
@@ -435,7 +439,8 @@ class Checker:
     def const_param_type(self, p: A.ConstParam) -> Optional[Prim]:
         """A const parameter's type: an integer type, `bool` or `field` (None otherwise)."""
         te = p.type_expr
-        if isinstance(te, A.NamedTypeExpr) and te.const_args is None and te.name in PRIMITIVE_NAMES:
+        if (isinstance(te, A.NamedTypeExpr) and te.const_args is None and te.name in PRIMITIVE_NAMES
+                and te.name not in OPAQUE_NAMES):
             return Prim(te.name)
         return None
 
@@ -653,7 +658,7 @@ class Checker:
             if not isinstance(c, bool):
                 return None
             return self.const_value(e.then if c else e.otherwise, loose)
-        if isinstance(e, A.Cast) and e.target in PRIMITIVE_NAMES:
+        if isinstance(e, A.Cast) and e.target in PRIMITIVE_NAMES and e.target not in OPAQUE_NAMES:
             a = self.const_value(e.operand, loose)
             if a is None:
                 return None
@@ -1320,25 +1325,27 @@ class Checker:
 
     def int_lit(self, e: A.IntLit, expected: Optional[Type]) -> Optional[Type]:
         if e.suffix is None:
-            if not (isinstance(expected, Prim) and is_numeric(expected)):
+            if not (isinstance(expected, Prim) and (is_numeric(expected) or expected == Prim("scalar"))):
                 if expected is None:
                     self.error(e.span, f"cannot infer the type of `{e.text}`; add a type suffix such as `{e.text}u32`")
                 else:
                     self.error(e.span, f"expected `{expected}`, found the integer `{e.text}`")
                 return None
             t = expected
-        elif e.suffix in ("group", "scalar"):
-            self.error(e.span, f"`{e.suffix}` literals are outside the supported subset")
+        elif e.suffix == "group":
+            self.error(e.span, "`group` literals are outside the supported subset")
             return None
         else:
             t = Prim(e.suffix)
-        if is_field(t):
+        if is_field(t) or t == Prim("scalar"):
             if e.text.lstrip("-")[:2] in ("0x", "0o", "0b"):
                 # Leo's parser (suffixed) and type checker (unsuffixed) both refuse these.
                 self.error(e.span, f"hex, octal, and binary literals may only be used for integer types; "
                                    f"write `{e.text}` in decimal")
                 return t
-            if not abs(e.value) < fold.P:
+            if t == Prim("scalar") and not fits(e.value, t):
+                self.error(e.span, f"`{e.text}` is out of range for `scalar`")
+            elif not abs(e.value) < fold.P:
                 self.error(e.span, f"`{e.text}` is out of range for `field`")
         elif not fits(e.value, t):
             self.error(e.span, f"`{e.text}` is out of range for `{t}`")
@@ -1438,8 +1445,12 @@ class Checker:
 
     def cast(self, e: A.Cast) -> Optional[Type]:
         t = self.expr(e.operand, None)
-        if e.target not in PRIMITIVE_NAMES:
+        if e.target not in PRIMITIVE_NAMES or e.target in OPAQUE_NAMES:
             self.error(e.target_span, f"cannot cast to `{e.target}`; casts go to integer types, `field` or `bool`")
+            return None
+        if is_opaque(t):
+            self.error(e.operand.span, f"cannot cast `{t}`; casts of `scalar`, `group` and `address` are "
+                                       "outside the supported subset")
             return None
         if t is not None and not isinstance(t, Prim):
             self.error(e.operand.span, f"cannot cast `{t}`; only integers, `field` and `bool` can be cast")
@@ -1447,6 +1458,9 @@ class Checker:
         return Prim(e.target)
 
     def call(self, e: A.Call) -> Optional[Type]:
+        owner, _, name = e.name.partition("::")
+        if name and crypto.is_core_owner(owner) and e.name not in self.helpers:
+            return self.core_call(e, owner, name)
         fn = self.helpers.get(e.name)
         if fn is None:
             for a in e.args:
@@ -1477,6 +1491,47 @@ class Checker:
         if any(t is None for t in sig.outputs):
             return None
         return sig.return_type
+
+    def core_call(self, e: A.Call, owner: str, name: str) -> Optional[Type]:
+        """`BHP256::hash_to_field(x)`, `BHP256::commit_to_field(x, salt)`, `Poseidon2::hash_to_u32(x)`, ...:
+        the value is any primitive, array or struct (not a tuple), a commitment's salt is a
+        `scalar`, and a Pedersen input must fit its 64 or 128 bits (snarkVM halts otherwise)."""
+        core = crypto.resolve(owner, name)
+        if isinstance(core, str):
+            for a in e.args:
+                self.expr(a, None)
+            self.error(e.name_span, core)
+            return None
+        e.core = core
+        if e.const_args is not None:
+            self.error(e.span, f"`{e.name}` takes no const arguments")
+        if len(e.args) != core.arity:
+            self.error(e.span, f"`{e.name}` takes {core.arity} argument(s) but {len(e.args)} were given")
+            for a in e.args:
+                self.expr(a, None)
+            return None
+        vt = self.expr(e.args[0], None)
+        if core.kind == "commit":
+            st = self.expr(e.args[1], Prim("scalar"))
+            if st is not None and st != Prim("scalar"):
+                self.error(e.args[1].span, f"the salt of `{e.name}` must be a `scalar`, found `{st}`")
+        result = Prim(core.result)
+        if vt is None:
+            return result
+        if isinstance(vt, TupleType):
+            self.error(e.args[0].span, f"`{e.name}` cannot take the tuple `{vt}`; pass a primitive, an array or a struct")
+            return result
+        if is_empty(vt):
+            self.error(e.args[0].span, f"`{e.name}` cannot take the empty array `{vt}`")
+            return result
+        limit = core.family.max_bits
+        if limit is not None:
+            bits = crypto.plaintext_bits(vt, self.struct_types, core.raw)
+            if bits > limit:
+                self.error(e.args[0].span, f"`{e.name}` takes at most {limit} input bits, but a `{vt}` is {bits} "
+                                           f"bits as snarkVM hashes it (with its type metadata); snarkVM would "
+                                           f"always halt")
+        return result
 
     def generic_call_signature(self, fn: A.FnDecl, e: A.Call) -> Optional[Signature]:
         """The signature of the instance a call of a generic helper asks for, checking that

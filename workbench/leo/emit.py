@@ -54,7 +54,8 @@ def emit_function(fn: LoweredFunction) -> tuple[str, int]:
         head = " ".join([ins.op] + [operand(a) for a in ins.args])
         if ins.dest is None:
             lines.append(f"    {head};")
-        elif ins.op == "cast":
+        elif ins.op == "cast" or ins.op.startswith(("hash.", "commit.")):
+            # `hash.bhp256 r0 into r1 as field;`: hashes and commits name their result type too.
             assert ins.ty is not None
             lines.append(f"    {head} into r{numbering[ins.dest]} as {aleo_type(ins.ty)};")
         else:  # a call with several outputs writes several registers

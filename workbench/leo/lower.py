@@ -26,6 +26,7 @@ from typing import Optional, Union
 from . import ast_nodes as A
 from . import fold
 from .checker import BINARY_OPS, MAX_ARRAY_ELEMENTS, METHODS, UNIT, CheckedProgram
+from .crypto import FAMILIES, CoreCall
 from .diagnostics import Abort, Diagnostic, Span
 from .interface import MAX_TRANSITIONS
 from .ltypes import (BOOL, FIELD_MODULUS, ArrayType, OptionalType, Prim, StructType, TupleType, Type,
@@ -127,6 +128,10 @@ _PURE_FIELD = {"add", "sub", "mul", "neg", "pow", "square", "double"}
 def _may_halt(op: str, operand_ty: Optional[Type]) -> bool:
     if op in _PURE_INT:
         return False
+    if op.startswith(("hash.", "commit.")):
+        # `hash.ped64` halts on an input over 64 bits (the checker refuses those); the others never do.
+        family = op.split(".")[1]
+        return any(f.halts for f in FAMILIES.values() if f.opcode == family)
     if op == "cast":
         return True
     if isinstance(operand_ty, Prim) and is_field(operand_ty) and op in _PURE_FIELD:
@@ -723,7 +728,18 @@ class _Lowerer:
                 return Const(target, folded)
         return self.emit("cast", (a,), target, a.ty)
 
+    def core_call(self, e: A.Call) -> Value:
+        """`BHP256::hash_to_field(x)` -> `hash.bhp256 r0 into r1 as field;` (`commit.*` takes the
+        salt too). The value is one operand: a composite is built with `cast` first. Nothing
+        is folded (a hash of constants is still computed by snarkVM)."""
+        core = e.core
+        assert isinstance(core, CoreCall)
+        operands = tuple(self.materialize(self.expr(a)) for a in e.args)
+        return self.emit(core.opcode, operands, Prim(core.result), None)
+
     def call(self, e: A.Call) -> Value:
+        if e.core is not None:
+            return self.core_call(e)
         fn = self.checked.helpers[e.name]
         consts: dict[str, Value] = {}
         if fn.is_generic:

@@ -10,13 +10,19 @@ FIELD_MODULUS = 8444461749428370424248824938781546531375899335154063827935233455
 
 INT_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "i128": 128,
             "u8": 8, "u16": 16, "u32": 32, "u64": 64, "u128": 128}
-PRIMITIVE_NAMES = frozenset(INT_BITS) | {"field", "bool"}
+# `scalar`, `group` and `address` are values to hash, commit, compare and pass on: they have
+# no arithmetic, ordering or casts here (Leo's group and scalar arithmetic is left out).
+OPAQUE_NAMES = frozenset({"scalar", "group", "address"})
+PRIMITIVE_NAMES = frozenset(INT_BITS) | {"field", "bool"} | OPAQUE_NAMES
+# The order of the scalar field of Aleo's curve: a `scalar` literal is below it.
+SCALAR_MODULUS = 2111115437357092606062206234695386632838870926408408195193685246394721360383
 MAGNITUDE_TYPES = frozenset({"u8", "u16", "u32"})
 
 
 @dataclass(frozen=True)
 class Prim:
-    """A primitive: an integer type, ``field`` or ``bool``."""
+    """A primitive: an integer type, ``field``, ``bool``, or one of the opaque ``scalar``,
+    ``group`` and ``address``."""
 
     name: str
 
@@ -88,6 +94,11 @@ def is_bool(t: object) -> bool:
     return t == BOOL
 
 
+def is_opaque(t: object) -> bool:
+    """`scalar`, `group`, `address`: no operators but `==`, `!=` and `?:`."""
+    return isinstance(t, Prim) and t.name in OPAQUE_NAMES
+
+
 def is_numeric(t: object) -> bool:
     """Integers and field: the types with arithmetic and ordering."""
     return is_int(t) or is_field(t)
@@ -105,6 +116,8 @@ def fits(value: int, t: Prim) -> bool:
     """Whether an integer is a valid value of ``t`` (field: 0 <= v < p)."""
     if t.name == "field":
         return 0 <= value < FIELD_MODULUS
+    if t.name == "scalar":
+        return 0 <= value < SCALAR_MODULUS
     lo, hi = int_range(t.name)
     return lo <= value <= hi
 

@@ -182,6 +182,103 @@ def _parse_functions(source: str) -> tuple[list[_Function], dict[str, list[AleoT
     return funcs, structs
 
 
+def _struct_member_names(source: str) -> dict[str, list[str]]:
+    """Member names of each struct, in order (their lengths enter a struct's hashed bits)."""
+    names: dict[str, list[str]] = {}
+    cur: list[str] | None = None
+    for raw in source.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        m = re.match(r"^(struct|function|closure|constructor|record|mapping|finalize)\b\s*([\w.]*)\s*:?$", line)
+        if m:
+            cur = names.setdefault(m.group(2), []) if m.group(1) == "struct" else None
+            continue
+        if cur is not None:
+            sm = re.match(r"^(\w+)\s+as\s+.+;$", line)
+            if sm:
+                cur.append(sm.group(1))
+    return names
+
+
+# Bits of a literal's value in snarkVM's `to_bits_le` (the literal types' sizes).
+_VALUE_BITS = {**_BITS, "scalar": 251}
+# Data bits a field element packs in `Plaintext::to_fields` (one less than 253).
+_FIELD_DATA_BITS = 252
+# Leaves the circuit must split into bits before hashing them (integers and booleans
+# already are bits in a circuit).
+_FIELD_LIKE = frozenset({"field", "scalar", "group", "address"})
+
+
+@dataclass(frozen=True)
+class HashInput:
+    """The sizes of a value as snarkVM hashes it (the regressors of the hash cost model)."""
+
+    bits: int  # length of `to_bits_le` (BHP, Pedersen): values and type metadata
+    fields: int  # field elements of `to_fields` (Poseidon): those bits packed 252 a field
+    value_bits: int  # bits of the integer and boolean leaves (variables in a circuit)
+    field_leaves: int  # field/scalar/group/address leaves (each decomposed into bits)
+
+    def get(self, name: str) -> float:
+        return float(getattr(self, name))
+
+
+# Input bits one BHP iteration absorbs: the hasher's window bits (windows x window size x 3,
+# snarkVM's BHP256 = BHP<3, 57>, BHP512 = BHP<6, 43>, BHP768 = BHP<15, 23>, BHP1024 =
+# BHP<8, 54>) less the 252 bits of the previous digest (or of the domain and the length).
+_BHP_BLOCK = {"bhp256": 261, "bhp512": 522, "bhp768": 783, "bhp1024": 1044}
+
+
+def hash_regressors(op: str, size: "HashInput") -> dict[str, float]:
+    """The quantities the hash cost model multiplies (besides `HashInput`'s own fields):
+    `perms`, Poseidon's permutations (ceil(fields / rate)), and `iterations`, the BHP
+    hasher runs (ceil(bits / block))."""
+    kind = op.split(".")[1] if "." in op else op
+    out = {n: size.get(n) for n in ("bits", "fields", "value_bits", "field_leaves")}
+    if kind.startswith("psd"):
+        out["perms"] = float(-(-size.fields // int(kind[3:])))
+    if kind in _BHP_BLOCK:
+        out["iterations"] = float(-(-size.bits // _BHP_BLOCK[kind]))
+    return out
+
+
+def hash_input_size(t: AleoType | str, structs: dict[str, list[tuple[str, AleoType]]],
+                    raw: bool = False) -> HashInput:
+    """The sizes of a plaintext value of type `t` as snarkVM hashes it.
+
+    BHP and Pedersen hash `to_bits_le`, Poseidon hashes `to_fields`; both carry metadata:
+    a literal is 2 variant bits, 8 type bits, 16 size bits and its value bits (a u32 is
+    58 bits); an array adds 2 + 32 bits and 16 per element; a struct 2 + 8 bits, and per
+    member 8 + 8 per name character + 16. `to_fields` packs the bits plus one terminator
+    bit into 252-bit field elements. `raw` (the `.raw` opcodes): the value bits alone.
+    Checked against aleo-sdk's `Plaintext.to_bits_le`/`to_fields` (tests/test_costs.py;
+    workbench/leo/crypto.py has the same rule for the compiler's types). `structs`: member
+    (name, type) lists by struct name.
+    """
+    if isinstance(t, str):
+        t = parse_type(t)
+    leaves: dict[str, int] = {}
+
+    def bits(base: str, dims: tuple[int, ...], times: int) -> int:
+        if dims:
+            inner = bits(base, dims[1:], times * dims[0])
+            return dims[0] * inner if raw else 2 + 32 + dims[0] * (16 + inner)
+        if base in structs:
+            total = 0 if raw else 10
+            for name, m in structs[base]:
+                inner = bits(m.base, m.dims, times)
+                total += inner if raw else 8 + 8 * len(name) + 16 + inner
+            return total
+        leaves[base] = leaves.get(base, 0) + times
+        return _VALUE_BITS[base] + (0 if raw else 26)
+
+    n = bits(t.base, t.dims, 1)
+    return HashInput(
+        bits=n,
+        fields=-(-(n + (0 if raw else 1)) // _FIELD_DATA_BITS),
+        value_bits=sum(_VALUE_BITS[b] * k for b, k in leaves.items() if b not in _FIELD_LIKE),
+        field_leaves=sum(k for b, k in leaves.items() if b in _FIELD_LIKE),
+    )
+
+
 def _literal_type(tok: str) -> str | None:
     if tok in ("true", "false"):
         return "boolean"
@@ -217,9 +314,15 @@ def _interpolate(table: dict[str, float], ty: str) -> tuple[float, str] | None:
     return table[src] * _BITS[ty] / _BITS[src], src
 
 
+# Keccak and SHA3 were not measured: a Keccak-f permutation alone is on the order of 150k
+# R1CS constraints, far beyond the offline setup, so charge that rather than a small default.
+KECCAK_COST = 150_000
+
+
 class _CostModel:
     def __init__(self, data: dict[str, Any]) -> None:
         self.ops: dict[str, dict[str, float]] = data.get("ops", {})
+        self.hash: dict[str, dict[str, Any]] = (data.get("hash") or {}).get("model", {})
         self.oh: dict[str, Any] = data.get("overhead", {})
         call = data.get("call") or {}
         self.call_cost = float(call.get("cost", 1800))
@@ -268,6 +371,37 @@ class _CostModel:
                 return cost
         notes.append(f"cast {src}->{dst}: not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
         return float(DEFAULT_UNKNOWN_OP_COST)
+
+    def hash_cost(self, op: str, value: AleoType, structs: dict[str, list[tuple[str, AleoType]]],
+                  notes: list[str]) -> float:
+        """Cost of `hash.*`/`commit.*` on a value of type `value` (costs.json "hash").
+
+        Each opcode's model is `fixed + sum(per[x] * x)` over the value's sizes
+        (`HashInput`, `hash_regressors`): Poseidon pays per permutation and per field-like
+        leaf (its bit decomposition), BHP per hasher iteration and per field-like leaf; a
+        commitment is `like` its hash plus an `extra` (the randomizer's multiplication).
+        Unmeasured BHP/Pedersen widths are costed like the measured one of their family.
+        """
+        raw = op.endswith(".raw")
+        name = op[: -len(".raw")] if raw else op
+        size = hash_input_size(value, structs, raw)
+        model = self.hash.get(name)
+        if model is None:
+            family = re.sub(r"\d+$", "", name)
+            measured = sorted(k for k in self.hash if re.sub(r"\d+$", "", k) == family)
+            if "keccak" in name or "sha3" in name or not measured:
+                cost = KECCAK_COST if "keccak" in name or "sha3" in name else DEFAULT_UNKNOWN_OP_COST
+                notes.append(f"{op}: not measured, charged {cost}")
+                return float(cost)
+            notes.append(f"{op}: not measured, costed like {measured[0]}")
+            name, model = measured[0], self.hash[measured[0]]
+        if "like" in model:
+            return self.hash_cost(model["like"], value, structs, notes) + float(model["extra"])
+        x = hash_regressors(name, size)
+        total = float(model.get("fixed", 0.0))
+        for k, coef in model.get("per", {}).items():
+            total += float(coef) * x[k]
+        return max(total, 0.0)
 
     # -- inputs and outputs -------------------------------------------------------------
     def _io_model(self, kind: str, vis: str) -> dict[str, Any] | None:
@@ -341,7 +475,8 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
 
 def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
                       structs: dict[str, list[AleoType]], notes: list[str],
-                      callees: dict[str, list[AleoType]] | None = None) -> float:
+                      callees: dict[str, list[AleoType]] | None = None,
+                      named: dict[str, list[tuple[str, AleoType]]] | None = None) -> float:
     """Cost of one instruction; records the destination register's type and constness."""
     parts = line.split()
     op = parts[0]
@@ -377,7 +512,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
     # destination type
     if op in _BOOL_RESULT:
         dtype: AleoType | None = AleoType("boolean")
-    elif op.startswith("cast"):
+    elif op.startswith(("cast", "hash.", "commit.")):
         dtype = as_type
     elif op == "ternary":
         dtype = ops[1].type if len(ops) > 1 else None
@@ -388,10 +523,17 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
 
     if const:
         return 0.0  # snarkVM folds instructions on constants
+    if op.startswith(("hash.", "commit.")):
+        value = ops[0].type if ops else None
+        if value is None:
+            notes.append(f"{line}: hashed value's type unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
+            return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.hash_cost(op, value, named or {}, notes)
     if op.startswith("cast"):
         src = ops[0].type
-        if as_type is not None and as_type.dims:
-            # Casting into an array type builds it from its elements: no constraint.
+        if as_type is not None and (as_type.dims or as_type.base in structs):
+            # Casting into an array or struct type builds it from its elements: no
+            # constraint (measured: scripts/measure_hash_costs.py builds its values so).
             return 0.0
         if src is None or src.dims or as_type is None or as_type.dims:
             notes.append(f"{line}: cast of a non-literal value not modelled, charged default "
@@ -454,6 +596,8 @@ def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, Functi
     """
     model = _model()
     funcs, structs = _parse_functions(aleo_source)
+    names = _struct_member_names(aleo_source)
+    named = {s: list(zip(names.get(s, []), members)) for s, members in structs.items()}
     callees: dict[str, list[AleoType]] = {}
     for source in imported:
         pid = _program_id(source)
@@ -466,7 +610,7 @@ def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, Functi
         regs: dict[str, _Operand] = {f"r{i}": _Operand(t, False) for i, (t, _) in enumerate(fn.inputs)}
         for line in fn.body:
             try:
-                est.instructions += _instruction_cost(line, regs, model, structs, est.notes, callees)
+                est.instructions += _instruction_cost(line, regs, model, structs, est.notes, callees, named)
             except Exception as exc:  # an odd line must never crash the estimator
                 est.notes.append(f"{line}: could not be parsed ({exc}); charged default {DEFAULT_UNKNOWN_OP_COST}")
                 est.instructions += DEFAULT_UNKNOWN_OP_COST
