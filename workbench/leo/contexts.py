@@ -157,7 +157,7 @@ def _(form: StoredRowsForm, name: str, cuts: tuple[int, ...] = (), topology: Top
         raise ValueError(f"cuts {cuts} do not split {n} stored rows into ranges, the first of at least k = {form.k}")
     # One unsigned type holds the slots' scores (below 2^score_bits) and classes.
     element = narrowest_int(0, max((1 << form.score_bits) - 1, form.n_classes - 1), signed=False).name
-    slots = {"type": f"[{element}; {2 * form.k}]", "element": element}
+    slots = {"type": f"[{element}; {2 * form.k}]", "element": element, "struct": f"Slots{element.upper()}x{2 * form.k}"}
     names = linked_names(name, bounds)
     plans = []
     for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
@@ -230,7 +230,8 @@ def _linked_tree_plans(form: TreeForm, name: str, bounds: list[int]) -> list[Pro
 
         def carry(end: int) -> dict[str, Any]:
             t, off = form.partial_type(0, end)
-            return {"type": f"[{t.name}; {form.n_outputs}]", "element": t.name, "offset": off}
+            return {"type": f"[{t.name}; {form.n_outputs}]", "element": t.name, "offset": off,
+                    "struct": f"Scores{t.name.upper()}x{form.n_outputs}"}
 
         context.update(
             first_tree=a, last_tree=b - 1,

@@ -25,14 +25,9 @@ from workbench.prover import Executed, Proof, Verification
 from workbench.snarkvm.process import is_vm_failure
 from workbench.snarkvm.prover import SnarkVMProver
 
-# Salts are uniform below 2^248, inside the scalar field of Aleo's curve (about 2^250.9),
-# so every salt is a valid scalar literal.
-SALT_BITS = 248
-
-
 def random_salt() -> str:
-    """A fresh secret salt, as an Aleo scalar literal."""
-    return f"{secrets.randbits(SALT_BITS)}scalar"
+    """A fresh secret 256-bit salt: two u128 literals (as a commitment's struct holds it)."""
+    return f"{secrets.randbits(128)}u128, {secrets.randbits(128)}u128"
 
 
 class LinkedProver(SnarkVMProver):
@@ -49,19 +44,15 @@ class LinkedProver(SnarkVMProver):
             raise ZkError("a model linked by commitments evaluates one row per execution")
         links = self.links
         n = len(links)
-        salts = [random_salt() for _ in range(n)]  # salts[0]: the features'; salts[k]: link k's carry
+        # salts[0]: the features' (every link); salts[k]: the carry link k receives.
+        salts = [random_salt() for _ in range(n)]
         done: list[tuple[str, Executed]] = []
         carry: str | None = None
         features_commitment = ""
         handed = ""
         for k, program in enumerate(links):
-            args = [inputs[0]]
-            if k > 0:
-                args += [carry or "", salts[0], salts[k]]
-            else:
-                args.append(salts[0])
-            if k < n - 1:
-                args.append(salts[k + 1])
+            mine = [salts[0]] + ([salts[k]] if k > 0 else []) + ([salts[k + 1]] if k < n - 1 else [])
+            args = [inputs[0]] + ([carry or ""] if k > 0 else []) + [f"[{', '.join(mine)}]"]
             e = self.vm.execute(args, program)
             out = list(e.outputs)
             if k == 0:
