@@ -454,7 +454,8 @@ def _model() -> _CostModel:
 _ACCESS_RE = re.compile(r"^(r\d+)((?:\[\d+u32\]|\.\w+)*)$")
 
 
-def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoType]]) -> _Operand:
+def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoType]],
+             named: dict[str, list[tuple[str, AleoType]]] | None = None) -> _Operand:
     lt = _literal_type(tok)
     if lt is not None:
         return _Operand(AleoType(lt), True)
@@ -467,8 +468,11 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
                 break
             if step.startswith("[") and t.dims:
                 t = t.element(1)
+            elif step.startswith(".") and not t.dims and t.base in (named or {}):
+                # A struct member (`r0.values`, hashed on its own): its type by name.
+                t = dict((named or {})[t.base]).get(step[1:])
             else:
-                t = None  # struct member access: the member type is resolved below if possible
+                t = None  # unknown: the instruction takes its type from another operand
         return _Operand(t, reg.const)
     return _Operand(None, False)  # e.g. self.caller, block.height, program ids
 
@@ -507,7 +511,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         notes.append(f"call {target}: local closure not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
         return float(DEFAULT_UNKNOWN_OP_COST)
 
-    ops = [_operand(o, regs, structs) for o in operands]
+    ops = [_operand(o, regs, structs, named) for o in operands]
     const = all(o.const for o in ops) and bool(ops)
     # destination type
     if op in _BOOL_RESULT:
