@@ -149,7 +149,8 @@ def test_scalar_group_address_values() -> None:
     ("s: scalar", "return 2111115437357092606062206234695386632838870926408408195193685246394721360383scalar;",
      "scalar", "out of range for `scalar`"),
     ("s: scalar", "return 1group;", "group", "`group` literals are outside the supported subset"),
-    ("s: scalar", "let a: address? = none; return s;", "scalar", "`address?` is outside the Leo subset"),
+    ("s: scalar", "let a: address? = none; return s;", "scalar", "optional addresses are outside the Leo subset"),
+    ("s: scalar", "let a: [address; 2]? = none; return s;", "scalar", "`[address; 2]?` holds an `address`"),
     ("x: field", "return BHP256::hash_to_field::[2u32](x);", "field", "unexpected"),
 ])
 def test_errors(params: str, body: str, ret: str, message: str) -> None:
