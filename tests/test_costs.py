@@ -131,7 +131,7 @@ def test_constant_operations_cost_nothing() -> None:
 
 def test_unknown_opcode_falls_back_with_a_note() -> None:
     src = "program a.aleo;\n\nfunction f:\n    input r0 as field.private;\n" \
-          "    hash.bhp256 r0 into r1 as field;\n    frobnicate r0 into r2;\n" + CONSTRUCTOR
+          "    sign.verify r0 r0 r0 into r1;\n    frobnicate r0 into r2;\n" + CONSTRUCTOR
     est = costs.estimate(src)["f"]
     assert est.instructions >= 2 * costs.DEFAULT_UNKNOWN_OP_COST
     assert any("default" in n for n in est.notes)

@@ -7,7 +7,8 @@ The estimate is a sum of measured costs (``costs.json``, written by
   output that depends on type, visibility and array length;
 * one cost per instruction, looked up by opcode, operand type and whether operands are
   variables or constants (an instruction whose operands are all constants is folded by
-  snarkVM and costs nothing).
+  snarkVM and costs nothing); a hash or commitment costs by the size of the value it
+  hashes (``hash_input_size``; measured by ``scripts/measure_hash_costs.py``).
 
 Types or opcodes that were not measured are interpolated from the nearest measured type
 (by bit width, scaled linearly) or, when nothing fits, charged a conservative default; every
@@ -28,8 +29,8 @@ from workbench.limits import OFFLINE_BUDGET  # noqa: F401 - re-exported for call
 
 log = logging.getLogger(__name__)
 
-# Charged for an opcode with no measurement and no sensible neighbour (hashes, commits,
-# signatures, records...). Deliberately larger than the dearest measured arithmetic op
+# Charged for an opcode with no measurement and no sensible neighbour (signatures,
+# records...; hashes and commits have their own model, see `_CostModel.hash_cost`). Deliberately larger than the dearest measured arithmetic op
 # (i64 var*var mul, a few hundred constraints) so an unknown op errs towards "too big".
 DEFAULT_UNKNOWN_OP_COST = 1000
 # Charged per input/output whose type the overhead model does not cover (records, structs
