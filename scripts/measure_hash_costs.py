@@ -26,6 +26,7 @@ import argparse
 import datetime as _dt
 import json
 import multiprocessing as mp
+import os
 import sys
 import time
 from importlib import metadata
@@ -237,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     cache: dict[str, int] = json.loads(args.cache.read_text()) if args.cache.is_file() else {}
 
     def save() -> None:
+        # Merge with the file (measure_costs.py shares it) and replace it atomically.
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         disk = json.loads(args.cache.read_text()) if args.cache.is_file() else {}
         disk.update(cache)
-        args.cache.write_text(json.dumps(disk, indent=0, sort_keys=True))
+        tmp = args.cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(disk, indent=0, sort_keys=True))
+        os.replace(tmp, args.cache)
 
     entries = plan()
     print(f"{len(entries)} functions ({sdk})", flush=True)

@@ -131,7 +131,7 @@ def test_constant_operations_cost_nothing() -> None:
 
 def test_unknown_opcode_falls_back_with_a_note() -> None:
     src = "program a.aleo;\n\nfunction f:\n    input r0 as field.private;\n" \
-          "    hash.bhp256 r0 into r1 as field;\n    frobnicate r0 into r2;\n" + CONSTRUCTOR
+          "    sign.verify r0 r0 r0 into r1;\n    frobnicate r0 into r2;\n" + CONSTRUCTOR
     est = costs.estimate(src)["f"]
     assert est.instructions >= 2 * costs.DEFAULT_UNKNOWN_OP_COST
     assert any("default" in n for n in est.notes)
@@ -286,3 +286,12 @@ def test_unmeasured_hashes_fall_back_with_a_note() -> None:
     est = costs.estimate(src)["f"]
     assert any("costed like hash.bhp256" in n for n in est.notes)
     assert est.instructions >= costs.KECCAK_COST
+
+
+def test_hashing_a_struct_member_uses_the_member_type() -> None:
+    src = "program a.aleo;\n\nstruct Link:\n    values as [u32; 16u32];\n    salt as field;\n\nfunction f:\n" \
+          "    input r0 as Link.private;\n    hash.psd8 r0.values into r1 as field;\n" + CONSTRUCTOR
+    est = costs.estimate(src)["f"]
+    assert not est.notes
+    assert est.instructions == pytest.approx(costs._model().hash_cost(
+        "hash.psd8", costs.parse_type("[u32; 16u32]"), {}, []))

@@ -3,10 +3,11 @@ and the `scalar`, `group` and `address` types they need.
 
 Parsing, checking (errors) and lowering are checked on the compiler alone. The values are
 checked against snarkVM's own hashers as aleo-sdk exposes them (`BHP256().commit(bits,
-salt)`, `Poseidon2().hash(fields)`): the program is evaluated by `Process.authorize`, which
-runs the circuit and returns the public outputs without synthesizing keys (a BHP
-commitment does not fit the offline setup beside a transition's fixed cost, see
-docs/cost-model.md). tests/leo/cases/crypto.leo runs hashes through full executions.
+salt)`, `Poseidon2().hash(fields)`): programs with private inputs are evaluated by
+`Process.authorize`, which runs the circuit and returns the public outputs without
+synthesizing keys (a BHP commitment to private values does not fit the offline setup
+beside a transition's fixed cost, see docs/cost-model.md); one with public inputs is
+executed in full (slow). tests/leo/cases/crypto.leo runs hashes through full executions.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def test_scalar_group_address_values() -> None:
     ("s: scalar", "return 2111115437357092606062206234695386632838870926408408195193685246394721360383scalar;",
      "scalar", "out of range for `scalar`"),
     ("s: scalar", "return 1group;", "group", "`group` literals are outside the supported subset"),
-    ("s: scalar", "let a: address? = none; return s;", "scalar", "`address?` is outside the Leo subset"),
+    ("s: scalar", "let a: address? = none; return s;", "scalar", "optional addresses are outside the Leo subset"),
+    ("s: scalar", "let a: [address; 2]? = none; return s;", "scalar", "`[address; 2]?` holds an `address`"),
     ("x: field", "return BHP256::hash_to_field::[2u32](x);", "field", "unexpected"),
 ])
 def test_errors(params: str, body: str, ret: str, message: str) -> None:
@@ -228,3 +230,30 @@ def test_commitment_matches_snarkvm_hashers(link_program) -> None:  # type: igno
         str(Poseidon2().hash(Plaintext.from_string(link).to_fields()))]
     assert link_program("scalars", ["5scalar"]) == ["true"]
     assert link_program("scalars", ["6scalar"]) == ["false"]
+
+
+EXECUTED = """
+program commits.aleo {
+    // Public inputs: the cheapest, so that a BHP commitment fits the offline setup.
+    fn link(public x: field, public salt: scalar) -> public field {
+        return BHP256::commit_to_field(x, salt);
+    }
+    fn digest(public x: field) -> public field {
+        return BHP256::hash_to_field(x);
+    }
+    @noupgrade constructor() {}
+}
+"""
+
+
+@pytest.mark.slow
+def test_commitment_executes_in_snarkvm(snarkvm) -> None:  # type: ignore[no-untyped-def]
+    """A full execution (keys synthesized) of commit_to_field and hash_to_field."""
+    from aleo.mainnet import BHP256, Plaintext, Scalar
+
+    program = snarkvm.load(_aleo(EXECUTED))
+    bits = Plaintext.from_string("42field").to_bits_le()
+    expected = str(BHP256().commit(bits, Scalar.from_string("777scalar")))
+    assert snarkvm.execute(program, "link", ["42field", "777scalar"]) == [expected]
+    assert snarkvm.execute(program, "link", ["42field", "777scalar"]) == [expected]
+    assert snarkvm.execute(program, "digest", ["42field"]) == [str(BHP256().hash(bits))]

@@ -397,9 +397,10 @@ class Checker:
             if isinstance(inner, TupleType):
                 self.error(te.span, f"a tuple cannot be optional (`{inner}?`)")
                 return None
-            if inner == Prim("address"):
+            if self.holds_address(inner):
                 # A `none` holds a zero value, and this compiler writes no address literals.
-                self.error(te.span, "`address?` is outside the Leo subset this compiler supports")
+                self.error(te.span, f"`{inner}?` holds an `address`; optional addresses are outside the "
+                                    "Leo subset this compiler supports")
                 return None
             return self.optional_type(inner)
         if isinstance(te, A.TupleTypeExpr):
@@ -411,6 +412,14 @@ class Checker:
                 return None
             return TupleType(tuple(elems))  # type: ignore[arg-type]
         raise TypeError(te)
+
+    def holds_address(self, t: Type) -> bool:
+        """Whether a value of ``t`` contains an `address` (directly, or in an array or struct)."""
+        if isinstance(t, ArrayType):
+            return self.holds_address(t.element)
+        if isinstance(t, StructType):
+            return any(self.holds_address(mt) for _, mt in self.struct_types.get(t.name, []))
+        return t == Prim("address")
 
     def optional_type(self, inner: Type) -> OptionalType:
         """`inner?`, registering the struct it lowers to (`is_some`, then `val`) on first use."""

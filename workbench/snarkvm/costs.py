@@ -7,7 +7,8 @@ The estimate is a sum of measured costs (``costs.json``, written by
   output that depends on type, visibility and array length;
 * one cost per instruction, looked up by opcode, operand type and whether operands are
   variables or constants (an instruction whose operands are all constants is folded by
-  snarkVM and costs nothing).
+  snarkVM and costs nothing); a hash or commitment costs by the size of the value it
+  hashes (``hash_input_size``; measured by ``scripts/measure_hash_costs.py``).
 
 Types or opcodes that were not measured are interpolated from the nearest measured type
 (by bit width, scaled linearly) or, when nothing fits, charged a conservative default; every
@@ -28,8 +29,8 @@ from workbench.limits import OFFLINE_BUDGET  # noqa: F401 - re-exported for call
 
 log = logging.getLogger(__name__)
 
-# Charged for an opcode with no measurement and no sensible neighbour (hashes, commits,
-# signatures, records...). Deliberately larger than the dearest measured arithmetic op
+# Charged for an opcode with no measurement and no sensible neighbour (signatures,
+# records...; hashes and commits have their own model, see `_CostModel.hash_cost`). Deliberately larger than the dearest measured arithmetic op
 # (i64 var*var mul, a few hundred constraints) so an unknown op errs towards "too big".
 DEFAULT_UNKNOWN_OP_COST = 1000
 # Charged per input/output whose type the overhead model does not cover (records, structs
@@ -454,7 +455,8 @@ def _model() -> _CostModel:
 _ACCESS_RE = re.compile(r"^(r\d+)((?:\[\d+u32\]|\.\w+)*)$")
 
 
-def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoType]]) -> _Operand:
+def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoType]],
+             named: dict[str, list[tuple[str, AleoType]]] | None = None) -> _Operand:
     lt = _literal_type(tok)
     if lt is not None:
         return _Operand(AleoType(lt), True)
@@ -467,8 +469,11 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
                 break
             if step.startswith("[") and t.dims:
                 t = t.element(1)
+            elif step.startswith(".") and not t.dims and t.base in (named or {}):
+                # A struct member (`r0.values`, hashed on its own): its type by name.
+                t = dict((named or {})[t.base]).get(step[1:])
             else:
-                t = None  # struct member access: the member type is resolved below if possible
+                t = None  # unknown: the instruction takes its type from another operand
         return _Operand(t, reg.const)
     return _Operand(None, False)  # e.g. self.caller, block.height, program ids
 
@@ -507,7 +512,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         notes.append(f"call {target}: local closure not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
         return float(DEFAULT_UNKNOWN_OP_COST)
 
-    ops = [_operand(o, regs, structs) for o in operands]
+    ops = [_operand(o, regs, structs, named) for o in operands]
     const = all(o.const for o in ops) and bool(ops)
     # destination type
     if op in _BOOL_RESULT:
