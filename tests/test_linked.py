@@ -35,28 +35,31 @@ def _bundle(*links: dict) -> str:
     return linked.make_bundle([json.dumps(x) for x in links])
 
 
+def _link(program: str, commitments: list[str], *rest: tuple[str, str]) -> dict:
+    return _execution(program, [("public", "[" + ", ".join(commitments) + "]"), *rest])
+
+
 GOOD = _bundle(
-    _execution("m_c0_2.aleo", [("public", "11field"), ("public", "21field"), ("private", "ciphertext1")]),
-    _execution("m_c3_5.aleo", [("public", "11field"), ("public", "21field"), ("public", "22field"), ("private", "ct")]),
-    _execution("m.aleo", [("public", "11field"), ("public", "22field"), ("public", "2u8")]),
+    _link("m_c0_2.aleo", ["21field"]),
+    _link("m_c3_5.aleo", ["21field", "22field"]),
+    _link("m.aleo", ["22field"], ("public", "2u8")),
 )
 
 
-def test_a_bundle_chains_when_features_and_carries_match() -> None:
+def test_a_bundle_chains_when_each_link_received_what_the_one_before_handed_on() -> None:
     assert linked.is_bundle(GOOD) and not linked.is_bundle(json.dumps(_execution("m.aleo", [])))
     assert len(linked.link_executions(GOOD)) == 3
     assert linked.chain_problems(GOOD) == []
     assert linked.prediction_outputs(GOOD) == ["2u8"]
-    assert [linked.commitments_in(k, 3) for k in range(3)] == [2, 3, 2]
+    assert [linked.commitments_in(k, 3) for k in range(3)] == [1, 2, 1]
 
 
 def test_a_bundle_whose_links_disagree_is_refused() -> None:
-    other_features = GOOD.replace('"value": "11field"}, {"type": "public", "id": "1field", "value": "22field"', '"value": "12field"}, {"type": "public", "id": "1field", "value": "22field"')
-    assert "the links committed to different features" in linked.chain_problems(other_features)
-    broken = GOOD.replace('"value": "21field"}, {"type": "public", "id": "2field"', '"value": "29field"}, {"type": "public", "id": "2field"')
-    assert linked.chain_problems(broken) == ["link 2 of 3 received values other than those link 1 handed on"]
-    private = GOOD.replace('{"type": "public", "id": "1field", "value": "22field"}', '{"type": "private", "id": "1field", "value": "22field"}')
-    assert "does not output its 2 public commitment(s)" in linked.chain_problems(private)[0]
+    broken = _bundle(_link("m_c0_2.aleo", ["21field"]), _link("m.aleo", ["29field"], ("public", "2u8")))
+    assert linked.chain_problems(broken) == ["link 2 of 2 received values other than those link 1 handed on"]
+    private = _bundle(_execution("m_c0_2.aleo", [("private", "ciphertext")]), _link("m.aleo", ["21field"]))
+    assert linked.chain_problems(private) == ["link 1 of 2 does not output its 1 public commitment(s)"]
+    assert linked.chain_problems(_bundle(_link("m.aleo", [], ("public", "2u8")))) == ["a bundle of fewer than two links"]
     assert linked.chain_problems("{}") == ["not a bundle of linked executions"]
 
 
@@ -66,15 +69,15 @@ def _forest(write_toml, trees: int, topology: str):  # type: ignore[no-untyped-d
 
 
 def test_a_forest_is_planned_as_links_by_commitments_and_decodes_exactly(write_toml) -> None:
-    exp = _forest(write_toml, 12, "commitments")
-    budget = 13_000
+    exp = _forest(write_toml, 20, "commitments")
+    budget = 15_000
     result, _ = run_experiment(exp, None, samples=4, proofs=1, chain_budget=budget, prover=ReferenceProver.factory())
     chain = result.circuit.chain
-    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.units == 12
+    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.units == 20
     assert len(chain.cuts) >= 1 and result.circuit.transitions == len(chain.cuts) + 1
     programs = result.circuit.programs
     # Links in tree order, named after their trees; the last link is the main program.
-    bounds = [0, *chain.cuts, 12]
+    bounds = [0, *chain.cuts, 20]
     assert programs == tuple(f"wine_random_forest_40_c{a}_{b - 1}.aleo" for a, b in zip(bounds, bounds[1:-1])) + (
         "wine_random_forest_40.aleo",)
     assert all((f.estimated or 0) <= budget for f in result.circuit.functions)
@@ -84,23 +87,23 @@ def test_a_forest_is_planned_as_links_by_commitments_and_decodes_exactly(write_t
 def test_auto_takes_links_by_commitments_past_the_31_transitions_of_a_call_chain(write_toml) -> None:
     # Each link of a call chain pays for a call; at this budget a call chain of single trees
     # does not fit at all, and links by commitments (no call) do.
-    exp = _forest(write_toml, 6, "auto")
-    result, _ = run_experiment(exp, None, samples=2, proofs=0, chain_budget=12_600, prover=ReferenceProver.factory())
+    exp = _forest(write_toml, 20, "auto")
+    result, _ = run_experiment(exp, None, samples=2, proofs=0, chain_budget=15_000, prover=ReferenceProver.factory())
     assert result.circuit.chain is not None and result.circuit.chain.topology == Topology.COMMITMENTS
 
 
 def test_a_forced_call_chain_that_cannot_fit_is_refused_with_the_estimate(write_toml) -> None:
     from workbench.snarkvm.errors import CircuitTooLarge
 
-    exp = _forest(write_toml, 6, "call")
+    exp = _forest(write_toml, 20, "call")
     with pytest.raises(CircuitTooLarge, match=r"estimated at [\d,]+ constraints[\s\S]*To fit"):
-        run_experiment(exp, None, samples=2, proofs=0, chain_budget=12_600, prover=ReferenceProver.factory())
+        run_experiment(exp, None, samples=2, proofs=0, chain_budget=15_000, prover=ReferenceProver.factory())
 
 
 @pytest.mark.slow
 def test_links_by_commitments_are_proven_verified_and_bound_to_each_other(write_toml, tmp_path: Path) -> None:
-    exp = _forest(write_toml, 8, "commitments")
-    result, run_dir = run_experiment(exp, tmp_path, samples=2, proofs=2, chain_budget=13_000)
+    exp = _forest(write_toml, 20, "commitments")
+    result, run_dir = run_experiment(exp, tmp_path, samples=2, proofs=2, chain_budget=15_000)
     assert run_dir is not None and result.is_zk
     chain = result.circuit.chain
     assert chain is not None and chain.topology == Topology.COMMITMENTS and len(chain.cuts) >= 1

@@ -306,13 +306,27 @@ class CompiledModel:
         return self.model.labels(self.model.predict_int(self._inputs(X)))
 
     # -- snarkVM --------------------------------------------------------------------------------
+    def _linked_model(self) -> Any:
+        """The quantized model, which the prover of links by commitments needs (it computes
+        what each link receives); None for any other model."""
+        if self.card.topology != Topology.COMMITMENTS:
+            return None
+        if self.model is None:
+            raise ApiError(
+                f"{self.name} was loaded from {self.directory} and is split into links by commitments: proving "
+                "computes what each link receives from the integer reference, which is not saved; compile the "
+                "estimator again to prove (verifying needs only the saved files)"
+            )
+        return self.model
+
     def _open(self) -> Prover:
         if self._prover is None:
             from workbench.pipeline import snarkvm_prover
 
             sources = tuple(self._aleo[p] for p in self.card.programs)
             prover = snarkvm_prover(
-                ProverRequest(sources, self.card.function, use_key_cache=True, topology=Topology(self.card.topology))
+                ProverRequest(sources, self.card.function, use_key_cache=True, model=self._linked_model(),
+                              topology=Topology(self.card.topology), cuts=self.card.cuts)
             )
             zero = self.card.inputs.encode(np.zeros((1, self.card.n_features)))
             synthesis = prover.synthesize(self._batches(zero)[0][1])  # makes or loads every key

@@ -2,12 +2,11 @@
 
 One row's proof is a bundle: one snarkVM execution (with its proof) per link, in link
 order, saved as one JSON file `{"topology": "commitments", "links": [execution, ...]}`.
-Each link's transition outputs, in order (workbench/leo_templates/_linked.leo.j2): the
-public commitment of the features it read, of the carry it received (links after the
-first), of the carry it hands on (links before the last), then the carry (private) or the
-prediction. A bundle holds when every execution verifies and the commitments chain: every
-link committed to the same features, and each link received what the link before handed
-on. This module reads bundles without snarkVM; workbench/snarkvm/ verifies them.
+Each link's transition outputs (workbench/leo_templates/_linked.leo.j2) a public array of
+commitments, each to the features and the values of one handoff: what it received (links
+after the first), what it hands on (links before the last); the last link then outputs
+the prediction. A bundle holds when every execution verifies and the commitments chain:
+each link received what the link before handed on, features included. This module reads bundles without snarkVM; workbench/snarkvm/ verifies them.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import json
 from typing import Any
 
 from workbench.kinds import Topology
+from workbench.leo.codec import split_array_literal
 
 
 def make_bundle(executions: list[str]) -> str:
@@ -45,8 +45,9 @@ def _outputs(execution: Any) -> list[dict[str, Any]]:
 
 
 def commitments_in(position: int, links: int) -> int:
-    """How many commitments open link `position`'s outputs (of `links` links)."""
-    return 1 + (position > 0) + (position < links - 1)
+    """How many commitments link `position` (of `links`) outputs: one per handoff it
+    takes part in (what it received, what it hands on)."""
+    return (position > 0) + (position < links - 1)
 
 
 def chain_problems(text: str) -> list[str]:
@@ -54,25 +55,23 @@ def chain_problems(text: str) -> list[str]:
     public values only; each execution's proof is verified separately."""
     try:
         links = json.loads(text)["links"]
-        outputs = [_outputs(e) for e in links]
-        values = [[str(o.get("value")) for o in out] for out in outputs]
-        kinds = [[o.get("type") for o in out] for out in outputs]
+        firsts = [(_outputs(e) or [{}])[0] for e in links]
+        commitments = [split_array_literal(str(o.get("value", ""))) if o.get("type") == "public" else [] for o in firsts]
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
         return ["not a bundle of linked executions"]
     n = len(links)
-    problems = []
-    for k in range(n):
-        need = commitments_in(k, n)
-        if len(values[k]) < need + 1 or any(t != "public" for t in kinds[k][:need]):
-            problems.append(f"link {k + 1} of {n} does not output its {need} public commitment(s)")
+    if n < 2:
+        return ["a bundle of fewer than two links"]
+    problems = [
+        f"link {k + 1} of {n} does not output its {commitments_in(k, n)} public commitment(s)"
+        for k in range(n) if len(commitments[k]) != commitments_in(k, n)
+    ]
     if problems:
         return problems
-    if any(v[0] != values[0][0] for v in values):
-        problems.append("the links committed to different features")
+    # A handoff's commitment covers the features too, so matching handoffs also prove
+    # that every link read the same features.
     for k in range(n - 1):
-        handed = values[k][commitments_in(k, n) - 1]
-        received = values[k + 1][1]
-        if handed != received:
+        if commitments[k][-1] != commitments[k + 1][0]:
             problems.append(f"link {k + 2} of {n} received values other than those link {k + 1} handed on")
     return problems
 
@@ -82,7 +81,6 @@ def prediction_outputs(text: str) -> list[str] | None:
     snarkVM printed them; None if the bundle is malformed."""
     try:
         links = json.loads(text)["links"]
-        last = [str(o.get("value")) for o in _outputs(links[-1])]
+        return [str(o.get("value")) for o in _outputs(links[-1])][1:]
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError, IndexError):
         return None
-    return last[commitments_in(len(links) - 1, len(links)):]

@@ -34,6 +34,9 @@ class ProverRequest:
     # How the programs of a model split across several are linked: CALL (one execution of
     # the main program) or COMMITMENTS (each program a separate link, the main one last).
     topology: Topology = Topology.CALL
+    # COMMITMENTS: the first unit of each link after the first (the prover computes what
+    # each link receives from the model, workbench/leo/carries.py).
+    cuts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -106,31 +106,37 @@ def top_k_insertion(S: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     with a strict `<`, so among equal scores the earlier row stays first. This is the same
     order as a stable sort by score, truncated to k.
     """
-    n, n_points = S.shape
+    n = S.shape[0]
     out = np.zeros((n, k), dtype=np.int64)
     for r in range(n):
-        vals: list[Any] = []
-        labs: list[int] = []
-        for i in range(n_points):
-            s, y = S[r, i], int(labels[i])
-            less = [s < v for v in vals]  # c_m, monotone in m because vals is sorted
-            new_vals, new_labs = [], []
-            for m in range(min(len(vals) + 1, k)):
-                if m < len(vals):
-                    if m > 0 and less[m - 1]:
-                        new_vals.append(vals[m - 1]), new_labs.append(labs[m - 1])
-                    elif less[m]:
-                        new_vals.append(s), new_labs.append(y)
-                    else:
-                        new_vals.append(vals[m]), new_labs.append(labs[m])
-                else:  # a still-empty slot: the shifted last value, or the new one
-                    if m > 0 and less[m - 1]:
-                        new_vals.append(vals[m - 1]), new_labs.append(labs[m - 1])
-                    else:
-                        new_vals.append(s), new_labs.append(y)
-            vals, labs = new_vals, new_labs
-        out[r] = labs
+        out[r] = top_k_slots(S[r], labels, k)[1]
     return out
+
+
+def top_k_slots(scores: Any, labels: Any, k: int) -> tuple[list[Any], list[int]]:
+    """The k slots (scores, labels) after inserting one row's stored-row scores in order,
+    as the circuit's selection leaves them (see `top_k_insertion`)."""
+    vals: list[Any] = []
+    labs: list[int] = []
+    for s, y in zip(scores, labels):
+        y = int(y)
+        less = [s < v for v in vals]  # c_m, monotone in m because vals is sorted
+        new_vals, new_labs = [], []
+        for m in range(min(len(vals) + 1, k)):
+            if m < len(vals):
+                if m > 0 and less[m - 1]:
+                    new_vals.append(vals[m - 1]), new_labs.append(labs[m - 1])
+                elif less[m]:
+                    new_vals.append(s), new_labs.append(y)
+                else:
+                    new_vals.append(vals[m]), new_labs.append(labs[m])
+            else:  # a still-empty slot: the shifted last value, or the new one
+                if m > 0 and less[m - 1]:
+                    new_vals.append(vals[m - 1]), new_labs.append(labs[m - 1])
+                else:
+                    new_vals.append(s), new_labs.append(y)
+        vals, labs = new_vals, new_labs
+    return vals, labs
 
 
 def majority_vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:

@@ -22,6 +22,12 @@ class CodecError(ValueError):
     """An Aleo value that does not have the shape the program's signature promises."""
 
 
+def split_array_literal(text: str) -> list[str]:
+    """The elements of a flat array literal as snarkVM prints it (`[1field, 2field]`)."""
+    inner = text.strip().removeprefix("[").removesuffix("]")
+    return [e.strip() for e in inner.split(",") if e.strip()]
+
+
 def parse_int_literals(text: str) -> list[int]:
     """Every integer literal in an Aleo value, in order: `[1u8, 2u8]` -> [1, 2]."""
     return [int(m.group(1)) for m in _LITERALS.finditer(text)]

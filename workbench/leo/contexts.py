@@ -24,6 +24,7 @@ from workbench.algorithms.forms import (
     TreeHead,
 )
 from workbench.kinds import Topology
+from workbench.leo.carries import slot_type
 from workbench.quantize import narrowest_int
 
 
@@ -155,8 +156,7 @@ def _(form: StoredRowsForm, name: str, cuts: tuple[int, ...] = (), topology: Top
     bounds = [0, *cuts, n]
     if any(a >= b for a, b in zip(bounds, bounds[1:])) or cuts[0] < form.k:
         raise ValueError(f"cuts {cuts} do not split {n} stored rows into ranges, the first of at least k = {form.k}")
-    # One unsigned type holds the slots' scores (below 2^score_bits) and classes.
-    element = narrowest_int(0, max((1 << form.score_bits) - 1, form.n_classes - 1), signed=False).name
+    element = slot_type(form)
     slots = {"type": f"[{element}; {2 * form.k}]", "element": element, "struct": f"Slots{element.upper()}x{2 * form.k}"}
     names = linked_names(name, bounds)
     plans = []

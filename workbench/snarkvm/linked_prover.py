@@ -2,36 +2,45 @@
 
 The programs are the links in order, independent of each other (no imports); the last
 is the main program and outputs the prediction (workbench/leo_templates/_linked.leo.j2).
-`execute` runs every link on one row: fresh random salts, the features to each link, each
-link's private carry to the next; it checks each commitment as soon as the next link
-recomputes it (a mismatch is a bug, reported at once rather than after proving). `prove`
-proves every link's execution and saves them as one bundle (workbench/linked.py);
-`verify` verifies each link's proof and the chain of commitments.
+`execute` runs every link on one row with a fresh random 128-bit salt per handoff; what each link receives is
+computed from the row by the integer reference (workbench/leo/carries.py), and each
+link's commitment to it is checked against the one the link before made as soon as both
+exist (a mismatch is a bug, reported at once rather than after proving). `prove` proves
+every link's execution and bundles them (workbench/linked.py); `verify` verifies each
+link's proof and the chain of commitments.
 
-Links run one after the other in this process: each needs the carry of the one before.
+Links run one after the other in this process.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from aleo import mainnet as avm
 
 from workbench import linked
 from workbench.errors import ZkError
+from workbench.leo import codec
+from workbench.leo.carries import carry_literal
 from workbench.prover import Executed, Proof, Verification
+from workbench.snarkvm.keycache import KeyCache
 from workbench.snarkvm.process import is_vm_failure
 from workbench.snarkvm.prover import SnarkVMProver
-
-def random_salt() -> str:
-    """A fresh secret 256-bit salt: two u128 literals (as a commitment's struct holds it)."""
-    return f"{secrets.randbits(128)}u128, {secrets.randbits(128)}u128"
 
 
 class LinkedProver(SnarkVMProver):
     """Executes, proves and verifies the links of a chain linked by commitments."""
+
+    def __init__(
+        self, sources: Sequence[str], function: str, key_cache: KeyCache | None, model: Any, cuts: tuple[int, ...]
+    ) -> None:
+        super().__init__(sources, function, key_cache)
+        if model is None or len(cuts) != len(sources) - 1:
+            raise ZkError("links by commitments need the quantized model and one cut per link after the first")
+        self.form = model.form
+        self.cuts = tuple(cuts)
 
     @property
     def links(self) -> list[str]:
@@ -42,29 +51,26 @@ class LinkedProver(SnarkVMProver):
         """Run every link on one row (`inputs`: the row's features literal)."""
         if len(inputs) != 1:
             raise ZkError("a model linked by commitments evaluates one row per execution")
+        row = codec.parse_int_literals(inputs[0])
         links = self.links
         n = len(links)
-        # salts[0]: the features' (every link); salts[k]: the carry link k receives.
-        salts = [random_salt() for _ in range(n)]
+        salts = [secrets.randbits(128) for _ in range(n - 1)]  # one per handoff, never reused
         done: list[tuple[str, Executed]] = []
-        carry: str | None = None
-        features_commitment = ""
         handed = ""
         for k, program in enumerate(links):
-            mine = [salts[0]] + ([salts[k]] if k > 0 else []) + ([salts[k + 1]] if k < n - 1 else [])
-            args = [inputs[0]] + ([carry or ""] if k > 0 else []) + [f"[{', '.join(mine)}]"]
-            e = self.vm.execute(args, program)
-            out = list(e.outputs)
-            if k == 0:
-                features_commitment = out[0]
-            elif out[0] != features_commitment or out[1] != handed:
-                raise ZkError(f"link {k + 1} of {n} ({program}) recomputed a commitment other than the one handed on")
-            if k < n - 1:
-                handed, carry = out[linked.commitments_in(k, n) - 1], out[-1]
+            mine = salts[max(k - 1, 0): k + 1]  # the handoff received, then the one handed on
+            members = [f"x: {inputs[0]}"]
+            if k > 0:
+                members.append(f"carry: {carry_literal(self.form, row, self.cuts[k - 1])}")
+            members.append("salts: [" + ", ".join(f"{v}u128" for v in mine) + "]")
+            e = self.vm.execute(["{ " + ", ".join(members) + " }"], program)
+            commitments = codec.split_array_literal(e.outputs[0])
+            if k > 0 and commitments[0] != handed:
+                raise ZkError(f"link {k + 1} of {n} ({program}) received values other than those the link before handed on")
+            handed = commitments[-1]
             done.append((program, e))
-        last = done[-1][1]
         return Executed(
-            outputs=tuple(last.outputs[linked.commitments_in(n - 1, n):]),
+            outputs=tuple(done[-1][1].outputs[1:]),
             authorize_seconds=sum(e.authorize_seconds for _, e in done),
             execute_seconds=sum(e.execute_seconds for _, e in done),
             transitions=n,

@@ -47,34 +47,71 @@ def signature(aleo_source: str, function: str) -> tuple[list[tuple[str, str]], l
     return inputs, outputs
 
 
-def zero_literal(aleo_type: str) -> str:
+_STRUCT = re.compile(r"^struct (\w+):\s*$")
+_MEMBER = re.compile(r"^\s+(\w+) as (.+);\s*$")
+
+Structs = dict[str, list[tuple[str, str]]]  # struct name -> (member, type) in order
+
+
+def struct_definitions(aleo_source: str) -> Structs:
+    """The struct definitions of an Aleo program (members in order)."""
+    structs: Structs = {}
+    current: list[tuple[str, str]] | None = None
+    for line in aleo_source.splitlines():
+        m = _STRUCT.match(line)
+        if m:
+            current = structs.setdefault(m.group(1), [])
+            continue
+        member = _MEMBER.match(line) if current is not None else None
+        if member and current is not None:
+            current.append((member.group(1), member.group(2)))
+        elif line.strip():
+            current = None
+    return structs
+
+
+def zero_literal(aleo_type: str, structs: Structs | None = None) -> str:
     """An Aleo value of `aleo_type` made of zeros (the input values do not change the count)."""
+    structs = structs or {}
     m = _ARRAY.match(aleo_type)
     if m:
-        return "[" + ", ".join([zero_literal(m.group(1))] * int(m.group(2))) + "]"
+        return "[" + ", ".join([zero_literal(m.group(1), structs)] * int(m.group(2))) + "]"
+    if aleo_type in structs:
+        return "{ " + ", ".join(f"{n}: {zero_literal(t, structs)}" for n, t in structs[aleo_type]) + " }"
     return "false" if aleo_type == "boolean" else f"0{aleo_type}"
 
 
-def _zero(aleo_type: str, lines: list[str], next_reg: list[int]) -> str:
-    """An operand holding a zero value of `aleo_type` (emitting casts for arrays)."""
+def _zero(aleo_type: str, lines: list[str], next_reg: list[int], structs: Structs | None = None) -> str:
+    """An operand holding a zero value of `aleo_type` (emitting casts for arrays and structs)."""
+    structs = structs or {}
     m = _ARRAY.match(aleo_type)
-    if not m:
+    if m:
+        parts = [_zero(m.group(1), lines, next_reg, structs)] * int(m.group(2))
+    elif aleo_type in structs:
+        parts = [_zero(t, lines, next_reg, structs) for _, t in structs[aleo_type]]
+    else:
         return "false" if aleo_type == "boolean" else f"0{aleo_type}"
-    element = _zero(m.group(1), lines, next_reg)
     reg = f"r{next_reg[0]}"
     next_reg[0] += 1
-    lines.append(f"    cast {' '.join([element] * int(m.group(2)))} into {reg} as {aleo_type};")
+    lines.append(f"    cast {' '.join(parts)} into {reg} as {aleo_type};")
     return reg
 
 
-def overhead_program(name: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]) -> str:
-    """An Aleo program whose `main` has these inputs and outputs and computes nothing."""
-    lines = [f"program {name}.aleo;", "", "function main:"]
+def overhead_program(
+    name: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]], structs: Structs | None = None
+) -> str:
+    """An Aleo program whose `main` has these inputs and outputs and computes nothing
+    (`structs`: the definitions the signature's struct types need)."""
+    structs = structs or {}
+    lines = [f"program {name}.aleo;", ""]
+    for struct, members in structs.items():
+        lines += [f"struct {struct}:", *(f"    {n} as {t};" for n, t in members), ""]
+    lines.append("function main:")
     lines += [f"    input r{i} as {t}.{v};" for i, (t, v) in enumerate(inputs)]
     next_reg = [len(inputs)]
     operands = []
     for t, _ in outputs:
-        operand = _zero(t, lines, next_reg)
+        operand = _zero(t, lines, next_reg, structs)
         if operand in operands or not operand.startswith("r"):
             # Outputs must be distinct registers: copy a repeated or literal value.
             reg = f"r{next_reg[0]}"
@@ -99,7 +136,10 @@ def measure(vm: object, aleo_source: str, function: str, sdk_version: str) -> in
     from aleo import mainnet as avm
 
     ins, outs = signature(aleo_source, function)
-    key = hashlib.sha256(json.dumps([sdk_version, ins, outs]).encode()).hexdigest()[:24]
+    structs = struct_definitions(aleo_source)
+    # Every definition, when any is used: a struct member may itself be a struct.
+    used = structs if any(k in t for k in structs for t, _ in ins + outs) else {}
+    key = hashlib.sha256(json.dumps([sdk_version, ins, outs] + ([used] if used else [])).encode()).hexdigest()[:24]
     cache = _cache_file()
     try:
         known = json.loads(cache.read_text())
@@ -107,12 +147,12 @@ def measure(vm: object, aleo_source: str, function: str, sdk_version: str) -> in
         known = {}
     if isinstance(known.get(key), int):
         return known[key]
-    program = avm.Program.from_source(overhead_program(f"overhead_{key[:16]}", ins, outs))
+    program = avm.Program.from_source(overhead_program(f"overhead_{key[:16]}", ins, outs, used))
     process = vm.process  # type: ignore[attr-defined]
     if not process.contains_program(program.id):
         process.add_program(program)
     main = avm.Identifier.from_string("main")
-    auth = process.authorize(avm.PrivateKey.random(), program.id, main, [avm.Value.parse(zero_literal(t)) for t, _ in ins])
+    auth = process.authorize(avm.PrivateKey.random(), program.id, main, [avm.Value.parse(zero_literal(t, used)) for t, _ in ins])
     process.execute(auth)
     count = int(process.get_verifying_key(program.id, main).num_constraints())
     known[key] = count

@@ -35,7 +35,7 @@ class SnarkVMProver:
         if request.topology == Topology.COMMITMENTS and cls is SnarkVMProver:
             from workbench.snarkvm.linked_prover import LinkedProver
 
-            return LinkedProver(request.sources, request.function, cache)
+            return LinkedProver(request.sources, request.function, cache, request.model, request.cuts)
         return cls(request.sources, request.function, cache)
 
     def functions(self) -> list[FunctionKey]:
