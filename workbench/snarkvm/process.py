@@ -14,7 +14,7 @@ from typing import Sequence
 from aleo import mainnet as avm
 
 from workbench.errors import ZkError
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE
+from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE, CircuitShape, shape_from_verifying_key
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
 from workbench.snarkvm import params
 from workbench.snarkvm.errors import CircuitTooLarge
@@ -121,6 +121,12 @@ class SnarkVMProcess:
         """A function's constraint count, from its synthesized verifying key."""
         vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
         return int(vk.num_constraints())
+
+    def shape(self, program: str, function: str) -> CircuitShape:
+        """A function's six circuit sizes (constraints, variables, non-zeros...), read from
+        its synthesized verifying key's bytes (`limits.shape_from_verifying_key`)."""
+        vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
+        return shape_from_verifying_key(bytes(vk.bytes()))
 
     def execute(self, inputs: Sequence[str]) -> Executed:
         """Authorize and execute the entry function on Aleo input literals (no proof yet).
