@@ -235,6 +235,7 @@ def record(
             output_labels=labels,
             output_divisor=label_codec.divisor,
             program_sha256={p.program_id: sha256(p.aleo.encode()).hexdigest() for p in compiled.programs},
+            setup_degree=plan.request.degree,
         ),
         proofs=proof_records,
         timings=_timings(times, keys, executions, proofs, verifications, n_exec),

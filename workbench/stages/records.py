@@ -26,7 +26,7 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.catalogue import Family
 from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_BATCH, OFFLINE_BUDGET, SRS_DEGREE
+from workbench.limits import MAX_BATCH, OFFLINE_BUDGET, SRS_DEGREE, CircuitShape
 from workbench.prover import Executed, FunctionKey, Proof, Verification
 from workbench.results import FunctionCost
 
@@ -114,12 +114,13 @@ class AleoProgram:
 
 @dataclass(frozen=True)
 class Compiled:
-    """Every program compiled, with each function's estimated constraints."""
+    """Every program compiled, with each function's estimated constraints and sizes."""
 
     programs: tuple[AleoProgram, ...]  # dependencies first
     function: str  # the main program's entry function
     compiler: str  # e.g. "workbench-leo 0.1.0" or "leo 4.3.2"
     estimates: Mapping[FunctionKey, int]
+    shapes: Mapping[FunctionKey, CircuitShape] = field(default_factory=dict)  # the six sizes estimated
 
     @property
     def sources(self) -> tuple[str, ...]:
