@@ -212,3 +212,16 @@ def test_call_results_are_typed_from_the_callee_and_arrays_are_built_free() -> N
     assert any("not modelled" in n for n in untyped.notes)  # without the callee, a fallback
     # The call, one u16 -> field cast (free) and a range-checked field -> u16 cast.
     assert costs.load_costs()["call"]["cost"] <= typed.instructions < costs.load_costs()["call"]["cost"] + 200
+
+
+def test_estimate_shapes_predicts_all_six_sizes() -> None:
+    from workbench.limits import CircuitShape
+
+    shapes = costs.estimate_shapes(SHAPES)
+    assert set(shapes) == set(costs.estimate_constraints(SHAPES))
+    for name, shape in shapes.items():
+        assert isinstance(shape, CircuitShape)
+        assert shape.constraints == costs.estimate_constraints(SHAPES)[name]  # the same estimate
+        # Public inputs are padded to a power of two; every matrix has entries.
+        assert shape.public_inputs & (shape.public_inputs - 1) == 0
+        assert min(shape.variables, shape.nonzero_a, shape.nonzero_b, shape.nonzero_c) > 0

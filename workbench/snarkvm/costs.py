@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Any, Iterable
 
 from workbench.limits import OFFLINE_BUDGET  # noqa: F401 - re-exported for callers
+from workbench.limits import CircuitShape, domain_size
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +219,17 @@ def _interpolate(table: dict[str, float], ty: str) -> tuple[float, str] | None:
 
 
 class _CostModel:
-    def __init__(self, data: dict[str, Any]) -> None:
+    """Cost tables of one size of a circuit: constraints (costs.json's `ops`, `overhead`,
+    `call`), or another size (`_quantity_data`); `scale` sizes the fallback defaults."""
+
+    def __init__(self, data: dict[str, Any], scale: float = 1.0) -> None:
         self.ops: dict[str, dict[str, float]] = data.get("ops", {})
         self.oh: dict[str, Any] = data.get("overhead", {})
         call = data.get("call") or {}
         self.call_cost = float(call.get("cost", 1800))
         self.call_measured = bool(call.get("measured", False))
+        self.default_op = DEFAULT_UNKNOWN_OP_COST * scale
+        self.default_io = DEFAULT_UNKNOWN_IO_COST * scale
 
     # -- instructions ------------------------------------------------------------------
     def op_table(self, op: str, mode: str) -> dict[str, float]:
@@ -243,7 +249,7 @@ class _CostModel:
                         notes.append(f"{op} {ty}: not measured, costed like {name} {src} ({cost:.0f})")
                     return cost
         notes.append(f"{op} {ty} ({mode}): not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return self.default_op
 
     def cast_cost(self, src: str, dst: str, notes: list[str]) -> float:
         table = {k.split("/")[0]: v for k, v in self.ops.get("cast", {}).items()}
@@ -267,7 +273,7 @@ class _CostModel:
                     cost *= scale
                 return cost
         notes.append(f"cast {src}->{dst}: not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return self.default_op
 
     # -- inputs and outputs -------------------------------------------------------------
     def _io_model(self, kind: str, vis: str) -> dict[str, Any] | None:
@@ -283,7 +289,7 @@ class _CostModel:
         m = self._io_model(kind, vis) if vis in ("private", "public") else None
         if m is None:
             notes.append(f"{vis} {kind} {t.base}: not modelled, charged default {DEFAULT_UNKNOWN_IO_COST}")
-            return float(DEFAULT_UNKNOWN_IO_COST)
+            return self.default_io
         if vis not in self.oh.get(kind, {}):
             notes.append(f"{vis} {kind}s not measured; costed like the other visibility")
         leaves: list[str] = []
@@ -302,7 +308,7 @@ class _CostModel:
             got = _interpolate(per, base)
             if got is None:
                 notes.append(f"{kind} element type {base}: not measured, charged {DEFAULT_UNKNOWN_IO_COST // 4} each")
-                cost = DEFAULT_UNKNOWN_IO_COST / 4
+                cost = self.default_io / 4
             else:
                 cost = got[0]
             total += cost * leaves.count(base)
@@ -370,7 +376,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
                 notes.append(f"call {target}: cost {model.call_cost:.0f} is a default, not measured")
             return model.call_cost
         notes.append(f"call {target}: local closure not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.default_op
 
     ops = [_operand(o, regs, structs) for o in operands]
     const = all(o.const for o in ops) and bool(ops)
@@ -396,12 +402,12 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         if src is None or src.dims or as_type is None or as_type.dims:
             notes.append(f"{line}: cast of a non-literal value not modelled, charged default "
                          f"{DEFAULT_UNKNOWN_OP_COST}")
-            return float(DEFAULT_UNKNOWN_OP_COST)
+            return model.default_op
         return model.cast_cost(src.base, as_type.base, notes)
     if op == "ternary":
         if len(ops) != 3 or ops[1].type is None:
             notes.append(f"{line}: ternary operand type unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
-            return float(DEFAULT_UNKNOWN_OP_COST)
+            return model.default_op
         if ops[0].const:
             return 0.0  # a constant condition just selects one branch
         t = ops[1].type
@@ -415,7 +421,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
     typed = next((o.type for o in ops if o.type is not None), None)
     if typed is None:
         notes.append(f"{line}: operand types unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.default_op
     if op in ("shl", "shr", "shl.w", "shr.w", "pow", "pow.w"):
         typed = ops[0].type or typed  # the amount/exponent has its own (u8/u16/u32) type
         mode = "vc" if len(ops) > 1 and ops[1].const else "vv"
@@ -427,7 +433,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         if op in ("is.eq", "is.neq", "assert.eq", "assert.neq"):
             return typed.elements * model.op_cost(op, typed.base, mode, notes)
         notes.append(f"{line}: op on an array not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.default_op
     return model.op_cost(op, typed.base, mode, notes)
 
 
@@ -452,7 +458,12 @@ def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, Functi
     `imported` are the Aleo sources of programs this one calls: they give the types of
     the calls' outputs (what the caller then computes with).
     """
-    model = _model()
+    return _estimate_with(_model(), aleo_source, imported, log_notes=True)
+
+
+def _estimate_with(model: _CostModel, aleo_source: str, imported: Iterable[str],
+                   log_notes: bool) -> dict[str, FunctionEstimate]:
+    """`estimate` with the tables of one size of the circuit (constraints or another)."""
     funcs, structs = _parse_functions(aleo_source)
     callees: dict[str, list[AleoType]] = {}
     for source in imported:
@@ -469,11 +480,88 @@ def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, Functi
                 est.instructions += _instruction_cost(line, regs, model, structs, est.notes, callees)
             except Exception as exc:  # an odd line must never crash the estimator
                 est.notes.append(f"{line}: could not be parsed ({exc}); charged default {DEFAULT_UNKNOWN_OP_COST}")
-                est.instructions += DEFAULT_UNKNOWN_OP_COST
+                est.instructions += model.default_op
         est.notes = list(dict.fromkeys(est.notes))  # one note per distinct fallback
-        for n in est.notes:
-            log.info("constraint estimate %s: %s", fn.name, n)
+        if log_notes:
+            for n in est.notes:
+                log.info("constraint estimate %s: %s", fn.name, n)
         out[fn.name] = est
+    return out
+
+
+# -- the other sizes of a circuit ---------------------------------------------------------
+# Used only if costs.json has no `shapes` tables (scripts/measure_costs.py --shapes): each
+# size costed as constraints times a typical ratio (from the iris tree's verifying key).
+_FALLBACK_PER_CONSTRAINT = {"public_inputs": 0.0, "variables": 1.0, "nonzero_a": 2.3,
+                            "nonzero_b": 3.2, "nonzero_c": 1.35}
+
+
+def _quantity_data(data: dict[str, Any], quantity: str) -> tuple[dict[str, Any], float]:
+    """The cost tables of one size (`shapes.quantities.<size>` of costs.json) in the form of
+    the constraint tables, and its ratio to constraints. Ops measured for constraints only
+    cost their constraint cost times the size's median ratio (`per_constraint`); so do calls."""
+    tables = ((data.get("shapes") or {}).get("quantities") or {}).get(quantity)
+    call = dict(data.get("call") or {})
+    if tables is None:
+        ratio = _FALLBACK_PER_CONSTRAINT[quantity]
+        scaled_oh = json.loads(json.dumps(data.get("overhead", {})), parse_float=float)
+        _scale_tree(scaled_oh, ratio)
+        ops = {op: {k: c * ratio for k, c in tab.items()} for op, tab in data.get("ops", {}).items()}
+        return {"ops": ops, "overhead": scaled_oh,
+                "call": {**call, "cost": float(call.get("cost", 1800)) * ratio}}, ratio
+    ratio = float(tables.get("per_constraint", 1.0))
+    ops: dict[str, dict[str, float]] = {}
+    for op, tab in data.get("ops", {}).items():
+        own = tables.get("ops", {}).get(op, {})
+        ops[op] = {k: float(own.get(k, c * ratio)) for k, c in tab.items()}
+    for op, tab in tables.get("ops", {}).items():
+        ops.setdefault(op, {}).update({k: float(v) for k, v in tab.items() if k not in ops[op]})
+    return {"ops": ops, "overhead": tables.get("overhead", {}),
+            "call": {**call, "cost": float(call.get("cost", 1800)) * ratio}}, ratio
+
+
+def _scale_tree(tree: Any, factor: float) -> None:
+    """Multiply every number of a nested dict in place (fallback overhead tables)."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                tree[k] = v * factor
+            else:
+                _scale_tree(v, factor)
+
+
+_OTHER_SIZES = ("public_inputs", "variables", "nonzero_a", "nonzero_b", "nonzero_c")
+
+
+@lru_cache(maxsize=1)
+def _quantity_models() -> dict[str, _CostModel]:
+    data = load_costs()
+    models = {}
+    for q in _OTHER_SIZES:
+        tables, ratio = _quantity_data(data, q)
+        models[q] = _CostModel(tables, scale=max(ratio, 1.0))
+    return models
+
+
+def estimate_shapes(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, CircuitShape]:
+    """The six sizes of every function's circuit (what its verifying key will record),
+    predicted before key synthesis, by function name.
+
+    Constraints are `estimate_constraints`' numbers. Variables and the non-zero entries of
+    A, B and C are summed from their own measured tables (costs.json `shapes`, written by
+    `scripts/measure_costs.py --shapes`) in the same way; public inputs are rounded up to
+    a power of two, as snarkVM pads them. See docs/cost-model.md for the accuracy.
+    """
+    sizes: dict[str, dict[str, int]] = {
+        name: {"constraints": e.total} for name, e in estimate(aleo_source, imported).items()
+    }
+    for q, model in _quantity_models().items():
+        for name, e in _estimate_with(model, aleo_source, imported, log_notes=False).items():
+            sizes[name][q] = max(0, e.total)
+    out = {}
+    for name, d in sizes.items():
+        d["public_inputs"] = domain_size(max(1, d["public_inputs"]))
+        out[name] = CircuitShape(**d)
     return out
 
 
