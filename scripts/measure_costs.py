@@ -281,8 +281,10 @@ def op_plan() -> dict[str, Fn]:
 # Synthesis (in worker processes: aleo-sdk holds the GIL, so threads would not overlap)
 
 
-def _worker(jobs: list[tuple[str, str, list[tuple[str, list[str]]]]], q: "mp.Queue") -> None:
-    """Synthesize keys for programs [(program_name, source, [(fn, args)])]; report counts."""
+def _worker(jobs: list[tuple[str, str, list[tuple[str, list[str]]]]], q: "mp.Queue", shapes: bool = False) -> None:
+    """Synthesize keys for programs [(program_name, source, [(fn, args)])]; report counts
+    (with `shapes`: the verifying key's six sizes as a dict, see workbench/limits.py)."""
+    from workbench.limits import shape_from_verifying_key
     from workbench.snarkvm import params
 
     params.ensure_installed()
@@ -304,8 +306,9 @@ def _worker(jobs: list[tuple[str, str, list[tuple[str, list[str]]]]], q: "mp.Que
                 ident = Identifier.from_string(fname)
                 auth = proc.authorize(pk, prog.id, ident, [Value.parse(a) for a in args])
                 proc.execute(auth)
-                n = proc.get_verifying_key(prog.id, ident).num_constraints()
-                q.put((pname, fname, int(n), None, time.time() - t0))
+                vk = proc.get_verifying_key(prog.id, ident)
+                n = shape_from_verifying_key(bytes(vk.bytes())).as_dict() if shapes else int(vk.num_constraints())
+                q.put((pname, fname, n, None, time.time() - t0))
             except Exception as exc:
                 q.put((pname, fname, None, str(exc).splitlines()[0][:300], time.time() - t0))
     q.put(None)
@@ -324,8 +327,9 @@ def fn_hash(f: Fn, sdk: str, salt: str = "") -> str:
 
 def synthesize(plan: dict[str, Fn], jobs: int, cache: dict[str, int], sdk: str,
                per_program: int = FUNCS_PER_PROGRAM, tag: str = "m", salt: str = "",
-               on_result: "Callable[[], None] | None" = None) -> dict[str, int]:
-    """Counts for every plan entry, from the cache or by key synthesis in `jobs` processes."""
+               on_result: "Callable[[], None] | None" = None, shapes: bool = False) -> dict[str, int]:
+    """Counts for every plan entry, from the cache or by key synthesis in `jobs` processes
+    (with `shapes`: dicts of the six verifying key sizes; give them their own `salt`)."""
     results: dict[str, int] = {}
     todo: list[tuple[str, Fn]] = []
     for key, f in plan.items():
@@ -352,7 +356,7 @@ def synthesize(plan: dict[str, Fn], jobs: int, cache: dict[str, int], sdk: str,
         per_worker[i % len(per_worker)].append(p[:3])
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(w, q)) for w in per_worker if w]
+    procs = [ctx.Process(target=_worker, args=(w, q, shapes)) for w in per_worker if w]
     for p in procs:
         p.start()
     done, total, t_start = 0, len(todo), time.time()
@@ -524,6 +528,48 @@ def op_costs(c: dict[str, int]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
+# The other sizes of a circuit (--shapes)
+
+# Ops whose six sizes are measured (a subset of op_plan: the types the shipped models
+# compile to); the others are costed at their constraint cost times the median ratio.
+SHAPE_OPS = [
+    "op/lt/i16/vv", "op/lt/i16/vc", "op/lt/i32/vv", "op/lt/i64/vv", "op/lt/u8/vv", "op/lte/i16/vv",
+    "op/is.eq/i16/vv", "op/add/i16/vv", "op/add/i16/vc", "op/add/i64/vv", "op/add/field/vv",
+    "op/sub/i16/vv", "op/sub/i64/vv", "op/add.w/i32/vv", "op/mul/i16/vv", "op/mul/i16/vc", "op/mul/i32/vv",
+    "op/mul/i64/vv", "op/mul/i64/vc", "op/mul/field/vv", "op/mul/field/vc", "op/div/i16/vv", "op/div/i16/vc",
+    "op/div/i64/vv", "op/shr/i16/vc", "op/shr/i64/vc", "op/neg/i16/v", "op/and/boolean/vv", "op/or/boolean/vv",
+    "op/not/boolean/v", "op/ternary/boolean/vv", "op/ternary/u8/vv", "op/ternary/i16/vv", "op/ternary/field/vv",
+    "op/ternary/u8/vc", "op/cast/i16->field/v", "op/cast/field->i16/v", "op/cast/i64->field/v",
+    "op/cast/field->i64/v", "op/cast/i16->i8/v", "op/cast/i8->i16/v", "op/cast/i32->i64/v",
+    "op/cast/i64->i32/v", "op/cast/i16->u8/v", "op/cast/u8->i16/v",
+]
+SHAPE_QUANTITIES = ("public_inputs", "variables", "nonzero_a", "nonzero_b", "nonzero_c")
+
+
+def shape_plan() -> dict[str, Fn]:
+    """Every overhead function and the SHAPE_OPS functions (with their bases)."""
+    full = {**overhead_plan(), **op_plan()}
+    return {k: f for k, f in full.items() if not k.startswith("op/") or k in SHAPE_OPS}
+
+
+def fit_shapes(raw: dict[str, dict[str, int]], constraint_ops: dict) -> dict:
+    """Per size: the overhead model and per-op costs, fitted like the constraint tables
+    (fit_overhead, op_costs), and `per_constraint`: the median ratio of the size's op cost
+    to the constraint cost, for ops and calls measured for constraints only."""
+    out: dict = {}
+    for q in SHAPE_QUANTITIES:
+        counts = {k: v[q] for k, v in raw.items()}
+        oh = fit_overhead(counts)
+        ops = op_costs(counts)
+        ratios = [ops[op][k] / c for op, tab in constraint_ops.items() for k, c in tab.items()
+                  if c >= 1 and k in ops.get(op, {})]
+        errs = _safe_errors(oh, counts)
+        out[q] = {"overhead": oh, "ops": ops, "per_constraint": round(float(np.median(ratios)), 3) if ratios else 1.0,
+                  "overhead_fit_max_abs_error": max((abs(e["error"]) for e in errs), default=None)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------
 # Offline budget and call cost
 
 
@@ -665,6 +711,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-plan", action="store_true",
                     help="only measure the call cost and offline budget (op/overhead counts from the cache)")
     ap.add_argument("--tables", action="store_true", help="print the doc tables of --out and exit")
+    ap.add_argument("--shapes", action="store_true",
+                    help="measure the other five verifying key sizes (variables, non-zeros, public inputs) of the "
+                         "overhead functions and SHAPE_OPS and merge their tables into --out as `shapes`")
     args = ap.parse_args(argv)
     if args.tables:
         print(markdown_tables(json.loads(args.out.read_text())))
@@ -689,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(json.dumps(cache, indent=0, sort_keys=True))
         os.replace(tmp, args.cache)
 
+    if args.shapes:
+        return _measure_shapes(args, cache, sdk, save_cache, t0)
     plan = prioritized({**overhead_plan(), **op_plan()})
     # Check that sharing a program does not change counts: one function alone in a program.
     # (a salt keeps the identical text from hitting the shared-program cache entry)
@@ -767,6 +818,28 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
     print(f"wrote {args.out} in {elapsed:.0f}s; {len(missing)} missing; overhead worst error "
           f"{worst['error']} on {worst['case']}", flush=True)
+    return 0
+
+
+def _measure_shapes(args: argparse.Namespace, cache: dict, sdk: str, save_cache: Callable[[], None], t0: float) -> int:
+    plan = shape_plan()
+    print(f"measuring the six sizes of {len(plan)} functions with {args.jobs} workers", flush=True)
+    try:
+        raw = synthesize(plan, args.jobs, cache, sdk, salt="shape", shapes=True, on_result=save_cache)
+    finally:
+        save_cache()
+    doc = json.loads(args.out.read_text())
+    doc["shapes"] = {
+        "generated": _dt.date.today().isoformat(),
+        "aleo_sdk": sdk,
+        "command": "scripts/measure_costs.py --shapes",
+        "runtime_seconds": round(time.time() - t0),
+        "missing": sorted(set(plan) - set(raw)),
+        "quantities": fit_shapes(raw, doc.get("ops", {})),
+        "raw": dict(sorted(raw.items())),
+    }
+    args.out.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    print(f"merged `shapes` ({len(raw)} functions) into {args.out}", flush=True)
     return 0
 
 
