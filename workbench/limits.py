@@ -140,6 +140,11 @@ class SetupLimits:
         """Every quantity of `shape` beyond its maximum: (quantity, value, maximum)."""
         return [(q, shape.get(q), m) for q, m in self.maxima if shape.get(q) > m]
 
+    def capped(self, quantity: Quantity, value: int) -> "SetupLimits":
+        """These limits with `quantity`'s maximum lowered to `value` (if it is lower): a
+        planning budget that keeps a margin for the estimator's error."""
+        return SetupLimits(self.degree, tuple((q, min(m, value) if q == quantity else m) for q, m in self.maxima))
+
 
 def domain_size(n: int) -> int:
     """The evaluation domain snarkVM uses for `n` rows or entries: the least power of two >= n."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET
+from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET, SRS_DEGREE, Quantity, setup_limits
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.stages.estimate import Estimator
 
@@ -52,9 +52,16 @@ class _Chain:
         program, deps = candidate
         return max(self.estimator.estimate(program, deps).values())
 
+    # The setup degree planned against (`PlanRequest.degree`); the shipped one by default.
+    degree = SRS_DEGREE
+
     def fits(self, candidate: Candidate) -> tuple[bool, int]:
-        n = self.estimate(candidate)
-        return n <= self.budget, n
+        """Whether every estimated size of the candidate is within the setup's limits (the
+        constraint maximum lowered to the budget), and its largest constraint estimate."""
+        program, deps = candidate
+        shapes = self.estimator.shape(program, deps).values()
+        limits = setup_limits(self.degree).capped(Quantity.CONSTRAINTS, self.budget)
+        return all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes)
 
 
 def _smallest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:

@@ -11,9 +11,14 @@ before any key is synthesized:
   whose estimated circuit fits the budget.
 - Anything else that does not fit is refused with its estimate, the limit and what to shrink.
 
-The estimate counts constraints, but the setup also bounds other sizes of the circuit (its
-non-zero entries), so a plan estimated to fit can still be refused at key synthesis;
-`shrink` then gives the request for a smaller plan, made from the same quantized model.
+The setup bounds every size of a circuit, not only its constraints: variables, and the
+non-zero entries of each R1CS matrix (long linear combinations add non-zeros, not
+constraints). A program fits when none of its six estimated sizes (`Estimator.shape`) is
+over `limits.setup_limits(request.degree)`, with the constraint maximum lowered to
+`request.budget` (the measured offline budget, or less after a refusal). The estimate can
+still be a little under the key, so a plan estimated to fit can be refused at key
+synthesis; `shrink` then gives the request for a smaller plan, made from the same
+quantized model.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.errors import WorkbenchError
 from workbench.leo import generate
 from workbench.leo.contexts import chain_units
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET
+from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE, CircuitShape, Quantity, SetupLimits, setup_limits
 from workbench.prover import FunctionKey
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.stages.chain import choose_cuts
@@ -67,17 +72,54 @@ def estimate_programs(programs: list[generate.LeoProgram], estimator: Estimator 
             estimator.close()
 
 
-def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: int, budget: int = OFFLINE_BUDGET) -> None:
-    """Refuse, before key synthesis, a circuit whose estimate exceeds the budget."""
-    over = {k: v for k, v in estimates.items() if v > budget}
+def estimate_program_shapes(
+    programs: list[generate.LeoProgram], estimator: Estimator | None = None
+) -> dict[FunctionKey, CircuitShape]:
+    """Every function's six estimated sizes (see `estimate_programs`)."""
+    own = estimator is None
+    estimator = estimator if estimator is not None else Estimator("workbench")
+    try:
+        shapes: dict[FunctionKey, CircuitShape] = {}
+        for i, p in enumerate(programs):  # dependencies first
+            for function, shape in estimator.shape(p, programs[:i]).items():
+                shapes[(p.program_id, function)] = shape
+        return shapes
+    finally:
+        if own:
+            estimator.close()
+
+
+def planning_limits(degree: int = SRS_DEGREE, budget: int = OFFLINE_BUDGET) -> SetupLimits:
+    """What a planned transition may hold: the setup's limits at `degree`, the constraint
+    maximum lowered to `budget` (a margin for the estimator's error; smaller after a refusal)."""
+    return setup_limits(degree).capped(Quantity.CONSTRAINTS, budget)
+
+
+def fits(shapes: dict[FunctionKey, CircuitShape], limits: SetupLimits) -> bool:
+    """Whether every function's estimated sizes are within `limits`."""
+    return all(not limits.over(s) for s in shapes.values())
+
+
+def check_fits(shapes: dict[FunctionKey, CircuitShape], model: QuantizedModel, batch: int, limits: SetupLimits) -> None:
+    """Refuse, before key synthesis, a circuit any of whose estimated sizes exceeds its limit;
+    the message names the binding size (the one furthest over), its estimate and the limit."""
+    over = [(v / m, key, q, v, m) for key, s in shapes.items() for q, v, m in limits.over(s)]
     if not over:
         return
-    (program, function), n = max(over.items(), key=lambda kv: kv[1])
+    _, (program, function), quantity, n, limit = max(over, key=lambda o: (o[0], o[3]))
+    where = f"the {'offline ' if limits.degree == SRS_DEGREE else ''}setup (degree 2^{limits.degree})"
     advice = "lower [zk] batch, or " if batch > 1 else ""
+    if quantity == Quantity.CONSTRAINTS:
+        rule = setup_limits(limits.degree).constraints
+        bound = (
+            f"{where} proves at most about {limit:,} per transition (planned with a margin below its {rule:,}), "
+            f"of which about {FIXED_TRANSITION_COST:,} are the fixed cost of any transition"
+        )
+    else:
+        bound = f"{where} allows at most {limit:,} per transition"
     raise CircuitTooLarge(
-        f"{program}/{function} is estimated at {n:,} constraints; the offline setup (degree 2^16) proves at "
-        f"most about {OFFLINE_BUDGET:,} per transition, of which about {FIXED_TRANSITION_COST:,} are the fixed "
-        f"cost of any transition. To fit, {advice}{SHRINK_ADVICE}.\n{model_size(model)}"
+        f"{program}/{function} is estimated at {n:,} {quantity}; {bound}. To fit, {advice}{SHRINK_ADVICE}."
+        f"\n{model_size(model)}"
     )
 
 
@@ -93,13 +135,13 @@ def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[[int, tup
     return render
 
 
-def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, budget: int,
+def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, limits: SetupLimits,
                 estimator: Estimator) -> int:
-    """The largest batch in 1..cap whose estimated circuit fits the budget."""
+    """The largest batch in 1..cap whose estimated circuit fits every limit."""
 
-    def fits(k: int) -> bool:
+    def fits_at(k: int) -> bool:
         try:
-            return all(n <= budget for n in estimate_programs(render(k), estimator).values())
+            return fits(estimate_program_shapes(render(k), estimator), limits)
         except WorkbenchError:  # LeoCompileError, or `leo build` failing
             if k == 1:
                 raise
@@ -108,17 +150,17 @@ def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, bu
             return False
 
     cap = max(1, cap)
-    if not fits(1):
+    if not fits_at(1):
         return 1  # check_fits reports the model as too large with its estimate
     # The estimate grows with the batch. Gallop up from 1 (small programs first: a model
     # near the budget is settled by compiling batch 2), then bisect the last step.
     lo, step = 1, 2
-    while step <= cap and fits(step):
+    while step <= cap and fits_at(step):
         lo, step = step, step * 2
     hi = min(step, cap + 1) - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+        lo, hi = (mid, hi) if fits_at(mid) else (lo, mid - 1)
     return lo
 
 
@@ -135,6 +177,7 @@ def plan(model: QuantizedModel, request: PlanRequest) -> Plan:
 
 def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> Plan:
     render = _renderer(model, request)
+    limits = planning_limits(request.degree, request.budget)
     units, unit = chain_units(model.form)
     if units >= 2:
         try:
@@ -142,16 +185,14 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
         except CircuitTooLarge as exc:
             raise CircuitTooLarge(f"{exc}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
         if cuts:
-            estimates = estimate_programs(render(1, cuts), estimator)
-            check_fits(estimates, model, 1, request.budget)
-            return Plan(request, 1, cuts, units, unit, estimates)
+            check_fits(estimate_program_shapes(render(1, cuts), estimator), model, 1, limits)
+            return Plan(request, 1, cuts, units, unit, estimate_programs(render(1, cuts), estimator))
     if isinstance(request.batch, int):
         batch = request.batch
     else:
-        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), request.budget, estimator)
-    estimates = estimate_programs(render(batch), estimator)
-    check_fits(estimates, model, batch, request.budget)
-    return Plan(request, batch, (), units, unit, estimates)
+        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), limits, estimator)
+    check_fits(estimate_program_shapes(render(batch), estimator), model, batch, limits)
+    return Plan(request, batch, (), units, unit, estimate_programs(render(batch), estimator))
 
 
 def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanRequest:
@@ -167,7 +208,9 @@ def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanR
     if request.batch == "auto" and plan.batch > 1:
         return replace(request, max_batch=max(1, int(plan.batch * AUTO_BATCH_SHRINK)))
     if plan.units >= 2 and plan.batch == 1:
-        budget = int(request.budget * (1 - CHAIN_BUDGET_STEP))
+        # Step down from what the plan was held to: a budget above the setup's own
+        # constraint maximum was planned at that maximum.
+        budget = int(min(request.budget, setup_limits(request.degree).constraints) * (1 - CHAIN_BUDGET_STEP))
         if budget >= OFFLINE_BUDGET * CHAIN_BUDGET_FLOOR:
             return replace(request, budget=budget)
     raise CircuitTooLarge(f"{refusal}\n{model_size(model)}") from None
