@@ -546,19 +546,57 @@ SHAPE_OPS = [
 SHAPE_QUANTITIES = ("public_inputs", "variables", "nonzero_a", "nonzero_b", "nonzero_c")
 
 
+LC_LENGTHS = (1, 33)
+
+
+def lc_plan() -> dict[str, Fn]:
+    """A field->u32 cast of a linear combination of L products (and the same without the
+    cast), for L in LC_LENGTHS: what each term of a long combination adds to each size.
+
+    Field additions and multiplications by constants are free in R1CS: they build linear
+    combinations, and the instruction that consumes one (a cast into an integer, a
+    comparison, a var*var product) puts every term into its constraint's matrix entries.
+    Models summing many products (linear layers, k-NN distances) make long ones.
+    """
+    plan: dict[str, Fn] = {}
+    for n in LC_LENGTHS:
+        for cast in (False, True):
+            f = Fn()
+            r0 = f.inp("field", "private", [2])
+            prods = []
+            for i in range(n):
+                a = f.ins("add", f"{r0}[0u32]", f"{i}field")
+                b = f.ins("add", f"{r0}[1u32]", f"{i}field")
+                prods.append(f.ins("mul", a, b))
+            total = prods[0]
+            for p in prods[1:]:
+                total = f.ins("add", total, p)
+            if cast:
+                f.ins("cast", total, suffix=" as u32")
+            plan[f"lc/{'cast' if cast else 'base'}/{n}"] = f
+    return plan
+
+
 def shape_plan() -> dict[str, Fn]:
-    """Every overhead function and the SHAPE_OPS functions (with their bases)."""
+    """Every overhead function, the SHAPE_OPS functions (with their bases) and lc_plan."""
     full = {**overhead_plan(), **op_plan()}
-    return {k: f for k, f in full.items() if not k.startswith("op/") or k in SHAPE_OPS}
+    return {**{k: f for k, f in full.items() if not k.startswith("op/") or k in SHAPE_OPS}, **lc_plan()}
 
 
-def fit_shapes(raw: dict[str, dict[str, int]], constraint_ops: dict) -> dict:
+def fit_shapes(raw: dict[str, dict[str, int]], constraint_ops: dict, call: dict | None = None) -> dict:
     """Per size: the overhead model and per-op costs, fitted like the constraint tables
-    (fit_overhead, op_costs), and `per_constraint`: the median ratio of the size's op cost
-    to the constraint cost, for ops and calls measured for constraints only."""
+    (fit_overhead, op_costs); `per_constraint`: the median ratio of the size's op cost
+    to the constraint cost, for ops measured for constraints only; `lc_term`: what one
+    more term of a field linear combination consumed by a cast adds (lc_plan); `call`:
+    the caller's cost of a call (measure_call with shapes, like the constraint cost)."""
     out: dict = {}
+    a, b = LC_LENGTHS
     for q in SHAPE_QUANTITIES:
         counts = {k: v[q] for k, v in raw.items()}
+        lc = None
+        if all(f"lc/{k}/{n}" in counts for k in ("cast", "base") for n in LC_LENGTHS):
+            lc = ((counts[f"lc/cast/{b}"] - counts[f"lc/base/{b}"]) - (counts[f"lc/cast/{a}"] - counts[f"lc/base/{a}"])) / (b - a)
+        counts = {k: v for k, v in counts.items() if not k.startswith("lc/")}
         oh = fit_overhead(counts)
         ops = op_costs(counts)
         ratios = [ops[op][k] / c for op, tab in constraint_ops.items() for k, c in tab.items()
@@ -566,6 +604,12 @@ def fit_shapes(raw: dict[str, dict[str, int]], constraint_ops: dict) -> dict:
         errs = _safe_errors(oh, counts)
         out[q] = {"overhead": oh, "ops": ops, "per_constraint": round(float(np.median(ratios)), 3) if ratios else 1.0,
                   "overhead_fit_max_abs_error": max((abs(e["error"]) for e in errs), default=None)}
+        if lc is not None:
+            out[q]["lc_term"] = round(lc, 3)
+        cast = ops.get("cast", {}).get("i16->u8/v")
+        if call and "error" not in call and cast is not None:
+            # as for constraints: caller_base does one i16->u8 cast the caller with the call lacks
+            out[q]["call"] = round(call["caller_with_call"][q] - call["caller_base"][q] + cast, 1)
     return out
 
 
@@ -604,8 +648,9 @@ def find_budget(cache: dict, sdk: str, lo: int = 3000, hi: int = 9000, steps: in
                     "has no verifying key, so its count is base + number of muls"}
 
 
-def measure_call() -> dict:
-    """Caller cost of `call other.aleo/main` (two programs, the caller importing the callee)."""
+def measure_call(shapes: bool = False) -> dict:
+    """Caller cost of `call other.aleo/main` (two programs, the caller importing the callee);
+    with `shapes`, each count is the verifying key's six sizes (a dict)."""
     stamp = int(time.time()) % 100000
     callee = f"cc{stamp}.aleo"
     caller = f"cr{stamp}.aleo"
@@ -621,14 +666,15 @@ def measure_call() -> dict:
     arg = "[9i16, 3i16, 2i16, 1i16]"
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_call_worker, args=(callee_src, caller_src, arg, q))
+    p = ctx.Process(target=_call_worker, args=(callee_src, caller_src, arg, q, shapes))
     p.start()
     res = q.get()
     p.join()
     return res
 
 
-def _call_worker(callee_src: str, caller_src: str, arg: str, q: "mp.Queue") -> None:
+def _call_worker(callee_src: str, caller_src: str, arg: str, q: "mp.Queue", shapes: bool = False) -> None:
+    from workbench.limits import shape_from_verifying_key
     from workbench.snarkvm import params
 
     params.ensure_installed()
@@ -645,7 +691,8 @@ def _call_worker(callee_src: str, caller_src: str, arg: str, q: "mp.Queue") -> N
         for prog, fn in ((a, "main"), (b, "base"), (b, "withcall")):
             ident = Identifier.from_string(fn)
             proc.execute(proc.authorize(pk, prog.id, ident, [Value.parse(arg)]))
-            out[fn] = int(proc.get_verifying_key(prog.id, ident).num_constraints())
+            vk = proc.get_verifying_key(prog.id, ident)
+            out[fn] = shape_from_verifying_key(bytes(vk.bytes())).as_dict() if shapes else int(vk.num_constraints())
         # base does one u8 cast (cheap narrowing) that withcall lacks; report raw numbers too
         q.put({"callee": out["main"], "caller_base": out["base"], "caller_with_call": out["withcall"]})
     except Exception as exc:
@@ -828,6 +875,13 @@ def _measure_shapes(args: argparse.Namespace, cache: dict, sdk: str, save_cache:
         raw = synthesize(plan, args.jobs, cache, sdk, salt="shape", shapes=True, on_result=save_cache)
     finally:
         save_cache()
+    call = cache.get("call/shape") if isinstance(cache.get("call/shape"), dict) else None
+    if call is None:
+        call = measure_call(shapes=True)
+        print(f"call: {call}", flush=True)
+        if "error" not in call:
+            cache["call/shape"] = call
+            save_cache()
     doc = json.loads(args.out.read_text())
     doc["shapes"] = {
         "generated": _dt.date.today().isoformat(),
@@ -835,7 +889,8 @@ def _measure_shapes(args: argparse.Namespace, cache: dict, sdk: str, save_cache:
         "command": "scripts/measure_costs.py --shapes",
         "runtime_seconds": round(time.time() - t0),
         "missing": sorted(set(plan) - set(raw)),
-        "quantities": fit_shapes(raw, doc.get("ops", {})),
+        "quantities": fit_shapes(raw, doc.get("ops", {}), call),
+        "call": call,
         "raw": dict(sorted(raw.items())),
     }
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")

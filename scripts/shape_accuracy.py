@@ -6,6 +6,7 @@ Run by hand (not in tests; one key synthesis per function, 5-10 s each)::
     PYTHONPATH=. .venv/bin/python scripts/shape_accuracy.py                # every experiments/*.toml
     PYTHONPATH=. .venv/bin/python scripts/shape_accuracy.py experiments/iris_knn.toml
     PYTHONPATH=. .venv/bin/python scripts/shape_accuracy.py --plans-only   # batch and cuts, no snarkVM
+    PYTHONPATH=. .venv/bin/python scripts/shape_accuracy.py --keys docs/shape-accuracy.json  # re-estimate only
 
 For each experiment: plan it as a run does (load, train, quantize, plan), generate and
 compile its programs, synthesize their keys (one execute of the first batch) and compare
@@ -42,22 +43,28 @@ def plan_of(path: Path) -> tuple[object, object, object]:
     return exp, quantized, stages.plan(quantized.model, request)
 
 
-def measure(path: Path) -> list[dict]:
-    """Estimated and real sizes of every function of one experiment's planned programs."""
-    from workbench.snarkvm.process import SnarkVMProcess
-
+def measure(path: Path, known: dict[str, dict] | None = None) -> list[dict]:
+    """Estimated and real sizes of every function of one experiment's planned programs
+    (`known`: key sizes by function from an earlier --json, reused instead of synthesizing
+    when the programs are the same)."""
     exp, quantized, plan = plan_of(path)
     sources = stages.generate_leo(quantized.model, plan, None)
     compiled = stages.compile_programs(sources, exp.zk.compiler, None)
-    batches = stages.batch_rows(quantized, plan.batch, min(plan.request.rows, plan.batch), 0)
-    vm = SnarkVMProcess(compiled.sources, compiled.function)
-    vm.execute(batches.inputs[0])  # synthesizes every function's keys
+    functions = [(p.program_id, f) for p in compiled.programs for (pid, f) in compiled.shapes if pid == p.program_id]
+    if known is not None and all(f"{p}/{f}" in known for p, f in functions):
+        keys = {(p, f): known[f"{p}/{f}"] for p, f in functions}
+    else:
+        from workbench.snarkvm.process import SnarkVMProcess
+
+        batches = stages.batch_rows(quantized, plan.batch, min(plan.request.rows, plan.batch), 0)
+        vm = SnarkVMProcess(compiled.sources, compiled.function)
+        vm.execute(batches.inputs[0])  # synthesizes every function's keys
+        keys = {(p, f): vm.shape(p, f).as_dict() for p, f in vm.functions()}
     rows = []
-    for program, function in vm.functions():
-        real = vm.shape(program, function)
+    for (program, function), real in keys.items():
         est = compiled.shapes[(program, function)]
         rows.append({"experiment": path.stem, "function": f"{program}/{function}", "batch": plan.batch,
-                     "cuts": list(plan.cuts), "estimated": est.as_dict(), "key": real.as_dict()})
+                     "cuts": list(plan.cuts), "estimated": est.as_dict(), "key": real})
     return rows
 
 
@@ -97,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("experiments", nargs="*", type=Path)
     ap.add_argument("--plans-only", action="store_true", help="print each experiment's batch and cuts; no snarkVM")
     ap.add_argument("--json", type=Path, help="write the rows here")
+    ap.add_argument("--keys", type=Path, help="reuse the key sizes of an earlier --json (re-estimate only)")
     args = ap.parse_args(argv)
     paths = args.experiments or sorted((REPO / "experiments").glob("*.toml"))
     if args.plans_only:
@@ -105,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"experiment": p.stem, "batch": plan.batch, "cuts": list(plan.cuts)}), flush=True)
         return 0
     rows: list[dict] = []
+    known = {r["function"]: r["key"] for r in json.loads(args.keys.read_text())} if args.keys else None
     for p in paths:
         t0 = time.time()
-        got = measure(p)
+        got = measure(p, known)
         rows += got
         print(f"{p.stem}: {len(got)} function(s) in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
         if args.json:

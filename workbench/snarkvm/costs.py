@@ -133,6 +133,9 @@ def _split_type_vis(text: str) -> tuple[AleoType, str]:
 class _Operand:
     type: AleoType | None
     const: bool
+    # Terms of the linear combination a field value is (additions and constant factors are
+    # free in R1CS and only lengthen it); 1 for anything else.
+    lc: int = 1
 
 
 @dataclass
@@ -230,6 +233,9 @@ class _CostModel:
         self.call_measured = bool(call.get("measured", False))
         self.default_op = DEFAULT_UNKNOWN_OP_COST * scale
         self.default_io = DEFAULT_UNKNOWN_IO_COST * scale
+        # Long linear combinations (see `_lc_cost`): none for constraints and variables.
+        self.lc_term = float(data.get("lc_term", 0.0))
+        self.lc_mul: int | None = data.get("lc_mul")
 
     # -- instructions ------------------------------------------------------------------
     def op_table(self, op: str, mode: str) -> dict[str, float]:
@@ -341,7 +347,7 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
                 t = t.element(1)
             else:
                 t = None  # struct member access: the member type is resolved below if possible
-        return _Operand(t, reg.const)
+        return _Operand(t, reg.const, reg.lc)
     return _Operand(None, False)  # e.g. self.caller, block.height, program ids
 
 
@@ -389,11 +395,50 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         dtype = ops[1].type if len(ops) > 1 else None
     else:
         dtype = ops[0].type if ops else None
+    lc = _result_terms(op, ops, dtype, as_type)
     for d in dests:
-        regs[d] = _Operand(dtype, const)
+        regs[d] = _Operand(dtype, const, lc)
 
     if const:
         return 0.0  # snarkVM folds instructions on constants
+    return _lc_cost(op, ops, model) + _op_cost(op, line, ops, as_type, model, structs, notes)
+
+
+def _result_terms(op: str, ops: list[_Operand], dtype: AleoType | None, as_type: AleoType | None) -> int:
+    """Terms of the linear combination an instruction's field result is (see _Operand.lc)."""
+    if op.startswith("cast") and as_type is not None and as_type.dims:
+        return max((o.lc for o in ops), default=1)  # an array keeps its elements' combinations
+    if dtype is None or dtype.base != "field" or dtype.dims:
+        return 1
+    if op in ("add", "sub"):
+        return sum(1 if o.const else o.lc for o in ops)
+    if op in ("mul", "neg", "double") and sum(not o.const for o in ops) == 1:
+        return next(o.lc for o in ops if not o.const)  # a constant factor keeps the combination
+    if op.startswith("cast") and ops and ops[0].type is not None and ops[0].type.base in _BITS and ops[0].type.base != "field":
+        return _BITS[ops[0].type.base]  # an integer is its bits: as a field, their weighted sum
+    return 1
+
+
+def _lc_cost(op: str, ops: list[_Operand], model: "_CostModel") -> float:
+    """What consuming long linear combinations adds beyond the measured op (whose field
+    operands were `x + constant`, two terms): each further term is one more entry in a
+    matrix. A var*var product puts its first operand in A and its second in B (one entry
+    per term, measured by scripts/measure_limits.py); other consumers (casts, comparisons)
+    cost `lc_term` per term (measured on a field->u32 cast, scripts/measure_costs.py)."""
+    if op in ("add", "sub", "neg", "double") or not any(o.lc > 2 for o in ops):
+        return 0.0
+    if op == "mul":
+        if any(o.const for o in ops):
+            return 0.0
+        if model.lc_mul is None or len(ops) < 2:
+            return 0.0
+        return float(max(0, ops[model.lc_mul].lc - 2))
+    return model.lc_term * sum(max(0, o.lc - 2) for o in ops)
+
+
+def _op_cost(op: str, line: str, ops: list[_Operand], as_type: AleoType | None, model: "_CostModel",
+             structs: dict[str, list[AleoType]], notes: list[str]) -> float:
+    """The measured cost of a non-constant instruction (see `_instruction_cost`)."""
     if op.startswith("cast"):
         src = ops[0].type
         if as_type is not None and as_type.dims:
@@ -510,14 +555,35 @@ def _quantity_data(data: dict[str, Any], quantity: str) -> tuple[dict[str, Any],
         return {"ops": ops, "overhead": scaled_oh,
                 "call": {**call, "cost": float(call.get("cost", 1800)) * ratio}}, ratio
     ratio = float(tables.get("per_constraint", 1.0))
+    own_ops: dict[str, dict[str, float]] = tables.get("ops", {})
     ops: dict[str, dict[str, float]] = {}
     for op, tab in data.get("ops", {}).items():
-        own = tables.get("ops", {}).get(op, {})
-        ops[op] = {k: float(own.get(k, c * ratio)) for k, c in tab.items()}
-    for op, tab in tables.get("ops", {}).items():
+        ops[op] = {}
+        for k, c in tab.items():
+            if k in own_ops.get(op, {}):
+                ops[op][k] = float(own_ops[op][k])
+                continue
+            # An op measured for constraints only: like its alias's measured size when the
+            # alias (same gadget) was measured for this type and mode, else by the ratio.
+            alias = _ALIASES.get(op)
+            base_c = data.get("ops", {}).get(alias or "", {}).get(k)
+            if alias and k in own_ops.get(alias, {}) and base_c:
+                ops[op][k] = float(own_ops[alias][k]) * c / base_c
+            else:
+                ops[op][k] = c * ratio
+    for op, tab in own_ops.items():
         ops.setdefault(op, {}).update({k: float(v) for k, v in tab.items() if k not in ops[op]})
-    return {"ops": ops, "overhead": tables.get("overhead", {}),
-            "call": {**call, "cost": float(call.get("cost", 1800)) * ratio}}, ratio
+    call_cost = tables.get("call")
+    if call_cost is not None:
+        call = {**call, "cost": float(call_cost), "measured": True}
+    else:
+        call = {**call, "cost": float(call.get("cost", 1800)) * ratio}
+    return {"ops": ops, "overhead": tables.get("overhead", {}), "call": call,
+            "lc_term": float(tables.get("lc_term", 0.0)), "lc_mul": _LC_MUL_OPERAND.get(quantity)}, ratio
+
+
+# Which operand of a field var*var product is a row of A (0) or of B (1).
+_LC_MUL_OPERAND = {"nonzero_a": 0, "nonzero_b": 1}
 
 
 def _scale_tree(tree: Any, factor: float) -> None:
