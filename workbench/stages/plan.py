@@ -30,7 +30,15 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.errors import WorkbenchError
 from workbench.leo import generate
 from workbench.leo.contexts import chain_units
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE, CircuitShape, Quantity, SetupLimits, setup_limits
+from workbench.limits import (
+    FIXED_TRANSITION_COST,
+    OFFLINE_BUDGET,
+    SRS_DEGREE,
+    CircuitShape,
+    Quantity,
+    SetupLimits,
+    setup_limits,
+)
 from workbench.prover import FunctionKey
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.stages.chain import choose_cuts
