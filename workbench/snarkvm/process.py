@@ -14,7 +14,15 @@ from typing import Sequence
 from aleo import mainnet as avm
 
 from workbench.errors import ZkError
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE, CircuitShape, shape_from_verifying_key
+from workbench.limits import (
+    FIXED_TRANSITION_COST,
+    OFFLINE_BUDGET,
+    SRS_DEGREE,
+    CircuitShape,
+    Quantity,
+    setup_limits,
+    shape_from_verifying_key,
+)
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
 from workbench.snarkvm import params
 from workbench.snarkvm.errors import CircuitTooLarge
@@ -38,11 +46,14 @@ def _needs_larger_setup(message: str) -> bool:
 
 
 def _too_large(function: str) -> CircuitTooLarge:
+    lim = setup_limits(SRS_DEGREE)
     return CircuitTooLarge(
         f"{function} needs a universal setup of degree 2^{SRS_DEGREE + 1} or more; offline you have "
-        f"2^{SRS_DEGREE} (about {OFFLINE_BUDGET:,} constraints per transition, of which about "
-        f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition). Shrink the model (fewer nodes or "
-        f"features, fewer fractional bits) or shard it."
+        f"2^{SRS_DEGREE}, which holds at most {lim.constraints:,} constraints, {lim.maximum(Quantity.VARIABLES):,} "
+        f"variables and {lim.maximum(Quantity.NONZERO_B):,} non-zero entries of each R1CS matrix per transition "
+        f"(the workbench plans to about {OFFLINE_BUDGET:,} constraints, of which about {FIXED_TRANSITION_COST:,} "
+        f"are the fixed cost of any transition). Shrink the model (fewer nodes or features, fewer fractional "
+        f"bits) or shard it."
     )
 
 
