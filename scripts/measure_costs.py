@@ -5,6 +5,7 @@ Run by hand (not in tests), e.g.::
 
     /tmp/venv/bin/python scripts/measure_costs.py            # uses the result cache
     /tmp/venv/bin/python scripts/measure_costs.py --no-cache --jobs 2
+    /tmp/venv/bin/python scripts/measure_costs.py --shapes   # the other five key sizes (costs.json `shapes`)
 
 How: every measurement is a small generated Aleo function. Its keys are synthesized by a
 first `Process.execute` and `VerifyingKey.num_constraints()` is read. A per-operation cost

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Measure which circuit size the shipped degree-2^16 setup bounds, and where.
 
-Run by hand (not in tests; about 40 key syntheses, 3-5 s each on an idle machine)::
+Run by hand (not in tests; about 20 key syntheses, 5 s each on an idle machine: 92 s in all)::
 
-    PYTHONPATH=. .venv/bin/python scripts/measure_limits.py            # all families
+    PYTHONPATH=. .venv/bin/python scripts/measure_limits.py --write    # all families, into costs.json
     PYTHONPATH=. .venv/bin/python scripts/measure_limits.py --family nnz_b
 
 Each probe is a generated Aleo function whose keys are synthesized (a first execute);
