@@ -5,6 +5,7 @@ Run by hand (not in tests), e.g.::
 
     /tmp/venv/bin/python scripts/measure_costs.py            # uses the result cache
     /tmp/venv/bin/python scripts/measure_costs.py --no-cache --jobs 2
+    /tmp/venv/bin/python scripts/measure_costs.py --shapes   # the other five key sizes (costs.json `shapes`)
 
 How: every measurement is a small generated Aleo function. Its keys are synthesized by a
 first `Process.execute` and `VerifyingKey.num_constraints()` is read. A per-operation cost
@@ -281,8 +282,10 @@ def op_plan() -> dict[str, Fn]:
 # Synthesis (in worker processes: aleo-sdk holds the GIL, so threads would not overlap)
 
 
-def _worker(jobs: list[tuple[str, str, list[tuple[str, list[str]]]]], q: "mp.Queue") -> None:
-    """Synthesize keys for programs [(program_name, source, [(fn, args)])]; report counts."""
+def _worker(jobs: list[tuple[str, str, list[tuple[str, list[str]]]]], q: "mp.Queue", shapes: bool = False) -> None:
+    """Synthesize keys for programs [(program_name, source, [(fn, args)])]; report counts
+    (with `shapes`: the verifying key's six sizes as a dict, see workbench/limits.py)."""
+    from workbench.limits import shape_from_verifying_key
     from workbench.snarkvm import params
 
     params.ensure_installed()
@@ -304,8 +307,9 @@ def _worker(jobs: list[tuple[str, str, list[tuple[str, list[str]]]]], q: "mp.Que
                 ident = Identifier.from_string(fname)
                 auth = proc.authorize(pk, prog.id, ident, [Value.parse(a) for a in args])
                 proc.execute(auth)
-                n = proc.get_verifying_key(prog.id, ident).num_constraints()
-                q.put((pname, fname, int(n), None, time.time() - t0))
+                vk = proc.get_verifying_key(prog.id, ident)
+                n = shape_from_verifying_key(bytes(vk.bytes())).as_dict() if shapes else int(vk.num_constraints())
+                q.put((pname, fname, n, None, time.time() - t0))
             except Exception as exc:
                 q.put((pname, fname, None, str(exc).splitlines()[0][:300], time.time() - t0))
     q.put(None)
@@ -324,8 +328,9 @@ def fn_hash(f: Fn, sdk: str, salt: str = "") -> str:
 
 def synthesize(plan: dict[str, Fn], jobs: int, cache: dict[str, int], sdk: str,
                per_program: int = FUNCS_PER_PROGRAM, tag: str = "m", salt: str = "",
-               on_result: "Callable[[], None] | None" = None) -> dict[str, int]:
-    """Counts for every plan entry, from the cache or by key synthesis in `jobs` processes."""
+               on_result: "Callable[[], None] | None" = None, shapes: bool = False) -> dict[str, int]:
+    """Counts for every plan entry, from the cache or by key synthesis in `jobs` processes
+    (with `shapes`: dicts of the six verifying key sizes; give them their own `salt`)."""
     results: dict[str, int] = {}
     todo: list[tuple[str, Fn]] = []
     for key, f in plan.items():
@@ -352,7 +357,7 @@ def synthesize(plan: dict[str, Fn], jobs: int, cache: dict[str, int], sdk: str,
         per_worker[i % len(per_worker)].append(p[:3])
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(w, q)) for w in per_worker if w]
+    procs = [ctx.Process(target=_worker, args=(w, q, shapes)) for w in per_worker if w]
     for p in procs:
         p.start()
     done, total, t_start = 0, len(todo), time.time()
@@ -524,6 +529,110 @@ def op_costs(c: dict[str, int]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
+# The other sizes of a circuit (--shapes)
+
+# Ops whose six sizes are measured (a subset of op_plan: the types the shipped models
+# compile to); the others are costed at their constraint cost times the median ratio.
+SHAPE_OPS = [
+    "op/lt/i16/vv", "op/lt/i16/vc", "op/lt/i32/vv", "op/lt/i64/vv", "op/lt/u8/vv", "op/lte/i16/vv",
+    "op/is.eq/i16/vv", "op/add/i16/vv", "op/add/i16/vc", "op/add/i64/vv", "op/add/field/vv",
+    "op/sub/i16/vv", "op/sub/i64/vv", "op/add.w/i32/vv", "op/mul/i16/vv", "op/mul/i16/vc", "op/mul/i32/vv",
+    "op/mul/i64/vv", "op/mul/i64/vc", "op/mul/field/vv", "op/mul/field/vc", "op/div/i16/vv", "op/div/i16/vc",
+    "op/div/i64/vv", "op/shr/i16/vc", "op/shr/i64/vc", "op/neg/i16/v", "op/and/boolean/vv", "op/or/boolean/vv",
+    "op/not/boolean/v", "op/ternary/boolean/vv", "op/ternary/u8/vv", "op/ternary/i16/vv", "op/ternary/field/vv",
+    "op/ternary/u8/vc", "op/cast/i16->field/v", "op/cast/field->i16/v", "op/cast/i64->field/v",
+    "op/cast/field->i64/v", "op/cast/i16->i8/v", "op/cast/i8->i16/v", "op/cast/i32->i64/v",
+    "op/cast/i64->i32/v", "op/cast/i16->u8/v", "op/cast/u8->i16/v",
+]
+SHAPE_QUANTITIES = ("public_inputs", "variables", "nonzero_a", "nonzero_b", "nonzero_c")
+
+
+LC_LENGTHS = (1, 33)
+
+
+def lc_plan() -> dict[str, Fn]:
+    """A field->u32 cast of a linear combination of L products (and the same without the
+    cast), for L in LC_LENGTHS: what each term of a long combination adds to each size.
+
+    Field additions and multiplications by constants are free in R1CS: they build linear
+    combinations, and the instruction that consumes one (a cast into an integer, a
+    comparison, a var*var product) puts every term into its constraint's matrix entries.
+    Models summing many products (linear layers, k-NN distances) make long ones.
+    """
+    plan: dict[str, Fn] = {}
+    for n in LC_LENGTHS:
+        for cast in (False, True):
+            f = Fn()
+            r0 = f.inp("field", "private", [2])
+            prods = []
+            for i in range(n):
+                a = f.ins("add", f"{r0}[0u32]", f"{i}field")
+                b = f.ins("add", f"{r0}[1u32]", f"{i}field")
+                prods.append(f.ins("mul", a, b))
+            total = prods[0]
+            for p in prods[1:]:
+                total = f.ins("add", total, p)
+            if cast:
+                f.ins("cast", total, suffix=" as u32")
+            plan[f"lc/{'cast' if cast else 'base'}/{n}"] = f
+    return plan
+
+
+def private_output_plan() -> dict[str, Fn]:
+    """Private (encrypted) array outputs and their input-only twins: the constraint plan
+    measures a private u8 scalar only, and chain links return private arrays, whose
+    non-zeros the borrowed per-element costs overestimated by ~1,250 entries of B."""
+    plan: dict[str, Fn] = {}
+    for ty, n in (("u16", 3), ("i16", 4), ("u8", 4)):
+        f = Fn()
+        f.inp(ty, "private", [n])
+        plan[f"in/private/{ty}/{n}"] = f
+        f = Fn()
+        r = f.inp(ty, "private", [n])
+        f.out(r, type_str(ty, [n]), "private")
+        plan[f"out/private/{ty}/{n}"] = f
+    return plan
+
+
+def shape_plan() -> dict[str, Fn]:
+    """Every overhead function, the SHAPE_OPS functions (with their bases), lc_plan and
+    private_output_plan."""
+    full = {**overhead_plan(), **op_plan()}
+    return {**{k: f for k, f in full.items() if not k.startswith("op/") or k in SHAPE_OPS}, **lc_plan(),
+            **private_output_plan()}
+
+
+def fit_shapes(raw: dict[str, dict[str, int]], constraint_ops: dict, call: dict | None = None) -> dict:
+    """Per size: the overhead model and per-op costs, fitted like the constraint tables
+    (fit_overhead, op_costs); `per_constraint`: the median ratio of the size's op cost
+    to the constraint cost, for ops measured for constraints only; `lc_term`: what one
+    more term of a field linear combination consumed by a cast adds (lc_plan); `call`:
+    the caller's cost of a call (measure_call with shapes, like the constraint cost)."""
+    out: dict = {}
+    a, b = LC_LENGTHS
+    for q in SHAPE_QUANTITIES:
+        counts = {k: v[q] for k, v in raw.items()}
+        lc = None
+        if all(f"lc/{k}/{n}" in counts for k in ("cast", "base") for n in LC_LENGTHS):
+            lc = ((counts[f"lc/cast/{b}"] - counts[f"lc/base/{b}"]) - (counts[f"lc/cast/{a}"] - counts[f"lc/base/{a}"])) / (b - a)
+        counts = {k: v for k, v in counts.items() if not k.startswith("lc/")}
+        oh = fit_overhead(counts)
+        ops = op_costs(counts)
+        ratios = [ops[op][k] / c for op, tab in constraint_ops.items() for k, c in tab.items()
+                  if c >= 1 and k in ops.get(op, {})]
+        errs = _safe_errors(oh, counts)
+        out[q] = {"overhead": oh, "ops": ops, "per_constraint": round(float(np.median(ratios)), 3) if ratios else 1.0,
+                  "overhead_fit_max_abs_error": max((abs(e["error"]) for e in errs), default=None)}
+        if lc is not None:
+            out[q]["lc_term"] = round(lc, 3)
+        cast = ops.get("cast", {}).get("i16->u8/v")
+        if call and "error" not in call and cast is not None:
+            # as for constraints: caller_base does one i16->u8 cast the caller with the call lacks
+            out[q]["call"] = round(call["caller_with_call"][q] - call["caller_base"][q] + cast, 1)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
 # Offline budget and call cost
 
 
@@ -558,8 +667,9 @@ def find_budget(cache: dict, sdk: str, lo: int = 3000, hi: int = 9000, steps: in
                     "has no verifying key, so its count is base + number of muls"}
 
 
-def measure_call() -> dict:
-    """Caller cost of `call other.aleo/main` (two programs, the caller importing the callee)."""
+def measure_call(shapes: bool = False) -> dict:
+    """Caller cost of `call other.aleo/main` (two programs, the caller importing the callee);
+    with `shapes`, each count is the verifying key's six sizes (a dict)."""
     stamp = int(time.time()) % 100000
     callee = f"cc{stamp}.aleo"
     caller = f"cr{stamp}.aleo"
@@ -575,14 +685,15 @@ def measure_call() -> dict:
     arg = "[9i16, 3i16, 2i16, 1i16]"
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_call_worker, args=(callee_src, caller_src, arg, q))
+    p = ctx.Process(target=_call_worker, args=(callee_src, caller_src, arg, q, shapes))
     p.start()
     res = q.get()
     p.join()
     return res
 
 
-def _call_worker(callee_src: str, caller_src: str, arg: str, q: "mp.Queue") -> None:
+def _call_worker(callee_src: str, caller_src: str, arg: str, q: "mp.Queue", shapes: bool = False) -> None:
+    from workbench.limits import shape_from_verifying_key
     from workbench.snarkvm import params
 
     params.ensure_installed()
@@ -599,7 +710,8 @@ def _call_worker(callee_src: str, caller_src: str, arg: str, q: "mp.Queue") -> N
         for prog, fn in ((a, "main"), (b, "base"), (b, "withcall")):
             ident = Identifier.from_string(fn)
             proc.execute(proc.authorize(pk, prog.id, ident, [Value.parse(arg)]))
-            out[fn] = int(proc.get_verifying_key(prog.id, ident).num_constraints())
+            vk = proc.get_verifying_key(prog.id, ident)
+            out[fn] = shape_from_verifying_key(bytes(vk.bytes())).as_dict() if shapes else int(vk.num_constraints())
         # base does one u8 cast (cheap narrowing) that withcall lacks; report raw numbers too
         q.put({"callee": out["main"], "caller_base": out["base"], "caller_with_call": out["withcall"]})
     except Exception as exc:
@@ -665,6 +777,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-plan", action="store_true",
                     help="only measure the call cost and offline budget (op/overhead counts from the cache)")
     ap.add_argument("--tables", action="store_true", help="print the doc tables of --out and exit")
+    ap.add_argument("--shapes", action="store_true",
+                    help="measure the other five verifying key sizes (variables, non-zeros, public inputs) of the "
+                         "overhead functions and SHAPE_OPS and merge their tables into --out as `shapes`")
     args = ap.parse_args(argv)
     if args.tables:
         print(markdown_tables(json.loads(args.out.read_text())))
@@ -689,6 +804,8 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(json.dumps(cache, indent=0, sort_keys=True))
         os.replace(tmp, args.cache)
 
+    if args.shapes:
+        return _measure_shapes(args, cache, sdk, save_cache, t0)
     plan = prioritized({**overhead_plan(), **op_plan()})
     # Check that sharing a program does not change counts: one function alone in a program.
     # (a salt keeps the identical text from hitting the shared-program cache entry)
@@ -772,6 +889,36 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
     print(f"wrote {args.out} in {elapsed:.0f}s; {len(missing)} missing; overhead worst error "
           f"{worst['error']} on {worst['case']}", flush=True)
+    return 0
+
+
+def _measure_shapes(args: argparse.Namespace, cache: dict, sdk: str, save_cache: Callable[[], None], t0: float) -> int:
+    plan = shape_plan()
+    print(f"measuring the six sizes of {len(plan)} functions with {args.jobs} workers", flush=True)
+    try:
+        raw = synthesize(plan, args.jobs, cache, sdk, salt="shape", shapes=True, on_result=save_cache)
+    finally:
+        save_cache()
+    call = cache.get("call/shape") if isinstance(cache.get("call/shape"), dict) else None
+    if call is None:
+        call = measure_call(shapes=True)
+        print(f"call: {call}", flush=True)
+        if "error" not in call:
+            cache["call/shape"] = call
+            save_cache()
+    doc = json.loads(args.out.read_text())
+    doc["shapes"] = {
+        "generated": _dt.date.today().isoformat(),
+        "aleo_sdk": sdk,
+        "command": "scripts/measure_costs.py --shapes",
+        "runtime_seconds": round(time.time() - t0),
+        "missing": sorted(set(plan) - set(raw)),
+        "quantities": fit_shapes(raw, doc.get("ops", {}), call),
+        "call": call,
+        "raw": dict(sorted(raw.items())),
+    }
+    args.out.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    print(f"merged `shapes` ({len(raw)} functions) into {args.out}", flush=True)
     return 0
 
 

@@ -295,3 +295,56 @@ def test_hashing_a_struct_member_uses_the_member_type() -> None:
     assert not est.notes
     assert est.instructions == pytest.approx(costs._model().hash_cost(
         "hash.psd8", costs.parse_type("[u32; 16u32]"), {}, []))
+
+def test_estimate_shapes_predicts_all_six_sizes() -> None:
+    from workbench.limits import CircuitShape
+
+    shapes = costs.estimate_shapes(SHAPES)
+    assert set(shapes) == set(costs.estimate_constraints(SHAPES))
+    for name, shape in shapes.items():
+        assert isinstance(shape, CircuitShape)
+        assert shape.constraints == costs.estimate_constraints(SHAPES)[name]  # the same estimate
+        # Public inputs are padded to a power of two; every matrix has entries.
+        assert shape.public_inputs & (shape.public_inputs - 1) == 0
+        assert min(shape.variables, shape.nonzero_a, shape.nonzero_b, shape.nonzero_c) > 0
+
+
+def _lc_program(terms: int) -> str:
+    """A private [field; 2] input, `terms` products summed (free) and cast into a u32."""
+    body, prods, r = [], [], 1
+    for i in range(terms):
+        body += [f"    add r0[0u32] {i}field into r{r};", f"    add r0[1u32] {i}field into r{r + 1};",
+                 f"    mul r{r} r{r + 1} into r{r + 2};"]
+        prods.append(f"r{r + 2}")
+        r += 3
+    total = prods[0]
+    for p in prods[1:]:
+        body.append(f"    add {total} {p} into r{r};")
+        total, r = f"r{r}", r + 1
+    body.append(f"    cast {total} into r{r} as u32;")
+    return ("program lc.aleo;\n\nfunction main:\n    input r0 as [field; 2u32].private;\n" + "\n".join(body)
+            + "\n\nconstructor:\n    assert.eq edition 0u16;\n")
+
+
+def test_long_linear_combinations_add_non_zeros_not_constraints() -> None:
+    # Each further product in the sum adds one constraint (its own product) and, consumed
+    # by the cast, one more entry of A (measured: scripts/measure_costs.py lc_plan).
+    short, long = costs.estimate_shapes(_lc_program(2))["main"], costs.estimate_shapes(_lc_program(34))["main"]
+    table = costs.load_costs()["shapes"]["quantities"]["nonzero_a"]
+    per_product_a = table["ops"]["mul"]["field/vv"] + table["lc_term"]
+    assert table["lc_term"] == 1.0
+    assert long.constraints - short.constraints == 32 * costs.load_costs()["ops"]["mul"]["field/vv"]
+    assert long.nonzero_a - short.nonzero_a == pytest.approx(32 * per_product_a, abs=2)
+
+
+def test_a_call_costs_the_caller_its_measured_sizes() -> None:
+    caller = ("import callee.aleo;\nprogram caller.aleo;\n\nfunction main:\n    input r0 as [i16; 4u32].private;\n"
+              "    call callee.aleo/main r0 into r1;\n    output r1 as u8.public;\n\nconstructor:\n    assert.eq edition 0u16;\n")
+    callee = ("program callee.aleo;\n\nfunction main:\n    input r0 as [i16; 4u32].private;\n    output 1u8 as u8.private;\n"
+              "\n\nconstructor:\n    assert.eq edition 0u16;\n")
+    with_call = costs.estimate_shapes(caller, [callee])["main"]
+    call = costs.load_costs()["shapes"]["quantities"]["nonzero_b"]["call"]
+    # The caller with the call measured 57,552 entries of B against 37,157 without: a call
+    # costs far more non-zeros than its ~2,900 constraints suggest.
+    assert call > 20_000 and with_call.nonzero_b > 55_000
+

@@ -80,7 +80,7 @@ def test_compare_two_runs_in_every_format(iris_run: Path, tmp_path: Path) -> Non
     assert bad.returncode == 2 and "unknown column" in bad.stderr
 
 
-def test_schema_1_files_are_read_and_written_back_as_schema_3(tmp_path: Path) -> None:
+def test_schema_1_files_are_read_and_written_back_as_schema_4(tmp_path: Path) -> None:
     raw = json.loads((SCHEMA_1_RUN / "result.json").read_text())
     assert raw["schema"] == 1
     old = load_result(SCHEMA_1_RUN)
@@ -91,11 +91,31 @@ def test_schema_1_files_are_read_and_written_back_as_schema_3(tmp_path: Path) ->
     assert old.timings.keygen == raw["timings"]["keygen"]
     assert old.circuit.functions[0].constraints == raw["circuit"]["functions"][0]["constraints"]
     assert old.disagreements[0].expected == 2 and old.proofs[0].output == "2u8" and old.is_zk
-    # Written again, the record is schema 3 and reads back equal.
+    # Written again, the record is schema 4 and reads back equal (no circuit sizes known).
     new = old.to_dict()
-    assert new["schema"] == SCHEMA == 3 and list(new)[0] == "schema" and new["prover"] == "snarkvm"
+    assert new["schema"] == SCHEMA == 4 and list(new)[0] == "schema" and new["prover"] == "snarkvm"
+    assert old.circuit.functions[0].shape is None and old.circuit.setup_degree == 16
     write_json_atomic(tmp_path / "result.json", new)
     assert load_result(tmp_path) == old
+
+
+def test_schema_3_files_read_without_sizes_and_schema_4_keeps_them(tmp_path: Path) -> None:
+    good = load_result(SCHEMA_1_RUN).to_dict()
+    # A schema-3 file: no shape, estimated_shape or setup_degree keys.
+    old_fn = {k: v for k, v in good["circuit"]["functions"][0].items() if k not in ("shape", "estimated_shape")}
+    circuit3 = {k: v for k, v in good["circuit"].items() if k != "setup_degree"}
+    write_json_atomic(tmp_path / "result.json", {**good, "schema": 3, "circuit": {**circuit3, "functions": [old_fn]}})
+    three = load_result(tmp_path)
+    assert three.circuit.functions[0].shape is None and three.circuit.functions[0].estimated_shape is None
+    # Schema 4 keeps both sizes through a save and a load.
+    shape = {"public_inputs": 16, "variables": 11759, "constraints": 11752,
+             "nonzero_a": 27150, "nonzero_b": 37298, "nonzero_c": 15779}
+    fn = {**good["circuit"]["functions"][0], "shape": shape, "estimated_shape": {**shape, "nonzero_b": 38000}}
+    write_json_atomic(tmp_path / "result.json", {**good, "circuit": {**good["circuit"], "functions": [fn]}})
+    four = load_result(tmp_path)
+    assert four.circuit.functions[0].shape.nonzero_b == 37298
+    assert four.circuit.functions[0].estimated_shape.nonzero_b == 38000
+    assert four.to_dict()["circuit"]["functions"][0]["shape"] == shape
 
 
 def test_schema_3_refuses_unknown_and_missing_keys(tmp_path: Path) -> None:
@@ -133,3 +153,18 @@ def test_a_reference_result_says_so_and_is_never_saved(tmp_path: Path) -> None:
     assert list_runs(tmp_path) == [] and not (tmp_path / exp.name).exists()  # nor an empty experiment directory
     # Compared like any run, its columns still come out (in memory only).
     assert isinstance(result, RunResult) and "iris_decision_tree" in render_comparison([result])
+
+
+def test_summary_shows_each_size_with_the_setup_limit() -> None:
+    from dataclasses import replace
+
+    from workbench.limits import CircuitShape
+
+    r = load_result(SCHEMA_1_RUN)
+    assert "circuit sizes" not in format_summary(r)  # older results recorded no sizes
+    shape = CircuitShape(16, 11_759, 11_752, 27_150, 37_298, 15_779)
+    fn = replace(r.circuit.functions[0], shape=shape, estimated_shape=replace(shape, nonzero_b=38_004))
+    text = format_summary(replace(r, circuit=replace(r.circuit, functions=(fn,))))
+    line = next(x for x in text.splitlines() if "nnz B" in x)
+    assert line.split()[-4:] == ["37,298", "38,004", "65,536", "57%"]
+    assert "limit at 2^16" in text and "16,384" in text

@@ -67,7 +67,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _check_one(path: str, quick: bool, setup: str | int | None = None) -> str:
     """One experiment file checked; returns the line printed for it (raises WorkbenchError)."""
     from workbench.experiment import load_experiment
-    from workbench.limits import setup_limits
+    from workbench.limits import planning_budget
 
     exp = load_experiment(path)
     what = f"{exp.model.algorithm} on {exp.dataset.name}"
@@ -84,7 +84,7 @@ def _check_one(path: str, quick: bool, setup: str | int | None = None) -> str:
         f"{data.n_features} features{f', {data.dropped_rows} rows dropped' if data.dropped_rows else ''}; "
         f"plan: {programs} program(s), {plan.batch} row(s) per execution, "
         f"about {largest:,} constraints in the largest function (setup 2^{degree}: "
-        f"{setup_limits(degree).constraints:,} per transition{', downloads allowed' if plan.request.downloads else ''}))"
+        f"{planning_budget(degree):,} per transition{', downloads allowed' if plan.request.downloads else ''}))"
     )
 
 

@@ -8,6 +8,7 @@ by `scripts/measure_costs.py`; see docs/cost-model.md).
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -78,6 +79,38 @@ class CircuitShape:
         return {name: getattr(self, name) for name in _FIELD.values()}
 
 
+# The verifying key format this parser knows: version byte 1 (aleo-sdk 0.8.0 = snarkVM 4.12.0).
+VERIFYING_KEY_VERSION = 1
+_VK_HEADER = struct.Struct("<B6Q")
+
+
+class VerifyingKeyFormatError(ValueError):
+    """Verifying key bytes that do not start with the circuit sizes this parser knows."""
+
+
+def shape_from_verifying_key(data: bytes) -> CircuitShape:
+    """The six circuit sizes a verifying key's bytes start with.
+
+    snarkVM writes a verifying key (`VerifyingKey.bytes()`) as a version byte, then its
+    circuit info as six little-endian u64: public inputs (padded to a power of two),
+    variables, constraints, and the non-zero entries of the matrices A, B and C; the
+    commitments follow. Reading the header is enough (and needs no snarkVM), so cached
+    key files and result files can be inspected anywhere. Refuses an unknown version or
+    bytes too short to hold the header, rather than guessing.
+    """
+    if len(data) < _VK_HEADER.size:
+        raise VerifyingKeyFormatError(
+            f"a verifying key starts with {_VK_HEADER.size} bytes of circuit sizes; got {len(data)} bytes"
+        )
+    version, *sizes = _VK_HEADER.unpack_from(data)
+    if version != VERIFYING_KEY_VERSION:
+        raise VerifyingKeyFormatError(
+            f"verifying key version {version} is not known (expected {VERIFYING_KEY_VERSION}); "
+            "a newer snarkVM may lay the key out differently"
+        )
+    return CircuitShape(*sizes)
+
+
 _FIELD = {
     Quantity.PUBLIC_INPUTS: "public_inputs",
     Quantity.VARIABLES: "variables",
@@ -111,12 +144,69 @@ class SetupLimits:
         """Every quantity of `shape` beyond its maximum: (quantity, value, maximum)."""
         return [(q, shape.get(q), m) for q, m in self.maxima if shape.get(q) > m]
 
+    def capped(self, quantity: Quantity, value: int) -> "SetupLimits":
+        """These limits with `quantity`'s maximum lowered to `value` (if it is lower): a
+        planning budget that keeps a margin for the estimator's error."""
+        return SetupLimits(self.degree, tuple((q, min(m, value) if q == quantity else m) for q, m in self.maxima))
+
+
+def domain_size(n: int) -> int:
+    """The evaluation domain snarkVM uses for `n` rows or entries: the least power of two >= n."""
+    return 1 << max(0, n - 1).bit_length()
+
+
+def max_degree(shape: CircuitShape) -> int:
+    """The highest polynomial degree proving `shape` needs (snarkVM's Varuna, zero-knowledge mode).
+
+    Varuna's `AHPForR1CS::max_degree` is the largest of 2|C| (the constraint domain, plus
+    2 * zk_bound - 2 = 0), 2|V| (the variable domain), |V| + 3 (the mask polynomial) and
+    |K| - 1 (K: the domain of the largest of the three non-zero counts), each domain the
+    least power of two holding its count. See docs/cost-model.md ("Setup limits").
+    """
+    c = domain_size(shape.constraints)
+    v = domain_size(shape.variables)
+    k = domain_size(max(shape.nonzero_a, shape.nonzero_b, shape.nonzero_c))
+    return max(2 * c, 2 * v, v + 3, k - 1)
+
 
 def setup_limits(degree: int = SRS_DEGREE) -> SetupLimits:
     """The limits of a transition with the degree-2^`degree` setup.
 
-    Provisional rule (to be replaced by the measured one): constraints scale with the
-    setup's size from the budget measured at degree 16.
+    A setup file of degree d holds 2^d powers of beta, and committing to a polynomial of
+    degree D needs the powers 0..=D, so a circuit fits when `max_degree(shape) <= 2^d - 1`
+    (measured: scripts/measure_limits.py, docs/cost-model.md). Each term of `max_degree`
+    bounds one size on its own, and the domains are powers of two, so the maxima are the
+    largest counts whose domain fits:
+
+    * constraints and variables: 2|domain| <= 2^d - 1, so a domain of 2^(d-2) at most:
+      16,384 at degree 16;
+    * non-zeros of A, B and C: |domain| - 1 <= 2^d - 1, so 2^d at most: 65,536 at degree 16;
+    * public inputs are among the variables and have no bound of their own.
+
+    These are the setup's own maxima. Planning keeps a margin below them for the
+    estimator's error: `PlanRequest.budget` (default `OFFLINE_BUDGET`, 16,210) lowers the
+    constraint maximum (see `stages/plan.py`).
     """
-    budget = OFFLINE_BUDGET if degree == SRS_DEGREE else OFFLINE_BUDGET << (degree - SRS_DEGREE)
-    return SetupLimits(degree, ((Quantity.CONSTRAINTS, budget),))
+    if degree < 2:
+        raise ValueError(f"a setup of degree 2^{degree} holds no circuit")
+    rows = 1 << (degree - 2)  # constraint and variable domains
+    nonzeros = 1 << degree
+    return SetupLimits(
+        degree,
+        (
+            (Quantity.VARIABLES, rows),
+            (Quantity.CONSTRAINTS, rows),
+            (Quantity.NONZERO_A, nonzeros),
+            (Quantity.NONZERO_B, nonzeros),
+            (Quantity.NONZERO_C, nonzeros),
+        ),
+    )
+
+
+def planning_budget(degree: int = SRS_DEGREE) -> int:
+    """The constraint budget a transition is planned to at `degree`: the measured offline
+    budget at 16 (a margin below the setup's own maximum for the estimator's error), the
+    same margin above it."""
+    if degree == SRS_DEGREE:
+        return OFFLINE_BUDGET
+    return setup_limits(degree).constraints * OFFLINE_BUDGET // setup_limits(SRS_DEGREE).constraints

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from workbench.kinds import KeyCacheState, ProverKind, Topology
+from workbench.limits import CircuitShape
 
 FunctionKey = tuple[str, str]  # (program id, function name)
 
@@ -119,6 +120,10 @@ class Prover(Protocol):
 
     def constraints(self, program: str, function: str) -> int:
         """A function's constraint count (from its verifying key)."""
+        ...
+
+    def shape(self, program: str, function: str) -> CircuitShape:
+        """A function's six circuit sizes (from its verifying key), which the setup bounds."""
         ...
 
     def overhead(self, program: str, function: str) -> int | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from workbench.errors import UserError
 from workbench.kinds import Visibility
+from workbench.limits import Quantity, setup_limits
 from workbench.results import ProofRecord, RunResult
 
 
@@ -108,6 +109,42 @@ def proof_table(r: RunResult) -> tuple[list[str], list[list[str]]]:
     return ["proof", "test rows", "output", "reads as", "verified"], rows
 
 
+# Short names of the six sizes, as the summary and the TUI show them.
+SIZE_LABELS = {
+    Quantity.PUBLIC_INPUTS: "public inputs",
+    Quantity.VARIABLES: "variables",
+    Quantity.CONSTRAINTS: "constraints",
+    Quantity.NONZERO_A: "nnz A",
+    Quantity.NONZERO_B: "nnz B",
+    Quantity.NONZERO_C: "nnz C",
+}
+
+
+def _n(v: int | None) -> str:
+    return "-" if v is None else f"{v:,}"
+
+
+def size_table(r: RunResult) -> tuple[list[str], list[list[str]]] | None:
+    """Each function's six circuit sizes, the estimator's prediction and the limit of the
+    setup the keys were made with (so the headroom shows: "nnz B 37,298 / 65,536"), or
+    None for results that did not record sizes (schema 3 and older)."""
+    functions = [f for f in r.circuit.functions if f.shape is not None or f.estimated_shape is not None]
+    if not functions:
+        return None
+    limits = setup_limits(r.circuit.setup_degree)
+    rows = []
+    for f in functions:
+        for i, q in enumerate(Quantity):
+            value = f.shape.get(q) if f.shape is not None else None
+            estimated = f.estimated_shape.get(q) if f.estimated_shape is not None else None
+            limit = limits.maximum(q)
+            used = "-" if value is None or limit is None else f"{value / limit:.0%}"
+            rows.append([f"{f.program}/{f.function}" if i == 0 else "", SIZE_LABELS[q], _n(value), _n(estimated),
+                         "-" if limit is None else f"{limit:,}", used])
+    key = "verifying key" if r.is_zk else "reference estimate"
+    return ["function", "size", key, "estimated", f"limit at 2^{r.circuit.setup_degree}", "used"], rows
+
+
 def format_summary(r: RunResult) -> str:
     """The side-by-side report printed at the end of a run."""
     headers, metric_rows, metric_note = metric_table(r)
@@ -149,6 +186,9 @@ def format_summary(r: RunResult) -> str:
     chain = r.circuit.chain
     if chain is not None:
         out.append(f"split: {len(chain.cuts) + 1} transitions over {chain.units} {chain.unit}, {_linking(chain.topology)}")
+    sizes = size_table(r)
+    if sizes is not None:
+        out += ["", "circuit sizes (the setup bounds each; docs/cost-model.md):", format_table(*sizes)]
     revealed = r.circuit.scores
     if revealed:
         out += [

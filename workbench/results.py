@@ -6,9 +6,10 @@ renamed into place only when complete, so an interrupted run never leaves a resu
 behind; `result.json` itself is written to a temporary file and renamed.
 
 `RunResult` and its parts are frozen dataclasses; `workbench/records.py` turns them into
-JSON and back. Schema 3 is written (schema 2 plus the names of features and classes, the
-scaler, how outputs read and the programs' hashes); schema 2 files read as they are, and
-schema-1 files (written before the stages refactor) are converted on load (`_from_schema_1`).
+JSON and back. Schema 4 is written (schema 3 plus each function's six circuit sizes, read
+from its verifying key and estimated, and the setup degree); schema 2 and 3 files read as
+they are (without sizes: `shape` None), and schema-1 files (written before the stages
+refactor) are converted on load (`_from_schema_1`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from workbench.atomic import write_json_atomic
 from workbench.errors import UserError
 from workbench.kinds import KeyCacheState, ProverKind, Task, Visibility
 from workbench.leo.codec import parse_int_literals
-from workbench.limits import SRS_DEGREE
+from workbench.limits import SRS_DEGREE, CircuitShape
 from workbench.quantize import field_to_int
 from workbench.records import RecordError, from_json, to_json
 
-SCHEMA = 3
+SCHEMA = 4
 RESULT_FILE = "result.json"
 STAGING_PREFIX = ".partial-"
 
@@ -111,7 +112,7 @@ class Disagreement:
 
 @dataclass(frozen=True)
 class FunctionCost:
-    """Constraint count of one function's circuit, from its verifying key.
+    """Constraint count (and, schema 4, every size) of one function's circuit, from its verifying key.
 
     `overhead` is the measured count of an empty function with the same inputs and
     outputs (the fixed cost of a transition); `constraints - overhead` is the model's own.
@@ -123,6 +124,10 @@ class FunctionCost:
     constraints: int
     overhead: int | None = None
     estimated: int | None = None  # the cost model's estimate, made before key synthesis
+    # Schema 4: the six sizes the setup bounds (constraints among them), from the verifying
+    # key, and as the estimator predicted them; None in older results.
+    shape: CircuitShape | None = None
+    estimated_shape: CircuitShape | None = None
 
 
 @dataclass(frozen=True)
@@ -165,8 +170,8 @@ class Circuit:
     output_labels: tuple[str, ...] | None = None
     output_divisor: int | None = None
     program_sha256: Mapping[str, str] = field(default_factory=dict)  # program id -> SHA-256 of its .aleo text
-    # The universal setup the run was planned against (2^setup_degree powers); result.json
-    # files written before `[zk] setup` existed lack it, and were all made with the shipped 16.
+    # Schema 4: the universal setup's degree (2^n powers) the keys were made with; older
+    # results were all made with the shipped degree-16 file.
     setup_degree: int = SRS_DEGREE
 
 
@@ -215,7 +220,7 @@ class Memory:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Everything one run measured; serialized as result.json (schema 3)."""
+    """Everything one run measured; serialized as result.json (schema 4)."""
 
     run_id: str
     created: str
@@ -249,7 +254,7 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
-        """A record from result.json's object (schema 3; schema 2 lacks only newer keys; schema 1 converted)."""
+        """A record from result.json's object (schema 4; schemas 2-3 lack only newer keys; schema 1 converted)."""
         d = dict(d)
         if d.get("schema") == 1:
             d = _from_schema_1(d)

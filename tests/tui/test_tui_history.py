@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Select, Static, TabbedContent
 from tui_helpers import sync, widget_text
 
+from workbench.atomic import write_json_atomic
 from workbench.report import comparison_table
 from workbench.results import list_runs, load_result
 from workbench.tui.app import make_app
@@ -148,3 +149,22 @@ def test_sources_of_a_chain_are_shown_from_the_main_program_down(tmp_path: Path)
     text = console.export_text()
     assert text.index("leo/model/src/main.leo") < text.index("leo/model_p3/src/main.leo")
     assert "program model_p3.aleo {}" in text
+
+
+@sync
+async def test_costs_tab_shows_each_size_against_the_setup_limit(dirs: tuple[Path, Path]) -> None:
+    # A schema-4 result records the six sizes of each function's verifying key and their
+    # estimates; the costs tab shows them next to the degree-16 setup's limits.
+    _, res_dir = dirs
+    run = res_dir / "iris_decision_tree" / "20260102-120000-bbbb"
+    d = load_result(run).to_dict()
+    shape = {"public_inputs": 16, "variables": 11759, "constraints": 11752,
+             "nonzero_a": 27150, "nonzero_b": 37298, "nonzero_c": 15779}
+    d["circuit"]["functions"][0] |= {"shape": shape, "estimated_shape": {**shape, "nonzero_b": 38004}}
+    write_json_atomic(run / "result.json", d)
+    app = make_app(*dirs)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("h", "down", "enter", "2")
+        costs = widget_text(app.screen.query_one("#costs-view", Static))
+        assert "circuit sizes" in costs and "nnz B" in costs
+        assert "37,298" in costs and "38,004" in costs and "65,536" in costs and "16,384" in costs

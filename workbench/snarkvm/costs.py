@@ -26,6 +26,7 @@ from importlib import resources
 from typing import Any, Iterable
 
 from workbench.limits import OFFLINE_BUDGET  # noqa: F401 - re-exported for callers
+from workbench.limits import CircuitShape, domain_size
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,9 @@ def _split_type_vis(text: str) -> tuple[AleoType, str]:
 class _Operand:
     type: AleoType | None
     const: bool
+    # Terms of the linear combination a field value is (additions and constant factors are
+    # free in R1CS and only lengthen it); 1 for anything else.
+    lc: int = 1
 
 
 @dataclass
@@ -321,13 +325,26 @@ KECCAK_COST = 150_000
 
 
 class _CostModel:
-    def __init__(self, data: dict[str, Any]) -> None:
+    """Cost tables of one size of a circuit: constraints (costs.json's `ops`, `overhead`,
+    `call`), or another size (`_quantity_data`); `scale` sizes the fallback defaults."""
+
+    def __init__(self, data: dict[str, Any], scale: float = 1.0) -> None:
         self.ops: dict[str, dict[str, float]] = data.get("ops", {})
         self.hash: dict[str, dict[str, Any]] = (data.get("hash") or {}).get("model", {})
         self.oh: dict[str, Any] = data.get("overhead", {})
         call = data.get("call") or {}
         self.call_cost = float(call.get("cost", 1800))
         self.call_measured = bool(call.get("measured", False))
+        self.default_op = DEFAULT_UNKNOWN_OP_COST * scale
+        self.default_io = DEFAULT_UNKNOWN_IO_COST * scale
+        # Long linear combinations (see `_lc_cost`): none for constraints and variables.
+        self.lc_term = float(data.get("lc_term", 0.0))
+        self.lc_mul: int | None = data.get("lc_mul")
+        # Measured inputs (visibility -> type -> [(elements, cost above the empty function)]):
+        # the sizes grow in steps (inputs are hashed in packed field elements), which a
+        # line through all sizes misses by ~1,250 entries of B on [i16; 13]; between
+        # measured lengths of the same type the estimate interpolates instead.
+        self.input_points: dict[str, dict[str, list[tuple[int, float]]]] = data.get("input_points", {})
 
     # -- instructions ------------------------------------------------------------------
     def op_table(self, op: str, mode: str) -> dict[str, float]:
@@ -347,7 +364,7 @@ class _CostModel:
                         notes.append(f"{op} {ty}: not measured, costed like {name} {src} ({cost:.0f})")
                     return cost
         notes.append(f"{op} {ty} ({mode}): not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return self.default_op
 
     def cast_cost(self, src: str, dst: str, notes: list[str]) -> float:
         table = {k.split("/")[0]: v for k, v in self.ops.get("cast", {}).items()}
@@ -371,7 +388,7 @@ class _CostModel:
                     cost *= scale
                 return cost
         notes.append(f"cast {src}->{dst}: not measured, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return self.default_op
 
     def hash_cost(self, op: str, value: AleoType, structs: dict[str, list[tuple[str, AleoType]]],
                   notes: list[str]) -> float:
@@ -415,10 +432,13 @@ class _CostModel:
         kind = "output" if is_output else "input"
         if vis == "constant":
             vis = "public"  # hashed like a public value
+        points = self.input_points.get(vis, {}).get(t.base) if not is_output and len(t.dims) <= 1 else None
+        if points and len(points) >= 2:
+            return _piecewise(points, t.elements)
         m = self._io_model(kind, vis) if vis in ("private", "public") else None
         if m is None:
             notes.append(f"{vis} {kind} {t.base}: not modelled, charged default {DEFAULT_UNKNOWN_IO_COST}")
-            return float(DEFAULT_UNKNOWN_IO_COST)
+            return self.default_io
         if vis not in self.oh.get(kind, {}):
             notes.append(f"{vis} {kind}s not measured; costed like the other visibility")
         leaves: list[str] = []
@@ -437,7 +457,7 @@ class _CostModel:
             got = _interpolate(per, base)
             if got is None:
                 notes.append(f"{kind} element type {base}: not measured, charged {DEFAULT_UNKNOWN_IO_COST // 4} each")
-                cost = DEFAULT_UNKNOWN_IO_COST / 4
+                cost = self.default_io / 4
             else:
                 cost = got[0]
             total += cost * leaves.count(base)
@@ -474,7 +494,7 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
                 t = dict((named or {})[t.base]).get(step[1:])
             else:
                 t = None  # unknown: the instruction takes its type from another operand
-        return _Operand(t, reg.const)
+        return _Operand(t, reg.const, reg.lc)
     return _Operand(None, False)  # e.g. self.caller, block.height, program ids
 
 
@@ -510,7 +530,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
                 notes.append(f"call {target}: cost {model.call_cost:.0f} is a default, not measured")
             return model.call_cost
         notes.append(f"call {target}: local closure not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.default_op
 
     ops = [_operand(o, regs, structs, named) for o in operands]
     const = all(o.const for o in ops) and bool(ops)
@@ -523,11 +543,51 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         dtype = ops[1].type if len(ops) > 1 else None
     else:
         dtype = ops[0].type if ops else None
+    lc = _result_terms(op, ops, dtype, as_type)
     for d in dests:
-        regs[d] = _Operand(dtype, const)
+        regs[d] = _Operand(dtype, const, lc)
 
     if const:
         return 0.0  # snarkVM folds instructions on constants
+    return _lc_cost(op, ops, model) + _op_cost(op, line, ops, as_type, model, structs, notes, named)
+
+
+def _result_terms(op: str, ops: list[_Operand], dtype: AleoType | None, as_type: AleoType | None) -> int:
+    """Terms of the linear combination an instruction's field result is (see _Operand.lc)."""
+    if op.startswith("cast") and as_type is not None and as_type.dims:
+        return max((o.lc for o in ops), default=1)  # an array keeps its elements' combinations
+    if dtype is None or dtype.base != "field" or dtype.dims:
+        return 1
+    if op in ("add", "sub"):
+        return sum(1 if o.const else o.lc for o in ops)
+    if op in ("mul", "neg", "double") and sum(not o.const for o in ops) == 1:
+        return next(o.lc for o in ops if not o.const)  # a constant factor keeps the combination
+    if op.startswith("cast") and ops and ops[0].type is not None and ops[0].type.base in _BITS and ops[0].type.base != "field":
+        return _BITS[ops[0].type.base]  # an integer is its bits: as a field, their weighted sum
+    return 1
+
+
+def _lc_cost(op: str, ops: list[_Operand], model: "_CostModel") -> float:
+    """What consuming long linear combinations adds beyond the measured op (whose field
+    operands were `x + constant`, two terms): each further term is one more entry in a
+    matrix. A var*var product puts its first operand in A and its second in B (one entry
+    per term, measured by scripts/measure_limits.py); other consumers (casts, comparisons)
+    cost `lc_term` per term (measured on a field->u32 cast, scripts/measure_costs.py)."""
+    if op in ("add", "sub", "neg", "double") or not any(o.lc > 2 for o in ops):
+        return 0.0
+    if op == "mul":
+        if any(o.const for o in ops):
+            return 0.0
+        if model.lc_mul is None or len(ops) < 2:
+            return 0.0
+        return float(max(0, ops[model.lc_mul].lc - 2))
+    return model.lc_term * sum(max(0, o.lc - 2) for o in ops)
+
+
+def _op_cost(op: str, line: str, ops: list[_Operand], as_type: AleoType | None, model: "_CostModel",
+             structs: dict[str, list[AleoType]], notes: list[str],
+             named: dict[str, list[tuple[str, AleoType]]] | None = None) -> float:
+    """The measured cost of a non-constant instruction (see `_instruction_cost`)."""
     if op.startswith(("hash.", "commit.")):
         value = ops[0].type if ops else None
         if value is None:
@@ -543,12 +603,12 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         if src is None or src.dims or as_type is None or as_type.dims:
             notes.append(f"{line}: cast of a non-literal value not modelled, charged default "
                          f"{DEFAULT_UNKNOWN_OP_COST}")
-            return float(DEFAULT_UNKNOWN_OP_COST)
+            return model.default_op
         return model.cast_cost(src.base, as_type.base, notes)
     if op == "ternary":
         if len(ops) != 3 or ops[1].type is None:
             notes.append(f"{line}: ternary operand type unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
-            return float(DEFAULT_UNKNOWN_OP_COST)
+            return model.default_op
         if ops[0].const:
             return 0.0  # a constant condition just selects one branch
         t = ops[1].type
@@ -562,7 +622,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
     typed = next((o.type for o in ops if o.type is not None), None)
     if typed is None:
         notes.append(f"{line}: operand types unknown, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.default_op
     if op in ("shl", "shr", "shl.w", "shr.w", "pow", "pow.w"):
         typed = ops[0].type or typed  # the amount/exponent has its own (u8/u16/u32) type
         mode = "vc" if len(ops) > 1 and ops[1].const else "vv"
@@ -574,7 +634,7 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
         if op in ("is.eq", "is.neq", "assert.eq", "assert.neq"):
             return typed.elements * model.op_cost(op, typed.base, mode, notes)
         notes.append(f"{line}: op on an array not modelled, charged default {DEFAULT_UNKNOWN_OP_COST}")
-        return float(DEFAULT_UNKNOWN_OP_COST)
+        return model.default_op
     return model.op_cost(op, typed.base, mode, notes)
 
 
@@ -599,7 +659,12 @@ def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, Functi
     `imported` are the Aleo sources of programs this one calls: they give the types of
     the calls' outputs (what the caller then computes with).
     """
-    model = _model()
+    return _estimate_with(_model(), aleo_source, imported, log_notes=True)
+
+
+def _estimate_with(model: _CostModel, aleo_source: str, imported: Iterable[str],
+                   log_notes: bool) -> dict[str, FunctionEstimate]:
+    """`estimate` with the tables of one size of the circuit (constraints or another)."""
     funcs, structs = _parse_functions(aleo_source)
     names = _struct_member_names(aleo_source)
     named = {s: list(zip(names.get(s, []), members)) for s, members in structs.items()}
@@ -618,11 +683,136 @@ def estimate(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, Functi
                 est.instructions += _instruction_cost(line, regs, model, structs, est.notes, callees, named)
             except Exception as exc:  # an odd line must never crash the estimator
                 est.notes.append(f"{line}: could not be parsed ({exc}); charged default {DEFAULT_UNKNOWN_OP_COST}")
-                est.instructions += DEFAULT_UNKNOWN_OP_COST
+                est.instructions += model.default_op
         est.notes = list(dict.fromkeys(est.notes))  # one note per distinct fallback
-        for n in est.notes:
-            log.info("constraint estimate %s: %s", fn.name, n)
+        if log_notes:
+            for n in est.notes:
+                log.info("constraint estimate %s: %s", fn.name, n)
         out[fn.name] = est
+    return out
+
+
+# -- the other sizes of a circuit ---------------------------------------------------------
+# Used only if costs.json has no `shapes` tables (scripts/measure_costs.py --shapes): each
+# size costed as constraints times a typical ratio (from the iris tree's verifying key).
+_FALLBACK_PER_CONSTRAINT = {"public_inputs": 0.0, "variables": 1.0, "nonzero_a": 2.3,
+                            "nonzero_b": 3.2, "nonzero_c": 1.35}
+
+
+def _quantity_data(data: dict[str, Any], quantity: str) -> tuple[dict[str, Any], float]:
+    """The cost tables of one size (`shapes.quantities.<size>` of costs.json) in the form of
+    the constraint tables, and its ratio to constraints. Ops measured for constraints only
+    cost their constraint cost times the size's median ratio (`per_constraint`); so do calls."""
+    tables = ((data.get("shapes") or {}).get("quantities") or {}).get(quantity)
+    call = dict(data.get("call") or {})
+    if tables is None:
+        ratio = _FALLBACK_PER_CONSTRAINT[quantity]
+        scaled_oh = json.loads(json.dumps(data.get("overhead", {})), parse_float=float)
+        _scale_tree(scaled_oh, ratio)
+        ops = {op: {k: c * ratio for k, c in tab.items()} for op, tab in data.get("ops", {}).items()}
+        return {"ops": ops, "overhead": scaled_oh,
+                "call": {**call, "cost": float(call.get("cost", 1800)) * ratio}}, ratio
+    ratio = float(tables.get("per_constraint", 1.0))
+    own_ops: dict[str, dict[str, float]] = tables.get("ops", {})
+    ops: dict[str, dict[str, float]] = {}
+    for op, tab in data.get("ops", {}).items():
+        ops[op] = {}
+        for k, c in tab.items():
+            if k in own_ops.get(op, {}):
+                ops[op][k] = float(own_ops[op][k])
+                continue
+            # An op measured for constraints only: like its alias's measured size when the
+            # alias (same gadget) was measured for this type and mode, else by the ratio.
+            alias = _ALIASES.get(op)
+            base_c = data.get("ops", {}).get(alias or "", {}).get(k)
+            if alias and k in own_ops.get(alias, {}) and base_c:
+                ops[op][k] = float(own_ops[alias][k]) * c / base_c
+            else:
+                ops[op][k] = c * ratio
+    for op, tab in own_ops.items():
+        ops.setdefault(op, {}).update({k: float(v) for k, v in tab.items() if k not in ops[op]})
+    call_cost = tables.get("call")
+    if call_cost is not None:
+        call = {**call, "cost": float(call_cost), "measured": True}
+    else:
+        call = {**call, "cost": float(call.get("cost", 1800)) * ratio}
+    points = _input_points((data.get("shapes") or {}).get("raw") or {}, quantity)
+    return {"ops": ops, "overhead": tables.get("overhead", {}), "call": call, "input_points": points,
+            "lc_term": float(tables.get("lc_term", 0.0)), "lc_mul": _LC_MUL_OPERAND.get(quantity)}, ratio
+
+
+# Which operand of a field var*var product is a row of A (0) or of B (1).
+_LC_MUL_OPERAND = {"nonzero_a": 0, "nonzero_b": 1}
+
+
+def _piecewise(points: list[tuple[int, float]], n: int) -> float:
+    """Linear interpolation through measured (elements, cost) points, sorted by elements;
+    beyond the last (or before the first) point, the nearest segment's slope."""
+    pts = sorted(points)
+    for (n0, c0), (n1, c1) in zip(pts, pts[1:]):
+        if n <= n1 or (n1, c1) == pts[-1]:
+            return c0 + (c1 - c0) * (n - n0) / (n1 - n0)
+    return pts[-1][1]
+
+
+def _input_points(raw: dict[str, dict[str, int]], quantity: str) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """Single flat inputs measured for one size: visibility -> type -> [(elements, cost)]."""
+    empty = (raw.get("empty") or {}).get(quantity)
+    out: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    if empty is None:
+        return out
+    for key, sizes in raw.items():
+        parts = key.split("/")
+        if len(parts) != 4 or parts[0] != "in" or "x" in parts[3]:
+            continue
+        _, vis, ty, shape = parts
+        n = 1 if shape == "scalar" else int(shape)
+        out.setdefault(vis, {}).setdefault(ty, []).append((n, float(sizes[quantity] - empty)))
+    return out
+
+
+def _scale_tree(tree: Any, factor: float) -> None:
+    """Multiply every number of a nested dict in place (fallback overhead tables)."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                tree[k] = v * factor
+            else:
+                _scale_tree(v, factor)
+
+
+_OTHER_SIZES = ("public_inputs", "variables", "nonzero_a", "nonzero_b", "nonzero_c")
+
+
+@lru_cache(maxsize=1)
+def _quantity_models() -> dict[str, _CostModel]:
+    data = load_costs()
+    models = {}
+    for q in _OTHER_SIZES:
+        tables, ratio = _quantity_data(data, q)
+        models[q] = _CostModel(tables, scale=max(ratio, 1.0))
+    return models
+
+
+def estimate_shapes(aleo_source: str, imported: Iterable[str] = ()) -> dict[str, CircuitShape]:
+    """The six sizes of every function's circuit (what its verifying key will record),
+    predicted before key synthesis, by function name.
+
+    Constraints are `estimate_constraints`' numbers. Variables and the non-zero entries of
+    A, B and C are summed from their own measured tables (costs.json `shapes`, written by
+    `scripts/measure_costs.py --shapes`) in the same way; public inputs are rounded up to
+    a power of two, as snarkVM pads them. See docs/cost-model.md for the accuracy.
+    """
+    sizes: dict[str, dict[str, int]] = {
+        name: {"constraints": e.total} for name, e in estimate(aleo_source, imported).items()
+    }
+    for q, model in _quantity_models().items():
+        for name, e in _estimate_with(model, aleo_source, imported, log_notes=False).items():
+            sizes[name][q] = max(0, e.total)
+    out = {}
+    for name, d in sizes.items():
+        d["public_inputs"] = domain_size(max(1, d["public_inputs"]))
+        out[name] = CircuitShape(**d)
     return out
 
 

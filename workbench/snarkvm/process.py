@@ -14,7 +14,14 @@ from typing import Sequence
 from aleo import mainnet as avm
 
 from workbench.errors import ZkError
-from workbench.limits import FIXED_TRANSITION_COST, setup_limits
+from workbench.limits import (
+    FIXED_TRANSITION_COST,
+    OFFLINE_BUDGET,
+    CircuitShape,
+    Quantity,
+    setup_limits,
+    shape_from_verifying_key,
+)
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
 from workbench.snarkvm import params, setup_files
 from workbench.snarkvm.errors import CircuitTooLarge
@@ -41,10 +48,12 @@ def _too_large(function: str) -> CircuitTooLarge:
     # The installed degree, not the shipped one: larger setup files may have been installed
     # (`workbench setup install`), and this refusal means snarkVM wanted one beyond them.
     degree = setup_files.installed_degree()
-    budget = setup_limits(degree).constraints
+    lim = setup_limits(degree)
     return CircuitTooLarge(
         f"{function} needs a universal setup of degree 2^{degree + 1} or more; installed here is "
-        f"2^{degree} (about {budget:,} constraints per transition, of which about "
+        f"2^{degree}, which holds at most {lim.constraints:,} constraints, {lim.maximum(Quantity.VARIABLES):,} "
+        f"variables and {lim.maximum(Quantity.NONZERO_B):,} non-zero entries of each R1CS matrix per transition "
+        f"(at degree 16 the workbench plans to about {OFFLINE_BUDGET:,} constraints, of which about "
         f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition), and snarkVM could not download a "
         f"larger one. Shrink the model (fewer nodes or features, fewer fractional bits) or shard it; "
         f"`workbench setup` lists the larger setups and their files."
@@ -126,6 +135,12 @@ class SnarkVMProcess:
         """A function's constraint count, from its synthesized verifying key."""
         vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
         return int(vk.num_constraints())
+
+    def shape(self, program: str, function: str) -> CircuitShape:
+        """A function's six circuit sizes (constraints, variables, non-zeros...), read from
+        its synthesized verifying key's bytes (`limits.shape_from_verifying_key`)."""
+        vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
+        return shape_from_verifying_key(bytes(vk.bytes()))
 
     def execute(self, inputs: Sequence[str], program: str | None = None) -> Executed:
         """Authorize and execute the entry function on Aleo input literals (no proof yet).

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from workbench.kinds import KeyCacheState, ProverKind, Topology
+from workbench.limits import CircuitShape
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, ProverRequest, Synthesis, Verification
 from workbench.snarkvm import overhead, parallel
 from workbench.snarkvm.keycache import KeyCache
@@ -82,6 +83,9 @@ class SnarkVMProver:
 
     def constraints(self, program: str, function: str) -> int:
         return self.vm.constraints(program, function)
+
+    def shape(self, program: str, function: str) -> CircuitShape:
+        return self.vm.shape(program, function)
 
     def overhead(self, program: str, function: str) -> int | None:
         return overhead.measure(self.vm, self.vm.source_of(program), function, sdk_version())

@@ -36,7 +36,7 @@ from typing import Callable, Iterable
 from workbench.atomic import write_bytes_atomic
 from workbench.errors import UserError
 from workbench.experiment import SETUP_DOWNLOAD, SETUP_INSTALLED
-from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, setup_limits
+from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, planning_budget, setup_limits
 from workbench.snarkvm.params import resources_dir
 
 
@@ -194,7 +194,7 @@ def installed_degree(states: Iterable[FileStatus] | None = None) -> int:
 
 def smallest_degree_for(constraints: int) -> int | None:
     """The smallest degree of the table whose transitions hold `constraints`, or None."""
-    return next((d for d in DEGREES if constraints <= setup_limits(d).constraints), None)
+    return next((d for d in DEGREES if constraints <= planning_budget(d)), None)
 
 
 def _listing(files: Iterable[SetupFile]) -> str:
@@ -447,7 +447,7 @@ def describe_degrees(states: tuple[FileStatus, ...] | None = None) -> str:
                 part for part in (f"{absent} file(s) missing" if absent else "", f"{len(corrupt)} corrupt" if corrupt else "")
                 if part
             )
-        rows.append((f"2^{d}", f"about {setup_limits(d).constraints:,}", ", ".join(f.name for f in own), state))
+        rows.append((f"2^{d}", f"about {planning_budget(d):,}", ", ".join(f.name for f in own), state))
     return "\n".join(_table(rows, right=(1,)))
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from workbench.algorithms.base import QuantizedModel
 from workbench.leo import generate, toolchain
 from workbench.results import RunDirectory
-from workbench.snarkvm.costs import estimate_constraints
+from workbench.snarkvm.costs import estimate_constraints, estimate_shapes
 from workbench.stages.records import AleoProgram, Compiled, LeoSources, Plan
 
 
@@ -44,7 +44,7 @@ def _build_all(sources: LeoSources, root: Path, compiler: str) -> list[toolchain
 
 def compile_programs(sources: LeoSources, compiler: str = "auto", run: RunDirectory | None = None) -> Compiled:
     """Compile every program with the chosen toolchain and estimate every function's constraints
-    (a caller with the Aleo instructions of the programs it calls)."""
+    and six circuit sizes (a caller with the Aleo instructions of the programs it calls)."""
     if run is not None:
         built = _build_all(sources, run.staging / "leo", compiler)
         run.remove("*.aleo")
@@ -59,5 +59,10 @@ def compile_programs(sources: LeoSources, compiler: str = "auto", run: RunDirect
         for p, b in zip(sources.programs, built)
         for f, n in estimate_constraints(b.aleo, [aleo_of[i] for i in p.imports]).items()
     }
+    shapes = {
+        (p.program_id, f): shape
+        for p, b in zip(sources.programs, built)
+        for f, shape in estimate_shapes(b.aleo, [aleo_of[i] for i in p.imports]).items()
+    }
     programs = tuple(AleoProgram(p.name, p.program_id, b.aleo) for p, b in zip(sources.programs, built))
-    return Compiled(programs, sources.main.function, built[-1].compiler, estimates)
+    return Compiled(programs, sources.main.function, built[-1].compiler, estimates, shapes)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET
+from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET, SRS_DEGREE, Quantity, setup_limits
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.stages.estimate import Estimator
 
@@ -52,9 +52,16 @@ class _Chain:
         program, deps = candidate
         return max(self.estimator.estimate(program, deps).values())
 
+    # The setup degree planned against (`PlanRequest.degree`); the shipped one by default.
+    degree = SRS_DEGREE
+
     def fits(self, candidate: Candidate) -> tuple[bool, int]:
-        n = self.estimate(candidate)
-        return n <= self.budget, n
+        """Whether every estimated size of the candidate is within the setup's limits (the
+        constraint maximum lowered to the budget), and its largest constraint estimate."""
+        program, deps = candidate
+        shapes = self.estimator.shape(program, deps).values()
+        limits = setup_limits(self.degree).capped(Quantity.CONSTRAINTS, self.budget)
+        return all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes)
 
 
 def _smallest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:
@@ -95,6 +102,7 @@ def choose_cuts(
     what: str = "pieces",
     max_transitions: int = MAX_TRANSITIONS,
     estimator: Estimator | None = None,
+    degree: int = SRS_DEGREE,
 ) -> tuple[int, ...]:
     """Cuts (indices of the first piece of each link) splitting `units` pieces into a
     chain of transitions that each fit `budget`; () when one program fits.
@@ -106,8 +114,9 @@ def choose_cuts(
     """
     if estimator is None:
         with Estimator("workbench") as own:
-            return choose_cuts(render, units, budget, what, max_transitions, own)
+            return choose_cuts(render, units, budget, what, max_transitions, own, degree)
     chain = _Chain(render, budget, estimator)
+    chain.degree = degree
     ok, n = chain.fits(chain.program((), 0))
     if ok:
         return ()
@@ -178,6 +187,7 @@ def choose_links(
     what: str = "pieces",
     estimator: Estimator | None = None,
     first_at_least: int = 1,
+    degree: int = SRS_DEGREE,
 ) -> tuple[int, ...]:
     """Cuts splitting `units` pieces into links of a chain linked by commitments (separate
     executions), each fitting `budget`; () when one program fits. The first link holds at
@@ -190,10 +200,21 @@ def choose_links(
     """
     if estimator is None:
         with Estimator("workbench") as own:
-            return choose_links(render, units, budget, what, own, first_at_least)
+            return choose_links(render, units, budget, what, own, first_at_least, degree)
+
+    limits = setup_limits(degree).capped(Quantity.CONSTRAINTS, budget)
+    fitted: dict[tuple[tuple[int, ...], int], tuple[bool, int]] = {}
+
+    def check(cuts: tuple[int, ...], index: int) -> tuple[bool, int]:
+        """Whether the program fits every limit, and its constraint estimate."""
+        if (cuts, index) not in fitted:
+            shapes = estimator.shape(render(cuts)[index]).values()
+            fitted[(cuts, index)] = (all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes))
+        return fitted[(cuts, index)]
 
     def size(cuts: tuple[int, ...], index: int) -> int:
-        return max(estimator.estimate(render(cuts)[index]).values())
+        ok, n = check(cuts, index)
+        return n if ok else max(n, budget + 1)  # a size beyond any other limit counts as too large
 
     n = size((), 0)
     if n <= budget:

@@ -17,12 +17,13 @@ from typing import Sequence
 from workbench.leo import generate, toolchain
 from workbench.leo.compiler import CompiledProgram, compile_source
 from workbench.leo.generate import LeoProgram
-from workbench.snarkvm.costs import estimate_constraints
+from workbench.limits import CircuitShape
+from workbench.snarkvm.costs import estimate_constraints, estimate_shapes
 
 
 class Estimator:
     """Compiles generated programs (each with the programs it depends on) and estimates
-    their functions' constraints; one per planning, closed when it is done."""
+    their functions' constraints (and every size, `shape`); one per planning, closed when it is done."""
 
     def __init__(self, compiler: str = "auto") -> None:
         self.compiler = compiler
@@ -54,6 +55,12 @@ class Estimator:
         inputs and outputs, so the programs it imports are compiled too)."""
         imported = [self.aleo(d, deps[:i]) for i, d in enumerate(deps) if d.name in program.imports]
         return estimate_constraints(self.aleo(program, deps), imported)
+
+    def shape(self, program: LeoProgram, deps: Sequence[LeoProgram] = ()) -> dict[str, CircuitShape]:
+        """The six estimated sizes of each function of `program` (constraints as `estimate`
+        gives them, variables and non-zeros too), which the setup bounds each."""
+        imported = [self.aleo(d, deps[:i]) for i, d in enumerate(deps) if d.name in program.imports]
+        return estimate_shapes(self.aleo(program, deps), imported)
 
     def _builtin(self, program: LeoProgram, deps: Sequence[LeoProgram]) -> CompiledProgram:
         key = (program.name, program.source)

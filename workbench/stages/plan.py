@@ -13,9 +13,14 @@ before any key is synthesized:
 - Anything else that does not fit is refused with its estimate, the limit, what to shrink and
   the larger setup that would hold it (its files, and how to install them).
 
-The estimate counts constraints, but the setup also bounds other sizes of the circuit (its
-non-zero entries), so a plan estimated to fit can still be refused at key synthesis;
-`shrink` then gives the request for a smaller plan, made from the same quantized model.
+The setup bounds every size of a circuit, not only its constraints: variables, and the
+non-zero entries of each R1CS matrix (long linear combinations add non-zeros, not
+constraints). A program fits when none of its six estimated sizes (`Estimator.shape`) is
+over `limits.setup_limits(request.degree)`, with the constraint maximum lowered to
+`request.budget` (the measured offline budget, or less after a refusal). The estimate can
+still be a little under the key, so a plan estimated to fit can be refused at key
+synthesis; `shrink` then gives the request for a smaller plan, made from the same
+quantized model.
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ from workbench.kinds import Topology
 from workbench.leo import generate
 from workbench.algorithms.forms import Form
 from workbench.leo.contexts import chain_units, first_link_units, split_topologies
-from workbench.limits import FIXED_TRANSITION_COST, OFFLINE_BUDGET, SRS_DEGREE, setup_limits
+from workbench.limits import (
+    FIXED_TRANSITION_COST,
+    OFFLINE_BUDGET,
+    SRS_DEGREE,
+    CircuitShape,
+    Quantity,
+    SetupLimits,
+    planning_budget,
+    setup_limits,
+)
 from workbench.prover import FunctionKey
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.snarkvm.setup_files import larger_setup_advice
@@ -72,20 +86,59 @@ def estimate_programs(programs: list[generate.LeoProgram], estimator: Estimator 
             estimator.close()
 
 
-def check_fits(estimates: dict[FunctionKey, int], model: QuantizedModel, batch: int, budget: int = OFFLINE_BUDGET,
-               degree: int = SRS_DEGREE, downloads: bool = False) -> None:
-    """Refuse, before key synthesis, a circuit whose estimate exceeds the budget of the
-    degree-2^`degree` setup; the refusal names the setup that would hold it and its files."""
-    over = {k: v for k, v in estimates.items() if v > budget}
+def estimate_program_shapes(
+    programs: list[generate.LeoProgram], estimator: Estimator | None = None
+) -> dict[FunctionKey, CircuitShape]:
+    """Every function's six estimated sizes (see `estimate_programs`)."""
+    own = estimator is None
+    estimator = estimator if estimator is not None else Estimator("workbench")
+    try:
+        shapes: dict[FunctionKey, CircuitShape] = {}
+        for i, p in enumerate(programs):  # dependencies first
+            for function, shape in estimator.shape(p, programs[:i]).items():
+                shapes[(p.program_id, function)] = shape
+        return shapes
+    finally:
+        if own:
+            estimator.close()
+
+
+def planning_limits(degree: int = SRS_DEGREE, budget: int = OFFLINE_BUDGET) -> SetupLimits:
+    """What a planned transition may hold: the setup's limits at `degree`, the constraint
+    maximum lowered to `budget` (a margin for the estimator's error; smaller after a refusal)."""
+    return setup_limits(degree).capped(Quantity.CONSTRAINTS, budget)
+
+
+def fits(shapes: dict[FunctionKey, CircuitShape], limits: SetupLimits) -> bool:
+    """Whether every function's estimated sizes are within `limits`."""
+    return all(not limits.over(s) for s in shapes.values())
+
+
+def check_fits(
+    shapes: dict[FunctionKey, CircuitShape], model: QuantizedModel, batch: int, limits: SetupLimits,
+    downloads: bool = False,
+) -> None:
+    """Refuse, before key synthesis, a circuit any of whose estimated sizes exceeds its limit;
+    the message names the binding size (the one furthest over), its estimate and the limit,
+    and (constraints) the larger setup that would hold it and its files (`downloads`: whether
+    snarkVM may fetch them)."""
+    over = [(v / m, key, q, v, m) for key, s in shapes.items() for q, v, m in limits.over(s)]
     if not over:
         return
-    (program, function), n = max(over.items(), key=lambda kv: kv[1])
+    _, (program, function), quantity, n, limit = max(over, key=lambda o: (o[0], o[3]))
+    where = f"the {'offline ' if limits.degree == SRS_DEGREE else ''}setup (degree 2^{limits.degree})"
     advice = "lower [zk] batch, or " if batch > 1 else ""
-    larger = larger_setup_advice(n, degree, downloads)
+    if quantity == Quantity.CONSTRAINTS:
+        rule = setup_limits(limits.degree).constraints
+        bound = (
+            f"{where} proves at most about {limit:,} per transition (planned with a margin below its {rule:,}), "
+            f"of which about {FIXED_TRANSITION_COST:,} are the fixed cost of any transition"
+        )
+    else:
+        bound = f"{where} allows at most {limit:,} per transition"
+    larger = larger_setup_advice(n, limits.degree, downloads) if quantity == Quantity.CONSTRAINTS else ""
     raise CircuitTooLarge(
-        f"{program}/{function} is estimated at {n:,} constraints; the degree-2^{degree} setup planned against "
-        f"proves at most about {setup_limits(degree).constraints:,} per transition, of which about "
-        f"{FIXED_TRANSITION_COST:,} are the fixed cost of any transition. To fit, {advice}{SHRINK_ADVICE}."
+        f"{program}/{function} is estimated at {n:,} {quantity}; {bound}. To fit, {advice}{SHRINK_ADVICE}."
         f"{' ' + larger if larger else ''}\n{model_size(model)}"
     )
 
@@ -102,13 +155,13 @@ def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[..., list
     return render
 
 
-def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, budget: int,
+def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, limits: SetupLimits,
                 estimator: Estimator) -> int:
-    """The largest batch in 1..cap whose estimated circuit fits the budget."""
+    """The largest batch in 1..cap whose estimated circuit fits every limit."""
 
-    def fits(k: int) -> bool:
+    def fits_at(k: int) -> bool:
         try:
-            return all(n <= budget for n in estimate_programs(render(k), estimator).values())
+            return fits(estimate_program_shapes(render(k), estimator), limits)
         except WorkbenchError:  # LeoCompileError, or `leo build` failing
             if k == 1:
                 raise
@@ -117,17 +170,17 @@ def _auto_batch(render: Callable[[int], list[generate.LeoProgram]], cap: int, bu
             return False
 
     cap = max(1, cap)
-    if not fits(1):
+    if not fits_at(1):
         return 1  # check_fits reports the model as too large with its estimate
     # The estimate grows with the batch. Gallop up from 1 (small programs first: a model
     # near the budget is settled by compiling batch 2), then bisect the last step.
     lo, step = 1, 2
-    while step <= cap and fits(step):
+    while step <= cap and fits_at(step):
         lo, step = step, step * 2
     hi = min(step, cap + 1) - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+        lo, hi = (mid, hi) if fits_at(mid) else (lo, mid - 1)
     return lo
 
 
@@ -144,6 +197,7 @@ def plan(model: QuantizedModel, request: PlanRequest) -> Plan:
 
 def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> Plan:
     render = _renderer(model, request)
+    limits = planning_limits(request.degree, request.budget)
     units, unit = chain_units(model.form)
     if units >= 2:
         split = _split(model.form, render, units, unit, request, estimator)
@@ -153,16 +207,14 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
             raise CircuitTooLarge(f"{split}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
         cuts, topology = split
         if cuts:
-            estimates = estimate_programs(render(1, cuts, topology), estimator)
-            check_fits(estimates, model, 1, request.budget, request.degree, request.downloads)
-            return Plan(request, 1, cuts, units, unit, estimates, topology)
+            check_fits(estimate_program_shapes(render(1, cuts, topology), estimator), model, 1, limits, request.downloads)
+            return Plan(request, 1, cuts, units, unit, estimate_programs(render(1, cuts, topology), estimator), topology)
     if isinstance(request.batch, int):
         batch = request.batch
     else:
-        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), request.budget, estimator)
-    estimates = estimate_programs(render(batch), estimator)
-    check_fits(estimates, model, batch, request.budget, request.degree, request.downloads)
-    return Plan(request, batch, (), units, unit, estimates)
+        batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), limits, estimator)
+    check_fits(estimate_program_shapes(render(batch), estimator), model, batch, limits, request.downloads)
+    return Plan(request, batch, (), units, unit, estimate_programs(render(batch), estimator))
 
 
 def _split(
@@ -183,7 +235,7 @@ def _split(
     if request.program.scores and Topology.COMMITMENTS in allowed:
         allowed.remove(Topology.COMMITMENTS)
     if not allowed or any(t not in possible for t in allowed):
-        if all(n <= request.budget for n in estimate_programs(render(1), estimator).values()):
+        if fits(estimate_program_shapes(render(1), estimator), planning_limits(request.degree, request.budget)):
             return (), Topology.CALL  # nothing to split
         return CircuitTooLarge(
             f"the model does not fit one transition and a {unit} model splits only into "
@@ -195,10 +247,11 @@ def _split(
     for topology in allowed:
         try:
             if topology == Topology.CALL:
-                cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit, estimator=estimator)
+                cuts = choose_cuts(lambda c: render(1, c), units, request.budget, unit, estimator=estimator,
+                                   degree=request.degree)
             else:
                 cuts = choose_links(lambda c: render(1, c, Topology.COMMITMENTS), units, request.budget, unit, estimator,
-                                    first_link_units(form))
+                                    first_link_units(form), request.degree)
         except CircuitTooLarge as exc:
             refusal = exc
             continue
@@ -223,7 +276,9 @@ def shrink(plan: Plan, refusal: CircuitTooLarge, model: QuantizedModel) -> PlanR
     if request.batch == "auto" and plan.batch > 1:
         return replace(request, max_batch=max(1, int(plan.batch * AUTO_BATCH_SHRINK)))
     if plan.units >= 2 and plan.batch == 1:
-        budget = int(request.budget * (1 - CHAIN_BUDGET_STEP))
-        if budget >= setup_limits(request.degree).constraints * CHAIN_BUDGET_FLOOR:
+        # Step down from what the plan was held to: a budget above the setup's own
+        # constraint maximum was planned at that maximum.
+        budget = int(min(request.budget, planning_budget(request.degree)) * (1 - CHAIN_BUDGET_STEP))
+        if budget >= planning_budget(request.degree) * CHAIN_BUDGET_FLOOR:
             return replace(request, budget=budget)
     raise CircuitTooLarge(f"{refusal}\n{model_size(model)}") from None

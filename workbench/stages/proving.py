@@ -54,14 +54,17 @@ def batch_rows(quantized: Quantized, batch: int, n_rows: int, n_proofs: int) -> 
 
 def synthesize_keys(prover: Prover, compiled: Compiled, batches: Batches, run: RunDirectory | None = None) -> Keys:
     """Execute the first batch once, which makes every function's keys (or loads them from the
-    cache); read each function's constraints and fixed transition cost; save the verifying keys."""
+    cache); read each function's constraints, six sizes and fixed transition cost; save the verifying keys."""
     synthesis = prover.synthesize(batches.inputs[0])
     if run is not None:
         root = run.artefact("verifying_keys")
         for (program_id, function), k in synthesis.keys.items():
             (root / f"{program_id.removesuffix('.aleo')}.{function}.verifier").write_bytes(k.verifier)
     costs = tuple(
-        FunctionCost(p, f, prover.constraints(p, f), prover.overhead(p, f), compiled.estimates.get((p, f)))
+        FunctionCost(
+            p, f, prover.constraints(p, f), prover.overhead(p, f), compiled.estimates.get((p, f)),
+            shape=prover.shape(p, f), estimated_shape=compiled.shapes.get((p, f)),
+        )
         for p, f in prover.functions()
     )
     return Keys(

@@ -26,7 +26,7 @@ from workbench.algorithms.base import QuantizedModel
 from workbench.algorithms.catalogue import Family
 from workbench.kinds import KeyCacheState, ProverKind, Task, Topology, Visibility
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_BATCH, SRS_DEGREE, setup_limits
+from workbench.limits import MAX_BATCH, SRS_DEGREE, CircuitShape, planning_budget
 from workbench.prover import Executed, FunctionKey, Proof, Verification
 from workbench.results import FunctionCost
 
@@ -67,7 +67,7 @@ class ProgramSpec:
 class PlanRequest:
     """What a plan must satisfy: the batch asked for, the rows to run and the budget.
 
-    `budget` left out (None) is the setup's: `setup_limits(degree).constraints`; a lower one
+    `budget` left out (None) is the setup's: `limits.planning_budget(degree)`; a lower one
     is given when the setup refused a plan and a chain is planned again for less.
     """
 
@@ -90,7 +90,7 @@ class PlanRequest:
 
     def __post_init__(self) -> None:
         if self.budget is None:
-            object.__setattr__(self, "budget", setup_limits(self.degree).constraints)
+            object.__setattr__(self, "budget", planning_budget(self.degree))
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,13 @@ class AleoProgram:
 
 @dataclass(frozen=True)
 class Compiled:
-    """Every program compiled, with each function's estimated constraints."""
+    """Every program compiled, with each function's estimated constraints and sizes."""
 
     programs: tuple[AleoProgram, ...]  # dependencies first
     function: str  # the main program's entry function
     compiler: str  # e.g. "workbench-leo 0.1.0" or "leo 4.3.2"
     estimates: Mapping[FunctionKey, int]
+    shapes: Mapping[FunctionKey, CircuitShape] = field(default_factory=dict)  # the six sizes estimated
 
     @property
     def sources(self) -> tuple[str, ...]:

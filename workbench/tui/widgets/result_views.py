@@ -7,7 +7,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from workbench.report import metric_table, proof_table, proofs_note
+from workbench.report import metric_table, proof_table, proofs_note, size_table
 from workbench.results import RunResult
 
 
@@ -83,6 +83,19 @@ def cost_table(r: RunResult) -> RenderableType:
     fn.add_column("constraints", justify="right")
     for f in r.circuit.functions:
         fn.add_row(f"{f.program}/{f.function}", f"{f.constraints:,}")
+    parts: list[RenderableType] = [fn]
+    sized = size_table(r)
+    if sized is not None:
+        # Every size the setup bounds, next to its limit: the headroom of each.
+        headers, rows = sized
+        sizes = Table(title="circuit sizes (the setup bounds each)", title_justify="left", padding=(0, 1))
+        sizes.add_column(headers[0])
+        sizes.add_column(headers[1])
+        for h in headers[2:]:
+            sizes.add_column(h, justify="right")
+        for row in rows:
+            sizes.add_row(*row)
+        parts += [Text(""), sizes]
     proof_bytes = max((p.proof_bytes for p in r.proofs), default=0)
     costs = Table(title="costs", title_justify="left", padding=(0, 1))
     costs.add_column("measure")
@@ -109,7 +122,7 @@ def cost_table(r: RunResult) -> RenderableType:
         "  ".join(f"{k} {v}" for k, v in r.versions.items()),
         style="dim",
     )
-    return Group(fn, Text(""), grid, Text(""), versions)
+    return Group(*parts, Text(""), grid, Text(""), versions)
 
 
 # Aleo instructions have no Pygments lexer; a few regular expressions do the job.
