@@ -190,58 +190,90 @@ def choose_links(
     degree: int = SRS_DEGREE,
 ) -> tuple[int, ...]:
     """Cuts splitting `units` pieces into links of a chain linked by commitments (separate
-    executions), each fitting `budget`; () when one program fits. The first link holds at
-    least `first_at_least` pieces.
+    executions), each fitting every limit of the setup (constraints held to `budget`); ()
+    when one program fits. The first link holds at least `first_at_least` pieces.
 
-    Links are packed greedily in order: each link takes as many pieces as fit (the
-    estimate grows with the pieces, so a bisection finds the most). A link's source
-    depends only on its own range and on whether it is the first or the last, so each
-    candidate is compiled once. Raises CircuitTooLarge when one piece does not fit a link.
+    Links are packed greedily in order, each taking as many pieces as fit (its sizes grow
+    with its pieces). A link's source depends only on its range and on whether it is the
+    first or the last, so each candidate is compiled once; the search for a link starts
+    from the size of the link before it (links in the middle of a chain are alike), so a
+    link usually costs two compilations. Raises CircuitTooLarge when one piece does not
+    fit a link, or when more than MAX_LINKS links would be needed.
     """
     if estimator is None:
         with Estimator("workbench") as own:
             return choose_links(render, units, budget, what, own, first_at_least, degree)
-
     limits = setup_limits(degree).capped(Quantity.CONSTRAINTS, budget)
-    fitted: dict[tuple[tuple[int, ...], int], tuple[bool, int]] = {}
+    checked: dict[tuple[tuple[int, ...], int], tuple[bool, int]] = {}
 
     def check(cuts: tuple[int, ...], index: int) -> tuple[bool, int]:
-        """Whether the program fits every limit, and its constraint estimate."""
-        if (cuts, index) not in fitted:
+        """Whether program `index` of the chain cut at `cuts` fits every limit, and its
+        constraint estimate."""
+        if (cuts, index) not in checked:
             shapes = estimator.shape(render(cuts)[index]).values()
-            fitted[(cuts, index)] = (all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes))
-        return fitted[(cuts, index)]
+            checked[(cuts, index)] = (all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes))
+        return checked[(cuts, index)]
 
-    def size(cuts: tuple[int, ...], index: int) -> int:
-        ok, n = check(cuts, index)
-        return n if ok else max(n, budget + 1)  # a size beyond any other limit counts as too large
-
-    n = size((), 0)
-    if n <= budget:
-        return ()
-    if units < 2:
-        raise CircuitTooLarge(f"the model is estimated at {n:,} constraints and has {units} {what}, too few to split")
     cuts: list[int] = []
-    start = 0
+    start, previous = 0, 0
     while True:
-        if start > 0 and size((*cuts,), len(cuts)) <= budget:  # the last link: [start, units)
-            return tuple(cuts)
+        left = units - start
+        # The last link (no handoff after it) holds somewhat more than one in the middle:
+        # try it only when what is left is within reach, not on every step.
+        if start == 0 or left <= 3 * previous:
+            ok, n = check(tuple(cuts), len(cuts))  # [start, units) as the last link (or the whole model)
+            if ok:
+                return tuple(cuts)
+            if start == 0 and units < 2:
+                raise CircuitTooLarge(f"the model is estimated at {n:,} constraints and has {units} {what}, too few to split")
         if len(cuts) >= MAX_LINKS:
             raise CircuitTooLarge(f"the model needs more than {MAX_LINKS} links of about {budget:,} constraints each")
+        lo = start + 1 if cuts else max(1, first_at_least)
+        if lo > units - 1:
+            raise CircuitTooLarge(f"the last link, holding {left} {what}, is estimated at {check(tuple(cuts), len(cuts))[1]:,} "
+                                  f"constraints; the setup proves at most about {budget:,} per transition")
 
-        def link(end: int) -> tuple[tuple[int, ...], int]:  # a link [start, end) before the last
-            return (*cuts, end), len(cuts)
+        def fits(end: int) -> bool:  # a link [start, end) before the last
+            return check((*cuts, end), len(cuts))[0]
 
-        # The largest end that fits, leaving the last link a piece.
-        lo, hi = (start + 1 if cuts else max(1, first_at_least)), units - 1
-        if lo > hi or size(*link(lo)) > budget:
-            n = size(*link(lo)) if lo <= hi else size((*cuts,), len(cuts))
+        end = _largest_fitting(fits, lo, units - 1, start + previous if previous else lo)
+        if end is None:
+            n = check((*cuts, lo), len(cuts))[1]
             raise CircuitTooLarge(
-                f"a link holding only one {what[:-1]} is estimated at {n:,} constraints (the link's fixed cost, its "
-                f"commitments, its inputs and the {what[:-1]}); the setup proves at most about {budget:,} per transition"
+                f"a link holding {lo - start} {what} is estimated at {n:,} constraints (the link's fixed cost, its "
+                f"commitments, its inputs and the {what}); the setup proves at most about {budget:,} per transition"
             )
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if size(*link(mid)) <= budget else (lo, mid - 1)
-        cuts.append(lo)
-        start = lo
+        cuts.append(end)
+        start, previous = end, end - start
+
+
+def _largest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:
+    """The largest e in [lo, hi] with fits(e), for fits monotone (true up to some e*, false
+    after); None if fits(lo) is false. Gallops from `guess`, then bisects."""
+    guess = min(max(guess, lo), hi)
+    if fits(guess):
+        good, step = guess, 1
+        while good < hi:
+            probe = min(hi, good + step)
+            if not fits(probe):
+                bad = probe
+                break
+            good, step = probe, step * 2
+        else:
+            return good
+    else:
+        if guess == lo:
+            return None
+        bad, step = guess, 1
+        while True:
+            probe = max(lo, bad - step)
+            if fits(probe):
+                good = probe
+                break
+            if probe == lo:
+                return None
+            bad, step = probe, step * 2
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(mid) else (good, mid)
+    return good
