@@ -453,3 +453,106 @@ def lower_logistic_regression(est: Any, calibration: Calibration, spec: Quantiza
     net = DenseNet.linear(est.coef_, est.intercept_)
     head = DenseHead.SIGN if len(est.classes_) == 2 else DenseHead.ARGMAX
     return lower_dense(net, est, calibration, spec, head, "linear")
+
+
+# -- splitting a network across transitions ------------------------------------------------
+# A dense network too large for one transition is cut into a chain of programs
+# (workbench/leo/contexts.py renders it). The units of the chain are the outputs of every
+# layer (neurons of dense layers, outputs of max pools), flattened in order; a cut before
+# unit c hands the rest of the network the values it still needs: the *carry*.
+
+
+@dataclass(frozen=True)
+class Carried:
+    """One value a cut of a dense network carries to the next program of a chain.
+
+    Layer 0 is the input: feature `index`, carried as the circuit's own input integer
+    (a0 = u - input_offset, so `low` = -input_offset). A hidden layer's output `index` is
+    carried as a - low, `low` its proven lower bound, in the narrowest unsigned type of
+    its proven range. The output layer's value `index` is carried as its score in the
+    head's offset form z + 2^(head_bits - 1) (`score`), which the head compares anyway.
+    """
+
+    layer: int
+    index: int
+    type: IntType
+    low: int
+    score: bool = False
+
+
+def layer_widths(form: DenseForm) -> list[int]:
+    """The number of units (outputs) of each layer."""
+    return [len(layer.groups) if isinstance(layer, IntMaxPool) else int(layer.weight.shape[0]) for layer in form.layers]
+
+
+def locate_unit(form: DenseForm, unit: int) -> tuple[int, int]:
+    """(layer n, 1-based; index in the layer) of a unit of the flattened network."""
+    if unit < 0:
+        raise ValueError(f"no unit {unit}")
+    for n, width in enumerate(layer_widths(form), start=1):
+        if unit < width:
+            return n, unit
+        unit -= width
+    raise ValueError("unit past the network's last")
+
+
+def is_dead(layer: IntLayer | IntMaxPool, i: int) -> bool:
+    """A ReLU neuron whose z is never positive: its output is the constant 0 (not carried)."""
+    return isinstance(layer, IntLayer) and layer.relu and int(layer.bits[i]) == 0
+
+
+def _reads(layer: IntLayer | IntMaxPool, first: int) -> np.ndarray:
+    """Which of the previous layer's values the units `first..` of `layer` read (bool mask)."""
+    if isinstance(layer, IntMaxPool):
+        n_in = 1 + max(max(g) for g in layer.groups)
+        mask = np.zeros(n_in, dtype=bool)
+        for g in layer.groups[first:]:
+            mask[list(g)] = True
+        return mask
+    live = np.array([not is_dead(layer, i) for i in range(first, layer.weight.shape[0])], dtype=bool)
+    w = layer.weight[first:]
+    return np.any((w != 0) & live[:, None], axis=0) if len(w) else np.zeros(layer.weight.shape[1], dtype=bool)
+
+
+def _carried(form: DenseForm, n: int, i: int) -> Carried:
+    """How value i of layer n (0: the input) travels across a cut."""
+    if n == 0:
+        return Carried(0, i, form.io.feature_type, -form.input_offset)
+    if n == len(form.layers):
+        return Carried(n, i, IntType(False, form.head_bits), -(1 << (form.head_bits - 1)), score=True)
+    layer = form.layers[n - 1]
+    low, high = int(layer.a_low[i]), int(layer.a_high[i])
+    return Carried(n, i, narrowest_int(0, high - low, signed=False), low)
+
+
+def carry_at(form: DenseForm, cut: int) -> tuple[Carried, ...]:
+    """The values a cut before unit `cut` carries: those the units from `cut` on still read.
+
+    Cutting inside layer n (before its unit i > 0): the previous layer's values that
+    units i.. of layer n read, then layer n's finished values 0..i-1 that layer n + 1 reads
+    (all of them for the output layer: the head compares every score). Cutting at a layer
+    boundary (i = 0): the previous layer's values that layer n reads. Dead ReLU outputs
+    (constant 0) and values no later unit reads are left out; the result may be empty
+    only for a degenerate network (see `chain_cuts`).
+    """
+    n, i = locate_unit(form, cut)
+    values = [_carried(form, n - 1, int(j)) for j in np.flatnonzero(_reads(form.layers[n - 1], i))
+              if n == 1 or not is_dead(form.layers[n - 2], int(j))]
+    if i:
+        last = n == len(form.layers)
+        needed = np.ones(i, dtype=bool) if last else _reads(form.layers[n], 0)[:i]
+        values += [_carried(form, n, j) for j in range(i) if needed[j] and (last or not is_dead(form.layers[n - 1], j))]
+    return tuple(values)
+
+
+def chain_cuts(form: DenseForm) -> int:
+    """How many units a chain may cut the network between (0: it cannot be split).
+
+    A network of one layer (a linear model) is not split: each link would need every
+    feature and the head, which is all it computes. Nor is a network with a cut that
+    carries nothing (the rest of it would be a constant).
+    """
+    if len(form.layers) < 2:
+        return 0
+    units = sum(layer_widths(form))
+    return units if all(carry_at(form, c) for c in range(1, units)) else 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import singledispatch
 from typing import Any
 
+import numpy as np
 from workbench.algorithms.forms import (
     CentroidsForm,
     DenseForm,
@@ -23,6 +24,7 @@ from workbench.algorithms.forms import (
     TreeForm,
     TreeHead,
 )
+from workbench.algorithms.linear import Carried, carry_at, chain_cuts, is_dead, layer_widths, locate_unit
 from workbench.quantize import narrowest_int
 
 
@@ -53,6 +55,13 @@ def chain_units(form: Form) -> tuple[int, str]:
 def _(form: TreeForm) -> tuple[int, str]:
     # A single tree (LEAF) has nothing to sum across links.
     return (0, "trees") if form.head == TreeHead.LEAF else (len(form.trees), "trees")
+
+
+@chain_units.register
+def _(form: DenseForm) -> tuple[int, str]:
+    # Every layer's outputs, flattened: a cut at a layer's first neuron splits by layers,
+    # one inside a layer splits its neurons (workbench/algorithms/linear.py, `carry_at`).
+    return chain_cuts(form), "neurons"
 
 
 # -- the score vector of `[zk] scores` ------------------------------------------------------
@@ -95,8 +104,33 @@ def program_plans(form: Form, name: str, cuts: tuple[int, ...] = ()) -> list[Pro
 
 @program_plans.register
 def _(form: DenseForm, name: str, cuts: tuple[int, ...] = ()) -> list[ProgramPlan]:
-    _no_cuts(form, cuts)
-    return [ProgramPlan(name, "linear", dense_context(form))]
+    """One program, or a forward chain split before each unit (neuron) index in `cuts`.
+
+    Chain: the main program `<name>` takes the features, computes units [0, cuts[0]) and
+    calls `<name>_p<cuts[0]>` with the carry (the values the rest of the network reads,
+    `carry_at`), which computes [cuts[0], cuts[1]) and calls the link named after cuts[1],
+    and so on; the last link computes the rest and the head and returns the prediction,
+    which every caller returns. A link is named after its first unit and its source
+    depends only on its own units and the cut after it, so it does not change when links
+    are added before it (`stages/chain.py` compiles each candidate once).
+    """
+    if not cuts:
+        return [ProgramPlan(name, "linear", dense_context(form))]
+    units = chain_cuts(form)
+    if units < 2:
+        raise ValueError(f"this {form.kind} network cannot be split across transitions (one layer, or a cut "
+                         "that carries nothing)")
+    bounds = [0, *cuts, units]
+    if any(a >= b for a, b in zip(bounds, bounds[1:])):
+        raise ValueError(f"cuts {cuts} do not split {units} neurons into non-empty groups")
+    names = [name] + [f"{name}_p{c}" for c in cuts]
+    plans = []
+    for i in reversed(range(len(names))):  # dependencies first: the last link first
+        last = i == len(names) - 1
+        nxt = None if last else f"{names[i + 1]}.aleo"
+        context = dense_chain_context(form, bounds[i], bounds[i + 1], nxt)
+        plans.append(ProgramPlan(names[i], "dense_chain", context, imports=() if last else (names[i + 1],)))
+    return plans
 
 
 @program_plans.register
@@ -316,12 +350,16 @@ def layer_context(form: DenseForm, n: int) -> dict[str, Any]:
 
 def dense_context(form: DenseForm) -> dict[str, Any]:
     """Template variables of `linear.leo.j2`: every layer and the head."""
-    f = form.io.fractional_bits
     layers = [layer_context(form, n) for n in range(1, len(form.layers) + 1)]
+    return {**_head_context(form), "layers": layers}
+
+
+def _head_context(form: DenseForm) -> dict[str, Any]:
+    """The network's template variables other than its layers: the head and the encoding."""
+    f = form.io.fractional_bits
     return {
         "kind": form.kind,
-        "layers": layers,
-        "last": len(layers),
+        "last": len(form.layers),
         "head": str(form.head),
         "head_bits": form.head_bits,
         "head_half": 1 << (form.head_bits - 1),
@@ -330,6 +368,115 @@ def dense_context(form: DenseForm) -> dict[str, Any]:
         "n_outputs": form.n_outputs,
         "n_classes": form.n_classes,
         "output_fractional_bits": 2 * f,
+    }
+
+
+def _carry_arrays(values: tuple[Carried, ...]) -> tuple[list[dict[str, Any]], dict[tuple[int, int], str]]:
+    """The carry's arrays, one per integer type (narrowest first), and where each value sits."""
+    arrays: list[dict[str, Any]] = []
+    where: dict[tuple[int, int], str] = {}
+    for t in sorted({v.type for v in values}, key=lambda t: t.bits):
+        members = [v for v in values if v.type == t]
+        name = f"c_{t.name}"
+        arrays.append({"name": name, "type": t.name, "length": len(members), "values": members})
+        where.update({(v.layer, v.index): f"{name}[{k}u32]" for k, v in enumerate(members)})
+    return arrays, where
+
+
+def _unit_reads(form: DenseForm, n: int, i: int) -> list[int]:
+    """The previous layer's values that unit i of layer n reads."""
+    layer = form.layers[n - 1]
+    if isinstance(layer, IntMaxPool):
+        return list(layer.groups[i])
+    return [] if is_dead(layer, i) else [int(j) for j in np.flatnonzero(layer.weight[i])]
+
+
+def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str | None) -> dict[str, Any]:
+    """Template variables of `dense_chain.leo.j2`: the program of a chain computing units
+    [start, end) and, unless it is the last, calling `next_program` with the carry at `end`.
+
+    It receives the carry at `start` (the main program, start 0, receives the features),
+    defines the received values its units read, computes its units with the macros of
+    `linear.leo.j2` (shared in `_dense.leo.j2`), and sends the carry at `end`: received
+    values are passed on as they came, values computed here are cast once to their
+    carried type (scores: the head's own offset form).
+    """
+    n_layers = len(form.layers)
+    widths = layer_widths(form)
+    received = carry_at(form, start) if start else ()
+    arrays_in, where_in = _carry_arrays(received)
+    by_key = {(v.layer, v.index): v for v in received}
+    first_n, first_i = locate_unit(form, start)
+    computed: set[tuple[int, int]] = set()
+    layers = []
+    offset = 0
+    for n, width in enumerate(widths, start=1):
+        lo, hi = max(start - offset, 0), min(end - offset, width)
+        offset += width
+        if lo >= hi:
+            continue
+        ctx = layer_context(form, n)
+        key = "outputs" if ctx["kind"] == "maxpool" else "neurons"
+        ctx[key] = ctx[key][lo:hi]
+        ctx.update(first=lo, stop=hi, width=width)
+        layers.append(ctx)
+        computed.update((n, i) for i in range(lo, hi))
+    last = end == sum(widths)
+    # What this program's units (and, in the last program, the head) read.
+    reads = {(n - 1, j) for n, i in computed for j in _unit_reads(form, n, i)}
+    if last:
+        reads |= {(n_layers, k) for k in range(form.n_outputs)}
+    definitions = []
+    for n, j in sorted(reads - computed):
+        if n == 0 and not start:
+            continue  # the main program defines every feature from its input
+        if (n, j) in where_in:
+            v = by_key[n, j]
+            definitions.append({"layer": n, "index": j, "element": where_in[n, j], "low": v.low, "score": v.score,
+                                "type": v.type.name, "zero": False})
+        elif n and is_dead(form.layers[n - 1], j):
+            definitions.append({"layer": n, "index": j, "zero": True, "score": False})
+        else:  # carry_at leaves out only what no later unit reads
+            raise AssertionError(f"unit {start} onwards reads value {j} of layer {n}, which the carry lacks")
+    carried_scores = [d["index"] for d in definitions if d["score"]]
+    out = None
+    if next_program is not None:
+        sent = carry_at(form, end)
+        arrays_out, _ = _carry_arrays(sent)
+        casts, scores = [], []
+        for arr in arrays_out:
+            elements = []
+            for v in arr["values"]:
+                if (v.layer, v.index) in where_in:
+                    elements.append(where_in[v.layer, v.index])  # passed on as received
+                elif v.layer == 0:
+                    elements.append(f"x[{v.index}u32]")
+                elif v.score:
+                    elements.append(f"s{v.index}")
+                    scores.append(v.index)
+                else:
+                    elements.append(f"o{v.layer}_{v.index}")
+                    casts.append({"layer": v.layer, "index": v.index, "type": v.type.name, "low": v.low})
+                if v.layer and (v.layer, v.index) not in where_in and (v.layer, v.index) not in computed:
+                    raise AssertionError(f"the carry at {end} needs value {v.index} of layer {v.layer}, not computed")
+            arr["elements"] = elements
+        for arr in arrays_out:
+            del arr["values"]
+        out = {"program": next_program, "arrays": arrays_out, "casts": casts, "scores": sorted(scores)}
+    for arr in arrays_in:
+        del arr["values"]
+    return {
+        **_head_context(form),
+        "layers": layers,
+        "first_unit": start,
+        "end_unit": end,
+        "units": sum(widths),
+        "first_layer": first_n,
+        "first_index": first_i,
+        "carry_in": arrays_in,
+        "definitions": definitions,
+        "carried_scores": carried_scores,
+        "next": out,
     }
 
 
