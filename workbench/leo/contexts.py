@@ -24,7 +24,20 @@ from workbench.algorithms.forms import (
     TreeForm,
     TreeHead,
 )
-from workbench.algorithms.linear import Carried, carry_at, chain_cuts, is_dead, layer_widths, locate_unit
+from workbench.algorithms.linear import (
+    ACTIVATION,
+    FEATURE,
+    PARTIAL,
+    PRE,
+    SCORE,
+    Carried,
+    accumulates,
+    carry_at,
+    chain_cuts,
+    is_dead,
+    layer_starts,
+    layer_widths,
+)
 from workbench.quantize import narrowest_int
 
 
@@ -371,111 +384,182 @@ def _head_context(form: DenseForm) -> dict[str, Any]:
     }
 
 
-def _carry_arrays(values: tuple[Carried, ...]) -> tuple[list[dict[str, Any]], dict[tuple[int, int], str]]:
-    """The carry's arrays, one per integer type (narrowest first), and where each value sits."""
+# Every private input of a transition costs about 1,250 constraints of its own and each
+# element about one per bit plus 3 (docs/cost-model.md): the carry's narrower values are
+# widened into the next wider array while that adds fewer bits than an input costs.
+MERGE_BITS = 400
+
+
+def _carry_arrays(values: tuple[Carried, ...]) -> tuple[list[dict[str, Any]], dict[tuple[str, int, int], str],
+                                                         dict[tuple[str, int, int], str]]:
+    """The carry's arrays (narrowest type first), where each value sits, and the type it
+    travels as (its own, or a wider one it was merged into)."""
+    groups = [[t, [v for v in values if v.type == t]] for t in sorted({v.type for v in values}, key=lambda t: t.bits)]
+    merged: list[list[Any]] = []
+    for group in groups:
+        if merged and len(merged[-1][1]) * (group[0].bits - merged[-1][0].bits) < MERGE_BITS:
+            merged[-1] = [group[0], merged[-1][1] + group[1]]
+        else:
+            merged.append(group)
     arrays: list[dict[str, Any]] = []
-    where: dict[tuple[int, int], str] = {}
-    for t in sorted({v.type for v in values}, key=lambda t: t.bits):
-        members = [v for v in values if v.type == t]
+    where: dict[tuple[str, int, int], str] = {}
+    types: dict[tuple[str, int, int], str] = {}
+    for t, members in merged:
         name = f"c_{t.name}"
-        arrays.append({"name": name, "type": t.name, "length": len(members), "values": members})
-        where.update({(v.layer, v.index): f"{name}[{k}u32]" for k, v in enumerate(members)})
-    return arrays, where
+        arrays.append({"name": name, "type": t.name, "length": len(members), "members": members})
+        where.update({v.key: f"{name}[{k}u32]" for k, v in enumerate(members)})
+        types.update({v.key: t.name for v in members})
+    return arrays, where, types
 
 
-def _unit_reads(form: DenseForm, n: int, i: int) -> list[int]:
-    """The previous layer's values that unit i of layer n reads."""
-    layer = form.layers[n - 1]
-    if isinstance(layer, IntMaxPool):
-        return list(layer.groups[i])
-    return [] if is_dead(layer, i) else [int(j) for j in np.flatnonzero(layer.weight[i])]
+def _shifted(element: str, low: int) -> str:
+    """The field value of a carried integer: element + low."""
+    sign = "-" if low < 0 else "+"
+    return f"({element} as field)" + (f" {sign} {abs(low)}field" if low else "")
 
 
 def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str | None) -> dict[str, Any]:
     """Template variables of `dense_chain.leo.j2`: the program of a chain computing units
     [start, end) and, unless it is the last, calling `next_program` with the carry at `end`.
 
-    It receives the carry at `start` (the main program, start 0, receives the features),
-    defines the received values its units read, computes its units with the macros of
-    `linear.leo.j2` (shared in `_dense.leo.j2`), and sends the carry at `end`: received
-    values are passed on as they came, values computed here are cast once to their
-    carried type (scores: the head's own offset form).
+    It receives the carry at `start` (the main program, start 0, the features), defines
+    the received values its units read, computes its units with the macros of
+    `linear.leo.j2` (shared in `_dense.leo.j2`: the same arithmetic; a neuron whose
+    pre-activation was accumulated gets it as `z`), adds its terms to the partial sums
+    of the next layer where the chain accumulates, and sends the carry at `end`: values
+    received are passed on as they came, values made here are cast once to their type.
     """
-    n_layers = len(form.layers)
+    last = len(form.layers)
     widths = layer_widths(form)
+    starts = layer_starts(form)
     received = carry_at(form, start) if start else ()
-    arrays_in, where_in = _carry_arrays(received)
-    by_key = {(v.layer, v.index): v for v in received}
-    first_n, first_i = locate_unit(form, start)
+    arrays_in, where_in, types_in = _carry_arrays(received)
+    by_key = {v.key: v for v in received}
+    definitions: list[dict[str, Any]] = []
+    defined: set[tuple[str, int, int]] = set()
+    carried_scores: list[int] = []
+
+    def use(kind: str, n: int, j: int) -> None:
+        """Define a received value (or a dead neuron's 0) that this program reads."""
+        key = (kind, n, j)
+        if key in defined or (kind == FEATURE and not start):
+            return  # the main program defines every feature from its input
+        defined.add(key)
+        if key in where_in:
+            v = by_key[key]
+            var = f"s{j}" if kind == SCORE else f"a{n}_{j}"
+            value = where_in[key] if kind == SCORE else _shifted(where_in[key], v.low)
+            if kind == SCORE and types_in[key] != v.type.name:  # widened: back to the head's type
+                value = f"{value} as {v.type.name}"
+            definitions.append({"var": var, "type": v.type.name if kind == SCORE else "field", "value": value})
+        elif kind == ACTIVATION and is_dead(form.layers[n - 1], j):
+            definitions.append({"var": f"a{n}_{j}", "type": "field", "value": "0field"})
+        else:  # carry_at leaves out only what no later unit reads
+            raise AssertionError(f"units {start}.. read {kind} {j} of layer {n}, which the carry at {start} lacks")
+
+    steps: list[dict[str, Any]] = []
     computed: set[tuple[int, int]] = set()
-    layers = []
-    offset = 0
-    for n, width in enumerate(widths, start=1):
-        lo, hi = max(start - offset, 0), min(end - offset, width)
-        offset += width
+    for n in range(1, last + 1):
+        lo, hi = max(start - starts[n - 1], 0), min(end - starts[n - 1], widths[n - 1])
         if lo >= hi:
             continue
+        layer = form.layers[n - 1]
         ctx = layer_context(form, n)
         key = "outputs" if ctx["kind"] == "maxpool" else "neurons"
-        ctx[key] = ctx[key][lo:hi]
-        ctx.update(first=lo, stop=hi, width=width)
-        layers.append(ctx)
-        computed.update((n, i) for i in range(lo, hi))
-    last = end == sum(widths)
-    # What this program's units (and, in the last program, the head) read.
-    reads = {(n - 1, j) for n, i in computed for j in _unit_reads(form, n, i)}
-    if last:
-        reads |= {(n_layers, k) for k in range(form.n_outputs)}
-    definitions = []
-    for n, j in sorted(reads - computed):
-        if n == 0 and not start:
-            continue  # the main program defines every feature from its input
-        if (n, j) in where_in:
-            v = by_key[n, j]
-            definitions.append({"layer": n, "index": j, "element": where_in[n, j], "low": v.low, "score": v.score,
-                                "type": v.type.name, "zero": False})
-        elif n and is_dead(form.layers[n - 1], j):
-            definitions.append({"layer": n, "index": j, "zero": True, "score": False})
-        else:  # carry_at leaves out only what no later unit reads
-            raise AssertionError(f"unit {start} onwards reads value {j} of layer {n}, which the carry lacks")
-    carried_scores = [d["index"] for d in definitions if d["score"]]
-    out = None
-    if next_program is not None:
-        sent = carry_at(form, end)
-        arrays_out, _ = _carry_arrays(sent)
-        casts, scores = [], []
-        for arr in arrays_out:
-            elements = []
-            for v in arr["values"]:
-                if (v.layer, v.index) in where_in:
-                    elements.append(where_in[v.layer, v.index])  # passed on as received
-                elif v.layer == 0:
-                    elements.append(f"x[{v.index}u32]")
-                elif v.score:
-                    elements.append(f"s{v.index}")
-                    scores.append(v.index)
+        items = ctx[key][lo:hi]
+        if n >= 2 and accumulates(form, n - 1):
+            # Pre-activations arrive complete: from the carry, or summed in this program.
+            kept = []
+            for nd in items:
+                j = nd["i"]
+                if nd["dead"]:
+                    kept.append(nd)
+                elif n == last and (SCORE, n, j) in where_in:
+                    use(SCORE, n, j)  # already in the head's form
+                    carried_scores.append(j)
+                elif (PRE, n, j) in where_in:
+                    kept.append({**nd, "z": _shifted(where_in[PRE, n, j], by_key[PRE, n, j].low)})
                 else:
-                    elements.append(f"o{v.layer}_{v.index}")
-                    casts.append({"layer": v.layer, "index": v.index, "type": v.type.name, "low": v.low})
-                if v.layer and (v.layer, v.index) not in where_in and (v.layer, v.index) not in computed:
-                    raise AssertionError(f"the carry at {end} needs value {v.index} of layer {v.layer}, not computed")
-            arr["elements"] = elements
-        for arr in arrays_out:
-            del arr["values"]
-        out = {"program": next_program, "arrays": arrays_out, "casts": casts, "scores": sorted(scores)}
-    for arr in arrays_in:
-        del arr["values"]
+                    kept.append({**nd, "z": f"p{n}_{j}"})
+            items = kept
+        else:
+            prev = ACTIVATION if n > 1 else FEATURE
+            for i in range(lo, hi):
+                reads = list(layer.groups[i]) if isinstance(layer, IntMaxPool) else (
+                    [] if is_dead(layer, i) else [int(j) for j in np.flatnonzero(layer.weight[i])])
+                for j in reads:
+                    if (n - 1, j) not in computed:
+                        use(prev, n - 1, j)
+        ctx[key] = items
+        ctx.update(first=lo, stop=hi, width=widths[n - 1])
+        if items:  # (none when every score of these outputs arrived in the carry)
+            steps.append({"layer": ctx})
+        computed.update((n, i) for i in range(lo, hi))
+        if n < last and accumulates(form, n):
+            # This program's terms of layer n + 1's pre-activations, onto the partial sums.
+            nxt = form.layers[n]
+            sums = []
+            for k in range(len(nxt.bias)):
+                if is_dead(nxt, k):
+                    continue
+                if lo:
+                    v = by_key[PARTIAL, n + 1, k]
+                    text = _shifted(where_in[PARTIAL, n + 1, k], v.low)
+                else:
+                    text = f"{int(nxt.bias[k])}field"
+                for j in range(lo, hi):
+                    w = int(nxt.weight[k, j])
+                    if w and not is_dead(layer, j):
+                        text += f" + {w}field * a{n}_{j}"
+                sums.append({"var": f"p{n + 1}_{k}", "value": text})
+            steps.append({"sums": sums, "n": n + 1, "complete": hi == widths[n - 1]})
+    is_last = next_program is None
+    if is_last:  # the head reads every score: the finished ones arrive in the carry
+        for k in range(form.n_outputs):
+            if (SCORE, last, k) in where_in:
+                use(SCORE, last, k)
+                carried_scores.append(k)
+            elif (last, k) not in computed:
+                raise AssertionError("the last program of a chain must finish the output layer")
+    out = None
+    if not is_last:
+        sent = carry_at(form, end)
+        arrays_out, where_out, types_out = _carry_arrays(sent)
+        casts: list[dict[str, Any]] = []
+        elements: dict[str, list[str]] = {a["name"]: [] for a in arrays_out}
+        for v in (v for a in arrays_out for v in a["members"]):  # in the order of the arrays' elements
+            name = where_out[v.key].partition("[")[0]
+            if v.key in where_in and v.kind != PARTIAL:
+                element = where_in[v.key]  # passed on as received (in another array type if merged otherwise)
+                elements[name].append(element if types_in[v.key] == types_out[v.key]
+                                      else f"{element} as {types_out[v.key]}")
+                continue
+            if v.kind == FEATURE:
+                element = f"x[{v.index}u32]"
+                elements[name].append(element if v.type.name == types_out[v.key] else f"{element} as {types_out[v.key]}")
+                continue
+            if v.kind == ACTIVATION:
+                src = f"a{v.layer}_{v.index}"
+            elif v.kind == SCORE:
+                src = f"z{v.layer}_{v.index}" if (v.layer, v.index) in computed else f"p{v.layer}_{v.index}"
+            else:  # PRE, PARTIAL: the sums made in this program
+                src = f"p{v.layer}_{v.index}"
+            var = f"o{v.kind}{v.layer}_{v.index}"
+            casts.append({"var": var, "type": types_out[v.key], "value": src + (
+                f" + {-v.low}field" if v.low < 0 else f" - {v.low}field" if v.low else "")})
+            elements[name].append(var)
+        for a in arrays_out:
+            a["elements"] = elements[a["name"]]
+        out = {"program": next_program, "arrays": arrays_out, "casts": casts}
     return {
         **_head_context(form),
-        "layers": layers,
+        "steps": steps,
         "first_unit": start,
         "end_unit": end,
-        "units": sum(widths),
-        "first_layer": first_n,
-        "first_index": first_i,
+        "units": starts[-1],
         "carry_in": arrays_in,
         "definitions": definitions,
-        "carried_scores": carried_scores,
+        "carried_scores": sorted(set(carried_scores)),
         "next": out,
     }
 
