@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from support import EXPERIMENTS, train_experiment
+from support import EXPERIMENTS, train_experiment, train_shipped
 
 from workbench import stages
 from workbench.algorithms.linear import ACTIVATION, FEATURE, PARTIAL, PRE, SCORE, carry_at, layer_starts
@@ -100,6 +100,16 @@ def test_links_are_named_after_their_first_neuron_and_keep_their_source(deep) ->
     # Every program of the chain compiles and fits far below the budget.
     estimates = estimate_programs(generate.render(deep.model, "deep", "e", "d", cuts=(5, 12, 16)))
     assert len(estimates) == 4 and max(estimates.values()) < 16_000
+
+
+@pytest.mark.parametrize(("name", "cuts"), [("diabetes_mlp", (1, 15, 16)), ("diabetes_mlp", (7, 8, 9)),
+                                           ("digits_onnx_cnn", (1, 65, 80, 89))])
+def test_regression_heads_and_max_pools_render_as_chains(name: str, cuts: tuple[int, ...]) -> None:
+    # A regression head reads its single output's z (carried complete at the output layer);
+    # a max pool's outputs are units like neurons. Each program compiles.
+    model = train_shipped(name).model
+    programs = generate.render(model, name, "e", "d", cuts=cuts)
+    assert len(estimate_programs(programs)) == len(cuts) + 1
 
 
 @pytest.mark.parametrize("cuts", [(0,), (5, 5), (16, 12), (27,), (3, 40)])

@@ -435,6 +435,7 @@ def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str
     received = carry_at(form, start) if start else ()
     arrays_in, where_in, types_in = _carry_arrays(received)
     by_key = {v.key: v for v in received}
+    argmax = form.head == DenseHead.ARGMAX
     definitions: list[dict[str, Any]] = []
     defined: set[tuple[str, int, int]] = set()
     carried_scores: list[int] = []
@@ -447,11 +448,12 @@ def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str
         defined.add(key)
         if key in where_in:
             v = by_key[key]
-            var = f"s{j}" if kind == SCORE else f"a{n}_{j}"
-            value = where_in[key] if kind == SCORE else _shifted(where_in[key], v.low)
-            if kind == SCORE and types_in[key] != v.type.name:  # widened: back to the head's type
-                value = f"{value} as {v.type.name}"
-            definitions.append({"var": var, "type": v.type.name if kind == SCORE else "field", "value": value})
+            if kind == SCORE and argmax:  # the argmax compares the offset forms themselves
+                value = where_in[key] if types_in[key] == v.type.name else f"{where_in[key]} as {v.type.name}"
+                definitions.append({"var": f"s{j}", "type": v.type.name, "value": value})
+            else:  # (a sign or regression head reads its single output's z)
+                var = f"z{n}_{j}" if kind == SCORE else f"a{n}_{j}"
+                definitions.append({"var": var, "type": "field", "value": _shifted(where_in[key], v.low)})
         elif kind == ACTIVATION and is_dead(form.layers[n - 1], j):
             definitions.append({"var": f"a{n}_{j}", "type": "field", "value": "0field"})
         else:  # carry_at leaves out only what no later unit reads
@@ -475,7 +477,7 @@ def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str
                 if nd["dead"]:
                     kept.append(nd)
                 elif n == last and (SCORE, n, j) in where_in:
-                    use(SCORE, n, j)  # already in the head's form
+                    use(SCORE, n, j)  # complete: in the head's offset form
                     carried_scores.append(j)
                 elif (PRE, n, j) in where_in:
                     kept.append({**nd, "z": _shifted(where_in[PRE, n, j], by_key[PRE, n, j].low)})
@@ -559,7 +561,7 @@ def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str
         "units": starts[-1],
         "carry_in": arrays_in,
         "definitions": definitions,
-        "carried_scores": sorted(set(carried_scores)),
+        "carried_scores": sorted(set(carried_scores)) if argmax else [],
         "next": out,
     }
 
