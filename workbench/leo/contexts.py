@@ -13,6 +13,7 @@ from functools import singledispatch
 from typing import Any
 
 import numpy as np
+
 from workbench.algorithms.forms import (
     CentroidsForm,
     DenseForm,
