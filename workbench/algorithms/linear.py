@@ -453,3 +453,165 @@ def lower_logistic_regression(est: Any, calibration: Calibration, spec: Quantiza
     net = DenseNet.linear(est.coef_, est.intercept_)
     head = DenseHead.SIGN if len(est.classes_) == 2 else DenseHead.ARGMAX
     return lower_dense(net, est, calibration, spec, head, "linear")
+
+
+# -- splitting a network across transitions ------------------------------------------------
+# A dense network too large for one transition is cut into a chain of programs
+# (workbench/leo/contexts.py renders it). The units of the chain are the outputs of every
+# layer (neurons of dense layers, outputs of max pools), flattened in order; a cut before
+# unit c hands the rest of the network the values it still needs: the *carry*.
+#
+# Between layer n and a dense layer n + 1 narrower than it, the network *accumulates*:
+# each program adds its neurons' terms to the pre-activations of layer n + 1 (a field sum,
+# free), so a cut inside layer n carries those partial sums (one per neuron of layer
+# n + 1) instead of the finished activations of layer n, and a cut inside layer n + 1
+# carries the complete pre-activations of its remaining neurons. The carry then stays
+# about as wide as the narrow layer, however wide layer n is (a 192-neuron hidden layer
+# before 10 outputs carries 10 sums, not up to 192 activations). Elsewhere (a max pool
+# next, or a wider layer next) activations are carried.
+
+# Kinds of carried values.
+FEATURE = "x"  # an input feature, as the circuit's input integer
+ACTIVATION = "a"  # a hidden layer's output
+PRE = "z"  # a complete pre-activation of a neuron not yet computed
+PARTIAL = "p"  # a partial pre-activation: the bias plus the terms of the neurons before the cut
+SCORE = "s"  # an output-layer value in the head's offset form z + 2^(head_bits - 1)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """One value a cut of a dense network carries to the next program of a chain.
+
+    `kind` says what it is (FEATURE, ACTIVATION, PRE, PARTIAL, SCORE), `layer` and `index`
+    which (FEATURE: layer 0; PRE, PARTIAL: the neuron of the layer whose z it is). It
+    travels as value - `low` in `type`, the narrowest unsigned type of its proven range
+    (a FEATURE as the input integer itself, `low` = -input_offset; a SCORE in the head's
+    own type, `low` = -2^(head_bits - 1)), so the cast that makes it never halts.
+    """
+
+    kind: str
+    layer: int
+    index: int
+    type: IntType
+    low: int
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return self.kind, self.layer, self.index
+
+
+def layer_widths(form: DenseForm) -> list[int]:
+    """The number of units (outputs) of each layer."""
+    return [len(layer.groups) if isinstance(layer, IntMaxPool) else int(layer.weight.shape[0]) for layer in form.layers]
+
+
+def layer_starts(form: DenseForm) -> list[int]:
+    """The flat index of each layer's first unit, and the number of units last."""
+    return [0, *np.cumsum(layer_widths(form)).tolist()]
+
+
+def locate_unit(form: DenseForm, unit: int) -> tuple[int, int]:
+    """(layer n, 1-based; index in the layer) of a unit of the flattened network."""
+    starts = layer_starts(form)
+    if not 0 <= unit < starts[-1]:
+        raise ValueError(f"no unit {unit} in a network of {starts[-1]}")
+    n = int(np.searchsorted(starts, unit, side="right"))
+    return n, unit - starts[n - 1]
+
+
+def is_dead(layer: IntLayer | IntMaxPool, i: int) -> bool:
+    """A ReLU neuron whose z is never positive: its output is the constant 0 (not carried)."""
+    return isinstance(layer, IntLayer) and layer.relu and int(layer.bits[i]) == 0
+
+
+def accumulates(form: DenseForm, n: int) -> bool:
+    """Whether the chain accumulates layer n + 1's pre-activations over layer n (1 <= n <
+    number of layers): layer n + 1 is dense and narrower than layer n."""
+    widths = layer_widths(form)
+    return isinstance(form.layers[n], IntLayer) and widths[n] < widths[n - 1]
+
+
+def _reads(layer: IntLayer | IntMaxPool, first: int) -> np.ndarray:
+    """Which of the previous layer's values the units `first..` of `layer` read (bool mask)."""
+    if isinstance(layer, IntMaxPool):
+        n_in = 1 + max(max(g) for g in layer.groups)
+        mask = np.zeros(n_in, dtype=bool)
+        for g in layer.groups[first:]:
+            mask[list(g)] = True
+        return mask
+    live = np.array([not is_dead(layer, i) for i in range(first, layer.weight.shape[0])], dtype=bool)
+    w = layer.weight[first:]
+    return np.any((w != 0) & live[:, None], axis=0) if len(w) else np.zeros(layer.weight.shape[1], dtype=bool)
+
+
+def _unsigned(kind: str, n: int, i: int, low: int, high: int) -> Carried:
+    return Carried(kind, n, i, narrowest_int(0, high - low, signed=False), low)
+
+
+def _score(form: DenseForm, k: int) -> Carried:
+    return Carried(SCORE, len(form.layers), k, IntType(False, form.head_bits), -(1 << (form.head_bits - 1)))
+
+
+def partial_bounds(form: DenseForm, n: int, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of layer n + 1's partial pre-activations after units 0..i-1 of layer n: the
+    bias plus those units' terms, over the proven bounds of their outputs (exact ints)."""
+    nxt = form.layers[n]
+    assert isinstance(nxt, IntLayer)
+    layer = form.layers[n - 1]
+    low, high = layer.a_low[:i], layer.a_high[:i]
+    return interval_dot(nxt.weight[:, :i], nxt.bias, low, high)
+
+
+def carry_at(form: DenseForm, cut: int) -> tuple[Carried, ...]:
+    """The values a cut before unit `cut` (inside layer n, before its unit i) carries.
+
+    What layer n's remaining units need: the previous layer's outputs they read (the
+    features for layer 1), or, when the chain accumulates into layer n, the complete
+    pre-activations of units i.. (SCORE for the output layer). Then, for i > 0, what layer
+    n's finished units give the rest: the output layer's scores, or the partial sums of
+    layer n + 1 when the chain accumulates into it, or the finished outputs layer n + 1
+    reads. Dead ReLU outputs (constant 0) and values no later unit reads are left out; the
+    result is empty only for a degenerate network (see `chain_cuts`).
+    """
+    n, i = locate_unit(form, cut)
+    last = len(form.layers)
+    layer = form.layers[n - 1]
+    values: list[Carried] = []
+    if n >= 2 and accumulates(form, n - 1):
+        assert isinstance(layer, IntLayer)
+        for j in range(i, len(layer.bias)):
+            if n == last:
+                values.append(_score(form, j))
+            elif not is_dead(layer, j):
+                values.append(_unsigned(PRE, n, j, int(layer.z_low[j]), int(layer.z_high[j])))
+    else:
+        for j in (int(j) for j in np.flatnonzero(_reads(layer, i))):
+            if n == 1:
+                values.append(Carried(FEATURE, 0, j, form.io.feature_type, -form.input_offset))
+            elif not is_dead(form.layers[n - 2], j):
+                prev = form.layers[n - 2]
+                values.append(_unsigned(ACTIVATION, n - 1, j, int(prev.a_low[j]), int(prev.a_high[j])))
+    if i and n == last:
+        values += [_score(form, k) for k in range(i)]
+    elif i and accumulates(form, n):
+        lo, hi = partial_bounds(form, n, i)
+        nxt = form.layers[n]
+        values += [_unsigned(PARTIAL, n + 1, k, int(lo[k]), int(hi[k])) for k in range(len(lo)) if not is_dead(nxt, k)]
+    elif i:
+        needed = _reads(form.layers[n], 0)
+        values += [_unsigned(ACTIVATION, n, j, int(layer.a_low[j]), int(layer.a_high[j]))
+                   for j in range(i) if needed[j] and not is_dead(layer, j)]
+    return tuple(sorted(set(values), key=lambda v: (v.kind != SCORE, v.layer, v.kind, v.index)))
+
+
+def chain_cuts(form: DenseForm) -> int:
+    """How many units a chain may cut the network between (0: it cannot be split).
+
+    A network of one layer (a linear model) is not split: each link would need every
+    feature and the head, which is all it computes. Nor is a network with a cut that
+    carries nothing (the rest of it would be a constant).
+    """
+    if len(form.layers) < 2:
+        return 0
+    units = sum(layer_widths(form))
+    return units if all(carry_at(form, c) for c in range(1, units)) else 0

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import singledispatch
 from typing import Any
 
+import numpy as np
+
 from workbench.algorithms.forms import (
     CentroidsForm,
     DenseForm,
@@ -25,6 +27,20 @@ from workbench.algorithms.forms import (
 )
 from workbench.kinds import Topology
 from workbench.leo.carries import slot_type
+from workbench.algorithms.linear import (
+    ACTIVATION,
+    FEATURE,
+    PARTIAL,
+    PRE,
+    SCORE,
+    Carried,
+    accumulates,
+    carry_at,
+    chain_cuts,
+    is_dead,
+    layer_starts,
+    layer_widths,
+)
 from workbench.quantize import narrowest_int
 
 
@@ -55,6 +71,13 @@ def chain_units(form: Form) -> tuple[int, str]:
 def _(form: TreeForm) -> tuple[int, str]:
     # A single tree (LEAF) has nothing to sum across links.
     return (0, "trees") if form.head == TreeHead.LEAF else (len(form.trees), "trees")
+
+
+@chain_units.register
+def _(form: DenseForm) -> tuple[int, str]:
+    # Every layer's outputs, flattened: a cut at a layer's first neuron splits by layers,
+    # one inside a layer splits its neurons (workbench/algorithms/linear.py, `carry_at`).
+    return chain_cuts(form), "neurons"
 
 
 @chain_units.register
@@ -132,8 +155,33 @@ def program_plans(
 
 @program_plans.register
 def _(form: DenseForm, name: str, cuts: tuple[int, ...] = (), topology: Topology = Topology.CALL) -> list[ProgramPlan]:
-    _no_cuts(form, cuts)
-    return [ProgramPlan(name, "linear", dense_context(form))]
+    """One program, or a forward chain split before each unit (neuron) index in `cuts`.
+
+    Chain: the main program `<name>` takes the features, computes units [0, cuts[0]) and
+    calls `<name>_p<cuts[0]>` with the carry (the values the rest of the network reads,
+    `carry_at`), which computes [cuts[0], cuts[1]) and calls the link named after cuts[1],
+    and so on; the last link computes the rest and the head and returns the prediction,
+    which every caller returns. A link is named after its first unit and its source
+    depends only on its own units and the cut after it, so it does not change when links
+    are added before it (`stages/chain.py` compiles each candidate once).
+    """
+    if not cuts:
+        return [ProgramPlan(name, "linear", dense_context(form))]
+    units = chain_cuts(form)
+    if units < 2:
+        raise ValueError(f"this {form.kind} network cannot be split across transitions (one layer, or a cut "
+                         "that carries nothing)")
+    bounds = [0, *cuts, units]
+    if any(a >= b for a, b in zip(bounds, bounds[1:])):
+        raise ValueError(f"cuts {cuts} do not split {units} neurons into non-empty groups")
+    names = [name] + [f"{name}_p{c}" for c in cuts]
+    plans = []
+    for i in reversed(range(len(names))):  # dependencies first: the last link first
+        last = i == len(names) - 1
+        nxt = None if last else f"{names[i + 1]}.aleo"
+        context = dense_chain_context(form, bounds[i], bounds[i + 1], nxt)
+        plans.append(ProgramPlan(names[i], "dense_chain", context, imports=() if last else (names[i + 1],)))
+    return plans
 
 
 @program_plans.register
@@ -406,12 +454,16 @@ def layer_context(form: DenseForm, n: int) -> dict[str, Any]:
 
 def dense_context(form: DenseForm) -> dict[str, Any]:
     """Template variables of `linear.leo.j2`: every layer and the head."""
-    f = form.io.fractional_bits
     layers = [layer_context(form, n) for n in range(1, len(form.layers) + 1)]
+    return {**_head_context(form), "layers": layers}
+
+
+def _head_context(form: DenseForm) -> dict[str, Any]:
+    """The network's template variables other than its layers: the head and the encoding."""
+    f = form.io.fractional_bits
     return {
         "kind": form.kind,
-        "layers": layers,
-        "last": len(layers),
+        "last": len(form.layers),
         "head": str(form.head),
         "head_bits": form.head_bits,
         "head_half": 1 << (form.head_bits - 1),
@@ -420,6 +472,188 @@ def dense_context(form: DenseForm) -> dict[str, Any]:
         "n_outputs": form.n_outputs,
         "n_classes": form.n_classes,
         "output_fractional_bits": 2 * f,
+    }
+
+
+# Every private input of a transition costs about 1,250 constraints of its own and each
+# element about one per bit plus 3 (docs/cost-model.md): the carry's narrower values are
+# widened into the next wider array while that adds fewer bits than an input costs.
+MERGE_BITS = 400
+
+
+def _carry_arrays(values: tuple[Carried, ...]) -> tuple[list[dict[str, Any]], dict[tuple[str, int, int], str],
+                                                         dict[tuple[str, int, int], str]]:
+    """The carry's arrays (narrowest type first), where each value sits, and the type it
+    travels as (its own, or a wider one it was merged into)."""
+    groups = [[t, [v for v in values if v.type == t]] for t in sorted({v.type for v in values}, key=lambda t: t.bits)]
+    merged: list[list[Any]] = []
+    for group in groups:
+        if merged and len(merged[-1][1]) * (group[0].bits - merged[-1][0].bits) < MERGE_BITS:
+            merged[-1] = [group[0], merged[-1][1] + group[1]]
+        else:
+            merged.append(group)
+    arrays: list[dict[str, Any]] = []
+    where: dict[tuple[str, int, int], str] = {}
+    types: dict[tuple[str, int, int], str] = {}
+    for t, members in merged:
+        name = f"c_{t.name}"
+        arrays.append({"name": name, "type": t.name, "length": len(members), "members": members})
+        where.update({v.key: f"{name}[{k}u32]" for k, v in enumerate(members)})
+        types.update({v.key: t.name for v in members})
+    return arrays, where, types
+
+
+def _shifted(element: str, low: int) -> str:
+    """The field value of a carried integer: element + low."""
+    sign = "-" if low < 0 else "+"
+    return f"({element} as field)" + (f" {sign} {abs(low)}field" if low else "")
+
+
+def dense_chain_context(form: DenseForm, start: int, end: int, next_program: str | None) -> dict[str, Any]:
+    """Template variables of `dense_chain.leo.j2`: the program of a chain computing units
+    [start, end) and, unless it is the last, calling `next_program` with the carry at `end`.
+
+    It receives the carry at `start` (the main program, start 0, the features), defines
+    the received values its units read, computes its units with the macros of
+    `linear.leo.j2` (shared in `_dense.leo.j2`: the same arithmetic; a neuron whose
+    pre-activation was accumulated gets it as `z`), adds its terms to the partial sums
+    of the next layer where the chain accumulates, and sends the carry at `end`: values
+    received are passed on as they came, values made here are cast once to their type.
+    """
+    last = len(form.layers)
+    widths = layer_widths(form)
+    starts = layer_starts(form)
+    received = carry_at(form, start) if start else ()
+    arrays_in, where_in, types_in = _carry_arrays(received)
+    by_key = {v.key: v for v in received}
+    argmax = form.head == DenseHead.ARGMAX
+    definitions: list[dict[str, Any]] = []
+    defined: set[tuple[str, int, int]] = set()
+    carried_scores: list[int] = []
+
+    def use(kind: str, n: int, j: int) -> None:
+        """Define a received value (or a dead neuron's 0) that this program reads."""
+        key = (kind, n, j)
+        if key in defined or (kind == FEATURE and not start):
+            return  # the main program defines every feature from its input
+        defined.add(key)
+        if key in where_in:
+            v = by_key[key]
+            if kind == SCORE and argmax:  # the argmax compares the offset forms themselves
+                value = where_in[key] if types_in[key] == v.type.name else f"{where_in[key]} as {v.type.name}"
+                definitions.append({"var": f"s{j}", "type": v.type.name, "value": value})
+            else:  # (a sign or regression head reads its single output's z)
+                var = f"z{n}_{j}" if kind == SCORE else f"a{n}_{j}"
+                definitions.append({"var": var, "type": "field", "value": _shifted(where_in[key], v.low)})
+        elif kind == ACTIVATION and is_dead(form.layers[n - 1], j):
+            definitions.append({"var": f"a{n}_{j}", "type": "field", "value": "0field"})
+        else:  # carry_at leaves out only what no later unit reads
+            raise AssertionError(f"units {start}.. read {kind} {j} of layer {n}, which the carry at {start} lacks")
+
+    steps: list[dict[str, Any]] = []
+    computed: set[tuple[int, int]] = set()
+    for n in range(1, last + 1):
+        lo, hi = max(start - starts[n - 1], 0), min(end - starts[n - 1], widths[n - 1])
+        if lo >= hi:
+            continue
+        layer = form.layers[n - 1]
+        ctx = layer_context(form, n)
+        key = "outputs" if ctx["kind"] == "maxpool" else "neurons"
+        items = ctx[key][lo:hi]
+        if n >= 2 and accumulates(form, n - 1):
+            # Pre-activations arrive complete: from the carry, or summed in this program.
+            kept = []
+            for nd in items:
+                j = nd["i"]
+                if nd["dead"]:
+                    kept.append(nd)
+                elif n == last and (SCORE, n, j) in where_in:
+                    use(SCORE, n, j)  # complete: in the head's offset form
+                    carried_scores.append(j)
+                elif (PRE, n, j) in where_in:
+                    kept.append({**nd, "z": _shifted(where_in[PRE, n, j], by_key[PRE, n, j].low)})
+                else:
+                    kept.append({**nd, "z": f"p{n}_{j}"})
+            items = kept
+        else:
+            prev = ACTIVATION if n > 1 else FEATURE
+            for i in range(lo, hi):
+                reads = list(layer.groups[i]) if isinstance(layer, IntMaxPool) else (
+                    [] if is_dead(layer, i) else [int(j) for j in np.flatnonzero(layer.weight[i])])
+                for j in reads:
+                    if (n - 1, j) not in computed:
+                        use(prev, n - 1, j)
+        ctx[key] = items
+        ctx.update(first=lo, stop=hi, width=widths[n - 1])
+        if items:  # (none when every score of these outputs arrived in the carry)
+            steps.append({"layer": ctx})
+        computed.update((n, i) for i in range(lo, hi))
+        if n < last and accumulates(form, n):
+            # This program's terms of layer n + 1's pre-activations, onto the partial sums.
+            nxt = form.layers[n]
+            sums = []
+            for k in range(len(nxt.bias)):
+                if is_dead(nxt, k):
+                    continue
+                if lo:
+                    v = by_key[PARTIAL, n + 1, k]
+                    text = _shifted(where_in[PARTIAL, n + 1, k], v.low)
+                else:
+                    text = f"{int(nxt.bias[k])}field"
+                for j in range(lo, hi):
+                    w = int(nxt.weight[k, j])
+                    if w and not is_dead(layer, j):
+                        text += f" + {w}field * a{n}_{j}"
+                sums.append({"var": f"p{n + 1}_{k}", "value": text})
+            steps.append({"sums": sums, "n": n + 1, "complete": hi == widths[n - 1]})
+    is_last = next_program is None
+    if is_last:  # the head reads every score: the finished ones arrive in the carry
+        for k in range(form.n_outputs):
+            if (SCORE, last, k) in where_in:
+                use(SCORE, last, k)
+                carried_scores.append(k)
+            elif (last, k) not in computed:
+                raise AssertionError("the last program of a chain must finish the output layer")
+    out = None
+    if not is_last:
+        sent = carry_at(form, end)
+        arrays_out, where_out, types_out = _carry_arrays(sent)
+        casts: list[dict[str, Any]] = []
+        elements: dict[str, list[str]] = {a["name"]: [] for a in arrays_out}
+        for v in (v for a in arrays_out for v in a["members"]):  # in the order of the arrays' elements
+            name = where_out[v.key].partition("[")[0]
+            if v.key in where_in and v.kind != PARTIAL:
+                element = where_in[v.key]  # passed on as received (in another array type if merged otherwise)
+                elements[name].append(element if types_in[v.key] == types_out[v.key]
+                                      else f"{element} as {types_out[v.key]}")
+                continue
+            if v.kind == FEATURE:
+                element = f"x[{v.index}u32]"
+                elements[name].append(element if v.type.name == types_out[v.key] else f"{element} as {types_out[v.key]}")
+                continue
+            if v.kind == ACTIVATION:
+                src = f"a{v.layer}_{v.index}"
+            elif v.kind == SCORE:
+                src = f"z{v.layer}_{v.index}" if (v.layer, v.index) in computed else f"p{v.layer}_{v.index}"
+            else:  # PRE, PARTIAL: the sums made in this program
+                src = f"p{v.layer}_{v.index}"
+            var = f"o{v.kind}{v.layer}_{v.index}"
+            casts.append({"var": var, "type": types_out[v.key], "value": src + (
+                f" + {-v.low}field" if v.low < 0 else f" - {v.low}field" if v.low else "")})
+            elements[name].append(var)
+        for a in arrays_out:
+            a["elements"] = elements[a["name"]]
+        out = {"program": next_program, "arrays": arrays_out, "casts": casts}
+    return {
+        **_head_context(form),
+        "steps": steps,
+        "first_unit": start,
+        "end_unit": end,
+        "units": starts[-1],
+        "carry_in": arrays_in,
+        "definitions": definitions,
+        "carried_scores": sorted(set(carried_scores)) if argmax else [],
+        "next": out,
     }
 
 
