@@ -99,6 +99,10 @@ class StageClock:
 
 def snarkvm_prover(request: ProverRequest) -> Prover:
     """The default `ProverFactory`: snarkVM through aleo-sdk (imported only when a run proves)."""
+    if request.topology == Topology.COMMITMENTS:
+        from workbench.snarkvm.linked_prover import LinkedProver
+
+        return LinkedProver.open(request)
     from workbench.snarkvm.prover import SnarkVMProver
 
     return SnarkVMProver.open(request)

@@ -24,14 +24,20 @@ from workbench import linked
 from workbench.errors import ZkError
 from workbench.leo import codec
 from workbench.leo.carries import carry_literal
-from workbench.prover import Executed, Proof, Verification
+from workbench.prover import Executed, Proof, ProverRequest, Verification
 from workbench.snarkvm.keycache import KeyCache
-from workbench.snarkvm.process import is_vm_failure
+from workbench.snarkvm.process import is_vm_failure, sdk_version
 from workbench.snarkvm.prover import SnarkVMProver
 
 
 class LinkedProver(SnarkVMProver):
     """Executes, proves and verifies the links of a chain linked by commitments."""
+
+    @classmethod
+    def open(cls, request: ProverRequest) -> "LinkedProver":  # type: ignore[override]
+        """The `ProverFactory` of this backend (`request.model` and `request.cuts` are needed)."""
+        cache = KeyCache(list(request.sources), sdk_version()) if request.use_key_cache else None
+        return cls(request.sources, request.function, cache, request.model, request.cuts)
 
     def __init__(
         self, sources: Sequence[str], function: str, key_cache: KeyCache | None, model: Any, cuts: tuple[int, ...]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from workbench.kinds import KeyCacheState, ProverKind, Topology
+from workbench.kinds import KeyCacheState, ProverKind
 from workbench.limits import CircuitShape
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, ProverRequest, Synthesis, Verification
 from workbench.snarkvm import overhead, parallel
@@ -33,10 +33,6 @@ class SnarkVMProver:
     def open(cls, request: ProverRequest) -> "SnarkVMProver":
         """The `ProverFactory` of this backend."""
         cache = KeyCache(list(request.sources), sdk_version()) if request.use_key_cache else None
-        if request.topology == Topology.COMMITMENTS and cls is SnarkVMProver:
-            from workbench.snarkvm.linked_prover import LinkedProver
-
-            return LinkedProver(request.sources, request.function, cache, request.model, request.cuts)
         return cls(request.sources, request.function, cache)
 
     def functions(self) -> list[FunctionKey]:

@@ -36,7 +36,7 @@ from typing import Callable, Iterable
 from workbench.atomic import write_bytes_atomic
 from workbench.errors import UserError
 from workbench.experiment import SETUP_DOWNLOAD, SETUP_INSTALLED
-from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, planning_budget, setup_limits
+from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, CircuitShape, Quantity, planning_budget, setup_limits
 from workbench.snarkvm.params import resources_dir
 
 
@@ -192,9 +192,14 @@ def installed_degree(states: Iterable[FileStatus] | None = None) -> int:
     return max(d for d in DEGREES if usable(d, states))
 
 
-def smallest_degree_for(constraints: int) -> int | None:
-    """The smallest degree of the table whose transitions hold `constraints`, or None."""
-    return next((d for d in DEGREES if constraints <= planning_budget(d)), None)
+def smallest_degree_for(size: int | CircuitShape) -> int | None:
+    """The smallest degree of the table whose transitions hold `size` (a constraint count,
+    or every size of a circuit, each against its own limit), or None."""
+    if isinstance(size, int):
+        return next((d for d in DEGREES if size <= planning_budget(d)), None)
+    return next(
+        (d for d in DEGREES if not setup_limits(d).capped(Quantity.CONSTRAINTS, planning_budget(d)).over(size)), None
+    )
 
 
 def _listing(files: Iterable[SetupFile]) -> str:
@@ -207,24 +212,23 @@ INSTALL_HOW = (
 )
 
 
-def larger_setup_advice(constraints: int, degree: int, downloads: bool = False) -> str:
-    """One or two sentences for a refusal: which setup would hold `constraints` in one
-    transition, which of its files are not installed (names and sizes) and how to add them."""
-    needed = smallest_degree_for(constraints)
+def larger_setup_advice(size: int | CircuitShape, degree: int, downloads: bool = False) -> str:
+    """One or two sentences for a refusal: which setup would hold `size` (constraints, or
+    every size of the circuit) in one transition, which of its files are not installed
+    (names and sizes) and how to add them."""
+    needed = smallest_degree_for(size)
     if needed is None:
-        largest = setup_limits(MAX_SETUP_DEGREE)
         return (
             f"No setup the workbench knows holds that many in one transition (the largest, degree "
-            f"2^{MAX_SETUP_DEGREE}, about {largest.constraints:,})."
+            f"2^{MAX_SETUP_DEGREE}, about {planning_budget(MAX_SETUP_DEGREE):,})."
         )
     if needed <= degree:
         return ""
-    limits = setup_limits(needed)
     if downloads:
-        return f"The degree-2^{needed} setup would hold it (about {limits.constraints:,} per transition)."
+        return f"The degree-2^{needed} setup would hold it (about {planning_budget(needed):,} per transition)."
     missing = [s.file for s in lacking(needed, survey())]
     return (
-        f"The degree-2^{needed} setup would hold it in one transition (about {limits.constraints:,} per "
+        f"The degree-2^{needed} setup would hold it in one transition (about {planning_budget(needed):,} per "
         f"transition); it needs {_listing(missing)}. {INSTALL_HOW}."
     )
 

@@ -136,7 +136,7 @@ def check_fits(
         )
     else:
         bound = f"{where} allows at most {limit:,} per transition"
-    larger = larger_setup_advice(n, limits.degree, downloads) if quantity == Quantity.CONSTRAINTS else ""
+    larger = larger_setup_advice(shapes[(program, function)], limits.degree, downloads)
     raise CircuitTooLarge(
         f"{program}/{function} is estimated at {n:,} {quantity}; {bound}. To fit, {advice}{SHRINK_ADVICE}."
         f"{' ' + larger if larger else ''}\n{model_size(model)}"
@@ -204,7 +204,15 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
         if split is None:
             raise CircuitTooLarge(f"no topology was allowed. To fit, {SHRINK_ADVICE}.\n{model_size(model)}")
         if isinstance(split, CircuitTooLarge):
-            raise CircuitTooLarge(f"{split}. To fit, {SHRINK_ADVICE}.\n{model_size(model)}") from None
+            # A larger setup may hold the whole model in one transition: say which, and its files.
+            whole = max(estimate_program_shapes(render(1), estimator).values(), key=lambda sh: sh.constraints)
+            single = whole.constraints
+            larger = larger_setup_advice(whole, request.degree, request.downloads)
+            raise CircuitTooLarge(
+                f"{split}; in one transition the model is estimated at {single:,} constraints, and the "
+                f"degree-2^{request.degree} setup planned against proves at most about {request.budget:,}. "
+                f"To fit, {SHRINK_ADVICE}.{' ' + larger if larger else ''}\n{model_size(model)}"
+            ) from None
         cuts, topology = split
         if cuts:
             check_fits(estimate_program_shapes(render(1, cuts, topology), estimator), model, 1, limits, request.downloads)
