@@ -28,7 +28,12 @@ def iris():  # type: ignore[no-untyped-def]
     return quantized.model, request
 
 
-def test_planning_limits_lower_only_the_constraint_maximum() -> None:
+def test_planning_limits_lower_every_size_only_when_replanned_for_less() -> None:
+    # After a refusal at key synthesis the budget drops below the measured one, and every
+    # size drops with it: the size that bound may not have been the constraints.
+    lower = planner.planning_limits(16, OFFLINE_BUDGET * 9 // 10)
+    assert lower.maximum(Quantity.NONZERO_B) == int(65_536 * (OFFLINE_BUDGET * 9 // 10) / OFFLINE_BUDGET)
+    assert lower.maximum(Quantity.VARIABLES) < 16_384 * 0.91
     lim = planner.planning_limits(16, OFFLINE_BUDGET)
     assert lim.constraints == OFFLINE_BUDGET and lim.maximum(Quantity.VARIABLES) == 16_384
     assert lim.maximum(Quantity.NONZERO_B) == 65_536

@@ -210,3 +210,17 @@ def planning_budget(degree: int = SRS_DEGREE) -> int:
     if degree == SRS_DEGREE:
         return OFFLINE_BUDGET
     return setup_limits(degree).constraints * OFFLINE_BUDGET // setup_limits(SRS_DEGREE).constraints
+
+
+def planning_limits(degree: int = SRS_DEGREE, budget: int | None = None) -> SetupLimits:
+    """What a planned transition may hold at `degree`: the constraint maximum lowered to
+    `budget` (default `planning_budget(degree)`, a margin for the estimator's error). A
+    budget below that default (a plan refused at key synthesis is planned again for less)
+    lowers every other size by the same fraction: the size that bound may not have been
+    the constraints."""
+    default = planning_budget(degree)
+    budget = default if budget is None else budget
+    fraction = min(1.0, budget / default)
+    limits = setup_limits(degree)
+    scaled = tuple((q, min(m, budget) if q == Quantity.CONSTRAINTS else int(m * fraction)) for q, m in limits.maxima)
+    return SetupLimits(degree, scaled)

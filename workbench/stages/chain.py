@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 from workbench.leo.generate import LeoProgram
-from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET, SRS_DEGREE, Quantity, setup_limits
+from workbench.limits import MAX_TRANSITIONS, OFFLINE_BUDGET, SRS_DEGREE, planning_limits
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.stages.estimate import Estimator
 
@@ -60,7 +60,7 @@ class _Chain:
         constraint maximum lowered to the budget), and its largest constraint estimate."""
         program, deps = candidate
         shapes = self.estimator.shape(program, deps).values()
-        limits = setup_limits(self.degree).capped(Quantity.CONSTRAINTS, self.budget)
+        limits = planning_limits(self.degree, self.budget)
         return all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes)
 
 
@@ -203,7 +203,7 @@ def choose_links(
     if estimator is None:
         with Estimator("workbench") as own:
             return choose_links(render, units, budget, what, own, first_at_least, degree)
-    limits = setup_limits(degree).capped(Quantity.CONSTRAINTS, budget)
+    limits = planning_limits(degree, budget)
     checked: dict[tuple[tuple[int, ...], int], tuple[bool, int]] = {}
 
     def check(cuts: tuple[int, ...], index: int) -> tuple[bool, int]:

@@ -36,12 +36,12 @@ from workbench.algorithms.forms import Form
 from workbench.leo.contexts import chain_units, first_link_units, split_topologies
 from workbench.limits import (
     FIXED_TRANSITION_COST,
-    OFFLINE_BUDGET,
     SRS_DEGREE,
     CircuitShape,
     Quantity,
     SetupLimits,
     planning_budget,
+    planning_limits,
     setup_limits,
 )
 from workbench.prover import FunctionKey
@@ -101,12 +101,6 @@ def estimate_program_shapes(
     finally:
         if own:
             estimator.close()
-
-
-def planning_limits(degree: int = SRS_DEGREE, budget: int = OFFLINE_BUDGET) -> SetupLimits:
-    """What a planned transition may hold: the setup's limits at `degree`, the constraint
-    maximum lowered to `budget` (a margin for the estimator's error; smaller after a refusal)."""
-    return setup_limits(degree).capped(Quantity.CONSTRAINTS, budget)
 
 
 def fits(shapes: dict[FunctionKey, CircuitShape], limits: SetupLimits) -> bool:
