@@ -43,7 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from workbench.limits import CircuitShape, Quantity, setup_limits, shape_from_verifying_key  # noqa: E402
+from workbench.limits import CircuitShape, Quantity, field_name, setup_limits, shape_from_verifying_key  # noqa: E402
 
 COSTS = REPO / "workbench" / "snarkvm" / "costs.json"
 LC_TERMS = 256  # products in the long linear combination of the nnz_b family
@@ -168,7 +168,7 @@ def boundary(prober: Prober, family: str, degree: int = 16) -> dict:
     limits = setup_limits(degree)
     guesses = []
     for q, m in limits.maxima:
-        slope = slopes[_attr(q)]
+        slope = slopes[field_name(q)]
         if slope > 0:
             guesses.append(int((m - s0.get(q)) // slope) + 1)
     guess = min(guesses)
@@ -200,12 +200,6 @@ def boundary(prober: Prober, family: str, degree: int = 16) -> dict:
         "refused_shape_extrapolated": {k: round(v) for k, v in step.items()},
         "growth_per_step": {k: round(v, 4) for k, v in slopes.items()},
     }
-
-
-def _attr(q: Quantity) -> str:
-    return {Quantity.PUBLIC_INPUTS: "public_inputs", Quantity.VARIABLES: "variables",
-            Quantity.CONSTRAINTS: "constraints", Quantity.NONZERO_A: "nonzero_a",
-            Quantity.NONZERO_B: "nonzero_b", Quantity.NONZERO_C: "nonzero_c"}[q]
 
 
 def main(argv: list[str] | None = None) -> int:

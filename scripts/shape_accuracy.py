@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from workbench import stages  # noqa: E402
 from workbench.experiment import load_experiment  # noqa: E402
-from workbench.limits import Quantity, setup_limits  # noqa: E402
+from workbench.limits import Quantity, field_name, setup_limits  # noqa: E402
 from workbench.pipeline import StageClock, prepare  # noqa: E402
 
 SHORT = {Quantity.PUBLIC_INPUTS: "pub", Quantity.VARIABLES: "vars", Quantity.CONSTRAINTS: "constraints",
@@ -78,7 +78,7 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         cells = []
         for q in qs:
-            e, k = r["estimated"][_attr(q)], r["key"][_attr(q)]
+            e, k = r["estimated"][field_name(q)], r["key"][field_name(q)]
             err = (e - k) / k if k else 0.0
             cells.append(f"{e:,} / {k:,} ({err:+.1%})")
             if q != Quantity.PUBLIC_INPUTS and abs(err) >= abs(worst.get(q, (0.0, ""))[0]):
@@ -88,15 +88,9 @@ def markdown(rows: list[dict]) -> str:
     out.append("Worst error per size (estimate - key) / key; used = the largest key over the degree-16 limit:")
     for q, (err, fn) in worst.items():
         m = lim.maximum(q)
-        used = max(r["key"][_attr(q)] for r in rows) / m if m else 0.0
+        used = max(r["key"][field_name(q)] for r in rows) / m if m else 0.0
         out.append(f"- {SHORT[q]}: {err:+.1%} ({fn}); largest key uses {used:.0%} of {m:,}")
     return "\n".join(out)
-
-
-def _attr(q: Quantity) -> str:
-    return {Quantity.PUBLIC_INPUTS: "public_inputs", Quantity.VARIABLES: "variables",
-            Quantity.CONSTRAINTS: "constraints", Quantity.NONZERO_A: "nonzero_a",
-            Quantity.NONZERO_B: "nonzero_b", Quantity.NONZERO_C: "nonzero_c"}[q]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -125,3 +125,19 @@ def test_links_by_commitments_are_proven_verified_and_bound_to_each_other(write_
     first.write_text(mixed)
     proc = subprocess.run(verify, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0 and "handed on" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("guess", [1, 3, 7, 12])
+def test_the_largest_fitting_link_is_found_from_any_guess(guess: int) -> None:
+    from workbench.stages.chain import _largest_fitting
+
+    for threshold in range(0, 13):  # fits(e) for e <= threshold
+        calls: list[int] = []
+
+        def fits(e: int) -> bool:
+            calls.append(e)
+            return e <= threshold
+
+        found = _largest_fitting(fits, 1, 12, guess)
+        assert found == (None if threshold < 1 else min(threshold, 12))
+        assert all(1 <= e <= 12 for e in calls)  # never probes outside [lo, hi]

@@ -72,7 +72,7 @@ class CircuitShape:
 
     def get(self, quantity: Quantity) -> int:
         """The size named by `quantity`."""
-        return getattr(self, _FIELD[quantity])
+        return getattr(self, field_name(quantity))
 
     def as_dict(self) -> dict[str, int]:
         """Field name -> value (the form result.json stores)."""
@@ -109,6 +109,11 @@ def shape_from_verifying_key(data: bytes) -> CircuitShape:
             "a newer snarkVM may lay the key out differently"
         )
     return CircuitShape(*sizes)
+
+
+def field_name(quantity: Quantity) -> str:
+    """The `CircuitShape` field (and result.json key) holding `quantity`."""
+    return _FIELD[quantity]
 
 
 _FIELD = {

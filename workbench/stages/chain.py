@@ -1,20 +1,23 @@
-"""Where to cut a model too large for one transition into a chain of transitions.
+"""Where to cut a model too large for one transition: a chain of calls, or links by commitments.
 
-The offline setup proves at most `OFFLINE_BUDGET` constraints per transition. A family
-whose model is a sum of independent pieces (the trees of an ensemble) can be split into a
-chain of programs: the main program evaluates the first group of pieces and calls the
-first link, which evaluates the next group and calls the next link, and so on; each link
-returns the partial result of everything after it. Every program of the chain is a
-separate transition with its own budget, and holds at most one call (a call costs the
-caller about 2,900 constraints, so a function with two calls does not fit; see
-docs/cost-model.md).
+The setup bounds what one transition holds (`limits.planning_limits`). A model that can be
+split (the trees of an ensemble, the neurons of a dense network, the stored rows of a
+k-NN model: `contexts.chain_units`) is cut into programs, each a transition of its own:
+
+- `choose_cuts`, a chain of calls (one execution, one proof, at most 31 transitions): the
+  main program evaluates the first group of pieces and calls the first link, which
+  evaluates the next group and calls the next link, and so on. Each program holds at most
+  one call (a call costs the caller about 2,900 constraints and 20,400 non-zeros of B, so
+  a function with two calls does not fit; see docs/cost-model.md). The last link takes as
+  many of the last pieces as fit, the link before it as many as fit in front of those,
+  until the remaining first pieces fit in the main program. Links are named after their
+  first piece, so a link's source does not change when links are added in front of it and
+  each candidate is compiled once (the estimator caches by source).
+- `choose_links`, links by commitments (one execution per link, no cap): links are
+  packed greedily in order (docs/algorithms.md, "Links by commitments").
 
 The cuts are chosen from the estimates of the compiled programs, before any key is
-synthesized: the last link takes as many of the last pieces as fit, the link before it as
-many as fit in front of those, until the remaining first pieces fit in the main program.
-Links are named after their first piece, so a link's source does not change when links
-are added in front of it and each candidate is compiled once (the estimator caches by
-source), with the experiment's toolchain.
+synthesized, with the experiment's toolchain.
 """
 
 from __future__ import annotations
@@ -249,31 +252,7 @@ def choose_links(
 
 def _largest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:
     """The largest e in [lo, hi] with fits(e), for fits monotone (true up to some e*, false
-    after); None if fits(lo) is false. Gallops from `guess`, then bisects."""
-    guess = min(max(guess, lo), hi)
-    if fits(guess):
-        good, step = guess, 1
-        while good < hi:
-            probe = min(hi, good + step)
-            if not fits(probe):
-                bad = probe
-                break
-            good, step = probe, step * 2
-        else:
-            return good
-    else:
-        if guess == lo:
-            return None
-        bad, step = guess, 1
-        while True:
-            probe = max(lo, bad - step)
-            if fits(probe):
-                good = probe
-                break
-            if probe == lo:
-                return None
-            bad, step = probe, step * 2
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        good, bad = (mid, bad) if fits(mid) else (good, mid)
-    return good
+    after); None if fits(lo) is false. The mirror of `_smallest_fitting`: the smallest e
+    that does not fit, less one."""
+    first_bad = _smallest_fitting(lambda e: e > hi or not fits(e), lo, hi + 1, guess + 1)
+    return None if first_bad is None or first_bad <= lo else first_bad - 1

@@ -5,9 +5,10 @@ experiment's `[zk] compiler` builds, see `stages/estimate.py`, and workbench/sna
 before any key is synthesized:
 
 - A model whose single program does not fit the budget (`PlanRequest.budget`: that of the
-  setup planned against, `setup_limits(request.degree)`, unless re-planned) is split into
-  a chain of transitions when its form can be split (`stages/chain.py`), one row per
-  execution.
+  setup planned against, `limits.planning_budget(request.degree)`, unless re-planned) is
+  split when its form can be (`stages/chain.py`), one row per execution: into a chain of
+  calls, or into links by commitments (`[zk] topology`; "auto" takes the one with fewer
+  transitions among those the form allows, `contexts.split_topologies`).
 - `batch = "auto"` takes the largest batch (at most `max_batch` and the rows executed)
   whose estimated circuit fits the budget.
 - Anything else that does not fit is refused with its estimate, the limit, what to shrink and
@@ -16,8 +17,9 @@ before any key is synthesized:
 The setup bounds every size of a circuit, not only its constraints: variables, and the
 non-zero entries of each R1CS matrix (long linear combinations add non-zeros, not
 constraints). A program fits when none of its six estimated sizes (`Estimator.shape`) is
-over `limits.setup_limits(request.degree)`, with the constraint maximum lowered to
-`request.budget` (the measured offline budget, or less after a refusal). The estimate can
+over `limits.planning_limits(request.degree, request.budget)`: the setup's limits, the
+constraint maximum lowered to the measured budget, and every size lowered by the same
+fraction after a refusal. The estimate can
 still be a little under the key, so a plan estimated to fit can be refused at key
 synthesis; `shrink` then gives the request for a smaller plan, made from the same
 quantized model.
