@@ -79,7 +79,7 @@ def _f(v: float | None, digits: int = 2) -> str:
 def benchmark_table(runs: list[tuple[BenchRun, BenchRun | None]]) -> tuple[list[str], list[list[str]]]:
     """One row per experiment: the configured run (one row per proof) and the auto-batch run."""
     headers = [
-        "experiment", "metric", "float", "ZK", "agree", "constraints", "overhead", "model", "transitions",
+        "experiment", "metric", "float", "ZK", "agree", "constraints", "overhead", "model", "transitions", "largest link",
         "keygen s", "exec s/row", "rows/s", "prove s", "verify s", "proof B", "peak MB",
         "batch", "constraints@batch", "prove s/row@batch", "rows/s@batch",
     ]
@@ -95,6 +95,7 @@ def benchmark_table(runs: list[tuple[BenchRun, BenchRun | None]]) -> tuple[list[
             _f(r.metrics.zk.get(m), 4),
             _f(r.agreement, 3), str(main.constraints), "-" if overhead is None else str(overhead),
             "-" if overhead is None else str(main.constraints - overhead), str(r.circuit.transitions),
+            str(max(f.constraints for f in r.circuit.functions)) if len(r.circuit.functions) > 1 else "-",
             _f(r.timings.keygen), _f(r.timings.execute_per_sample, 3),
             _f(r.timings.execute_rows_per_second, 1), _f(r.timings.prove_mean),
             _f(r.timings.verify_mean, 3), str(max((p.proof_bytes for p in r.proofs), default=0) or "-"),
@@ -176,7 +177,8 @@ def run_benchmarks(
         "",
         "Columns: `float`/`ZK` the primary metric of the float model and of snarkVM's outputs; `agree` the fraction "
         "of executed rows where snarkVM equals the integer reference; `constraints` the main function's count from "
-        "its verifying key, `overhead` the measured count of an empty function with the same inputs and outputs "
+        "its verifying key (`largest link`: the largest of a split model's transitions, whose `transitions` "
+        "are calls or links by commitments, see result.json `circuit.chain.topology`), `overhead` the measured count of an empty function with the same inputs and outputs "
         "(the fixed transition cost), `model` the difference; `keygen s` first execution minus a warm one; "
         "`exec s/row` authorize + execute per row; `rows/s` rows executed per second over the whole execute stage "
         "(worker processes included); `prove s`/`verify s` per proof of one row; `proof B` the execution JSON; "

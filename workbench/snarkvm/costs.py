@@ -743,7 +743,8 @@ def _quantity_data(data: dict[str, Any], quantity: str) -> tuple[dict[str, Any],
         _scale_tree(scaled_oh, ratio)
         ops = {op: {k: c * ratio for k, c in tab.items()} for op, tab in data.get("ops", {}).items()}
         return {"ops": ops, "overhead": scaled_oh,
-                "call": {**call, "cost": float(call.get("cost", 1800)) * ratio}}, ratio
+                "call": {**call, "cost": float(call.get("cost", 1800)) * ratio},
+                "hash": _scaled_hash_model(data, ratio)}, ratio
     ratio = float(tables.get("per_constraint", 1.0))
     own_ops: dict[str, dict[str, float]] = tables.get("ops", {})
     ops: dict[str, dict[str, float]] = {}
@@ -770,7 +771,22 @@ def _quantity_data(data: dict[str, Any], quantity: str) -> tuple[dict[str, Any],
         call = {**call, "cost": float(call.get("cost", 1800)) * ratio}
     points = _input_points((data.get("shapes") or {}).get("raw") or {}, quantity)
     return {"ops": ops, "overhead": tables.get("overhead", {}), "call": call, "input_points": points,
-            "lc_term": float(tables.get("lc_term", 0.0)), "lc_mul": _LC_MUL_OPERAND.get(quantity)}, ratio
+            "lc_term": float(tables.get("lc_term", 0.0)), "lc_mul": _LC_MUL_OPERAND.get(quantity),
+            "hash": _scaled_hash_model(data, ratio)}, ratio
+
+
+def _scaled_hash_model(data: dict[str, Any], ratio: float) -> dict[str, Any]:
+    """The hash and commit models (measured for constraints only) in another size's units:
+    every coefficient times the size's ratio to constraints. Without it a hash would be
+    charged the flat default in every other size (1,000 public inputs for a Poseidon8)."""
+    hashes = json.loads(json.dumps((data.get("hash") or {}).get("model", {})))
+    for model in hashes.values():
+        if "fixed" in model:
+            model["fixed"] = float(model["fixed"]) * ratio
+        if "extra" in model:
+            model["extra"] = float(model["extra"]) * ratio
+        model["per"] = {k: float(v) * ratio for k, v in (model.get("per") or {}).items()}
+    return {"model": hashes}
 
 
 # Which operand of a field var*var product is a row of A (0) or of B (1).
