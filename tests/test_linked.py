@@ -141,3 +141,40 @@ def test_the_largest_fitting_link_is_found_from_any_guess(guess: int) -> None:
         found = _largest_fitting(fits, 1, 12, guess)
         assert found == (None if threshold < 1 else min(threshold, 12))
         assert all(1 <= e <= 12 for e in calls)  # never probes outside [lo, hi]
+
+
+def test_the_shipped_knn_over_every_iris_training_row_is_planned_as_links() -> None:
+    exp = load_experiment(EXPERIMENTS / "iris_knn_120.toml")
+    result, _ = run_experiment(exp, None, samples=3, proofs=1, prover=ReferenceProver.factory())
+    chain = result.circuit.chain
+    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.unit == "stored rows"
+    assert chain.units == 120 and chain.cuts[0] >= 3  # the first link fills the k = 3 slots
+    assert result.agreement == 1.0
+
+
+def test_knn_carries_are_the_slots_the_circuit_fills() -> None:
+    import numpy as np
+
+    from workbench.algorithms.neighbors import majority_vote, top_k_insertion, top_k_slots
+    from workbench.leo import codec
+    from workbench.leo.carries import carry_literal
+    from workbench.pipeline import StageClock, prepare
+
+    exp = load_experiment(EXPERIMENTS / "iris_knn_120.toml")
+    _, _, quantized, _ = prepare(exp, exp.zk, StageClock(lambda e: None))
+    form = quantized.model.form
+    row = quantized.inputs[0]
+    scores = form.scores.evaluate(np.asarray([row]))[0]
+    literal = carry_literal(form, row, 60)
+    values = codec.parse_int_literals(literal)
+    # The k slot scores, ascending, then their classes; inserting the rest after them
+    # gives what inserting every row gives (the prediction the last link makes).
+    vals, labs = values[: form.k], values[form.k:]
+    assert vals == sorted(vals) and (vals, labs) == top_k_slots(scores[:60], form.labels[:60], form.k)
+    rest_vals, rest_labs = list(vals), list(labs)
+    for s, y in zip(scores[60:], form.labels[60:]):
+        merged = sorted([*zip(rest_vals, range(-form.k, 0), rest_labs), (s, 0, y)])[: form.k]
+        rest_vals, rest_labs = [m[0] for m in merged], [m[2] for m in merged]
+    whole = top_k_insertion(np.asarray([scores]), np.asarray(form.labels), form.k)[0]
+    assert rest_labs == list(whole)
+    assert majority_vote(np.asarray([rest_labs]), form.n_classes)[0] == quantized.model.predict_int(np.asarray([row]))[0]

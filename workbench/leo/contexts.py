@@ -271,16 +271,17 @@ def _linked_tree_plans(form: TreeForm, name: str, bounds: list[int]) -> list[Pro
     """Separate programs linked by commitments (tree_ensemble_linked.leo.j2), in tree
     order; each carries on the partial scores of every tree before its end."""
     names = linked_names(name, bounds)
+
+    def carry(end: int) -> dict[str, Any]:
+        """The partial scores of trees [0, end): their type, offset and handoff struct."""
+        t, off = form.partial_type(0, end)
+        return {"type": f"[{t.name}; {form.n_outputs}]", "element": t.name, "offset": off,
+                "struct": f"Scores{t.name.upper()}x{form.n_outputs}"}
+
     plans = []
     for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
         last = i == len(names) - 1
         context = tree_context(form, list(range(a, b)), partial=not last)
-
-        def carry(end: int) -> dict[str, Any]:
-            t, off = form.partial_type(0, end)
-            return {"type": f"[{t.name}; {form.n_outputs}]", "element": t.name, "offset": off,
-                    "struct": f"Scores{t.name.upper()}x{form.n_outputs}"}
-
         context.update(
             first_tree=a, last_tree=b - 1,
             carry_in=carry(a) if i > 0 else None,

@@ -197,8 +197,6 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
     units, unit = chain_units(model.form)
     if units >= 2:
         split = _split(model.form, render, units, unit, request, estimator)
-        if split is None:
-            raise CircuitTooLarge(f"no topology was allowed. To fit, {SHRINK_ADVICE}.\n{model_size(model)}")
         if isinstance(split, CircuitTooLarge):
             # A larger setup may hold the whole model in one transition: say which, and its files.
             whole = max(estimate_program_shapes(render(1), estimator).values(), key=lambda sh: sh.constraints)
@@ -224,7 +222,7 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
 def _split(
     form: Form, render: Callable[..., list[generate.LeoProgram]], units: int, unit: str, request: PlanRequest,
     estimator: Estimator,
-) -> tuple[tuple[int, ...], Topology] | CircuitTooLarge | None:
+) -> tuple[tuple[int, ...], Topology] | CircuitTooLarge:
     """Where to cut the model and how to link the pieces: ((), CALL) when one program fits.
 
     With `[zk] topology = "auto"` both topologies are planned and the one with fewer
@@ -232,7 +230,7 @@ def _split(
     a tie going to calls (one execution, one proof, atomic). Links by commitments have no
     31-transition cap and no call cost, so they also take what a chain of calls cannot
     hold. A chain that outputs the score vector must be one of calls. Returns the
-    refusal of the last topology tried when none fits (None: none may be tried).
+    refusal of the last topology tried when none fits.
     """
     possible = split_topologies(form)
     allowed = list(possible) if request.topology == "auto" else [Topology(request.topology)]
@@ -263,6 +261,7 @@ def _split(
             return (), Topology.CALL
         found.append((cuts, topology))
     if not found:
+        assert refusal is not None  # every allowed topology was tried and refused
         return refusal
     return min(found, key=lambda f: (len(f[0]), f[1] != Topology.CALL))
 
