@@ -22,6 +22,12 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a run plans against does not depend on the machine (workbench/snarkvm/setup_files.py)."""
     path = tmp_path_factory.mktemp("home")
     os.environ["HOME"] = str(path)  # inherited by CLI subprocesses too
+    # Install the shipped file there at once: tests that run snarkVM without the
+    # workbench's own process (the Leo conformance cases) would otherwise find none and
+    # try to download it.
+    from workbench.snarkvm import params
+
+    params.ensure_installed()
     return path
 
 

@@ -13,10 +13,19 @@ from workbench.events import Event, EventKind, Stage
 from workbench.experiment import load_experiment
 from workbench.limits import setup_limits
 from workbench.pipeline import run_experiment
-from workbench.results import load_result
+from workbench.results import SCHEMA, load_result
 from workbench.snarkvm.parallel import worker_count
 
 EXPERIMENT = Path(__file__).resolve().parent.parent / "experiments" / "iris_decision_tree.toml"
+
+
+def _forest_by_calls(tmp_path: Path) -> Path:
+    """The shipped 40-tree forest, split as a chain of calls (`auto` links it by
+    commitments, in fewer transitions; tests/test_linked.py proves that topology)."""
+    text = (EXPERIMENT.parent / "wine_random_forest_40.toml").read_text()
+    path = tmp_path / "wine_random_forest_40.toml"
+    path.write_text(text.replace('compiler = "auto"', 'compiler = "auto"\ntopology = "call"'))
+    return path
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +76,7 @@ def test_main_command_proves_and_verifies_the_iris_tree(tmp_path: Path) -> None:
     for key in ("schema", "run_id", "experiment", "dataset", "model", "task", "metrics", "zk_samples",
                 "agreement", "disagreements", "circuit", "proofs", "timings", "versions"):
         assert key in raw
-    assert raw["schema"] == 3 and raw["task"] == "classification" and raw["prover"] == "snarkvm"
+    assert raw["schema"] == SCHEMA and raw["task"] == "classification" and raw["prover"] == "snarkvm"
     # Self-describing: the attested output reads as its class name.
     assert raw["dataset"]["class_names"] == ["setosa", "versicolor", "virginica"]
     assert raw["proofs"][0]["prediction"][0] in raw["dataset"]["class_names"]
@@ -136,7 +145,7 @@ def test_auto_batch_is_the_largest_that_fits_and_the_key_confirms_it(write_toml)
 def test_forest_too_large_for_one_transition_is_proven_as_a_chain(tmp_path: Path) -> None:
     from workbench.snarkvm.costs import OFFLINE_BUDGET
 
-    shipped = EXPERIMENT.parent / "wine_random_forest_40.toml"
+    shipped = _forest_by_calls(tmp_path)
     result, run_dir = run_experiment(load_experiment(shipped), tmp_path, samples=2, proofs=1, batch="auto")
     chain = result.circuit.chain
     functions = result.circuit.functions
@@ -171,7 +180,7 @@ def test_a_chain_budget_above_the_setup_is_held_to_its_limits(tmp_path: Path) ->
     # (Before the planner knew those limits, this plan was refused at key synthesis and
     # planned again; that path is still exercised with the reference backend in
     # tests/test_pipeline.py, a real refusal needing an estimate under the key.)
-    shipped = EXPERIMENT.parent / "wine_random_forest_40.toml"
+    shipped = _forest_by_calls(tmp_path)
     logs: list[str] = []
     result, _ = run_experiment(
         load_experiment(shipped), tmp_path, samples=1, proofs=0, chain_budget=17_000,
