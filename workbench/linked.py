@@ -6,7 +6,8 @@ Each link's transition outputs (workbench/leo_templates/_linked.leo.j2) a public
 commitments, each to the features and the values of one handoff: what it received (links
 after the first), what it hands on (links before the last); the last link then outputs
 the prediction. A bundle holds when every execution verifies and the commitments chain:
-each link received what the link before handed on, features included. This module reads bundles without snarkVM; workbench/snarkvm/ verifies them.
+each link received what the link before handed on, features included. This module reads
+bundles without snarkVM; workbench/snarkvm/ verifies them.
 """
 
 from __future__ import annotations
