@@ -16,6 +16,7 @@ import numpy as np
 
 from workbench.algorithms.forms import Form, StoredRowsForm, TreeForm
 from workbench.algorithms.neighbors import top_k_slots
+from workbench.algorithms.trees import leaf_index
 from workbench.quantize import narrowest_int
 
 
@@ -30,21 +31,12 @@ def carry_literal(form: Form, row: np.ndarray, start: int) -> str:
     raise TypeError(f"a {type(form).__name__} is not split into links by commitments")
 
 
-def _leaf(form: TreeForm, t: int, row: np.ndarray) -> int:
-    """The leaf tree `t` reaches on the integer row, with the circuit's tests (x <= T)."""
-    tree, thresholds = form.trees[t], form.thresholds[t]
-    n = 0
-    while not tree.is_leaf(n):
-        n = int(tree.left[n]) if int(row[int(tree.feature[n])]) <= int(thresholds[n]) else int(tree.right[n])
-    return n
-
-
 @carry_literal.register
 def _(form: TreeForm, row: np.ndarray, start: int) -> str:
     # The partial class scores of trees [0, start), shifted into their carry type.
     total = [0] * form.n_outputs
     for t in range(start):
-        leaf = form.values[t][_leaf(form, t, row)]
+        leaf = form.values[t][int(leaf_index(form.trees[t], form.thresholds[t], np.asarray([row]))[0])]
         total = [a + int(b) for a, b in zip(total, leaf)]
     carry_type, offset = form.partial_type(0, start)
     return _array([v + offset for v in total], carry_type.name)

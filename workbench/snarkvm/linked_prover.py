@@ -18,7 +18,6 @@ import secrets
 import time
 from typing import Any, Callable, Sequence
 
-from aleo import mainnet as avm
 
 from workbench import linked
 from workbench.errors import ZkError
@@ -26,8 +25,9 @@ from workbench.leo import codec
 from workbench.leo.carries import carry_literal
 from workbench.prover import Executed, Proof, ProverRequest, Verification
 from workbench.snarkvm.keycache import KeyCache
-from workbench.snarkvm.process import is_vm_failure, sdk_version
+from workbench.snarkvm.process import sdk_version
 from workbench.snarkvm.prover import SnarkVMProver
+from workbench.snarkvm.verifier import execution_failure
 
 
 class LinkedProver(SnarkVMProver):
@@ -86,10 +86,8 @@ class LinkedProver(SnarkVMProver):
     def execute_many(
         self, batches: Sequence[tuple[int, Sequence[str]]], workers: int, on_done: Callable[[int, Executed], None]
     ) -> int:
-        for index, inputs in batches:
-            e = self.execute(inputs)
-            on_done(index, Executed(e.outputs, e.authorize_seconds, e.execute_seconds, e.transitions))
-        return 1
+        # The worker processes run one program's entry function; links run here, in order.
+        return super().execute_many(batches, 1, on_done)
 
     def prove(self, executed: Executed, endpoint: str | None) -> Proof:
         """Prove every link's execution; the proof is their bundle."""
@@ -105,15 +103,6 @@ class LinkedProver(SnarkVMProver):
     def verify(self, proof: Proof) -> Verification:
         """Verify every link's proof, then that the commitments chain."""
         t0 = time.perf_counter()
-        texts = linked.link_executions(proof.execution_json)
-        handles = proof.handle if isinstance(proof.handle, list) else [None] * len(texts)
-        for k, (text, handle) in enumerate(zip(texts, handles)):
-            try:
-                execution = handle if handle is not None else avm.Execution.from_json(text)
-                self.vm.process.verify_execution(execution)
-            except BaseException as exc:
-                if not is_vm_failure(exc):
-                    raise
-                return Verification(False, time.perf_counter() - t0, f"link {k + 1}: {str(exc).splitlines()[0]}")
-        problems = linked.chain_problems(proof.execution_json)
-        return Verification(not problems, time.perf_counter() - t0, "; ".join(problems) or None)
+        handles = proof.handle if isinstance(proof.handle, list) else None
+        failure = execution_failure(self.vm.process, proof.execution_json, handles)
+        return Verification(failure is None, time.perf_counter() - t0, failure)

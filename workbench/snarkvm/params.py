@@ -32,8 +32,13 @@ def _expected_sha256() -> str:
     raise SetupParameterError(f"params/SHA256SUMS has no entry for {SRS_FILE}")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (setup files run to 50 MB)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def resources_dir() -> Path:
@@ -49,7 +54,7 @@ def ensure_installed() -> Path:
     """
     expected = _expected_sha256()
     target = resources_dir() / SRS_FILE
-    if target.is_file() and _sha256(target) == expected:
+    if target.is_file() and sha256_file(target) == expected:
         return target
     packaged = resources.files("workbench.snarkvm").joinpath(f"params/{SRS_FILE}")
     data = packaged.read_bytes()

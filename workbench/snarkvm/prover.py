@@ -73,7 +73,7 @@ class SnarkVMProver:
             parallel.execute_rows(self.vm.sources, self.vm.function, self._keys, list(batches), workers, on_done)
             return workers
         for index, inputs in batches:
-            e = self.vm.execute(inputs)
+            e = self.execute(inputs)
             on_done(index, Executed(e.outputs, e.authorize_seconds, e.execute_seconds, e.transitions))
         return 1
 

@@ -37,7 +37,7 @@ from workbench.atomic import write_bytes_atomic
 from workbench.errors import UserError
 from workbench.experiment import SETUP_DOWNLOAD, SETUP_INSTALLED
 from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, CircuitShape, Quantity, planning_budget, setup_limits
-from workbench.snarkvm.params import resources_dir
+from workbench.snarkvm.params import resources_dir, sha256_file
 
 
 @dataclass(frozen=True)
@@ -124,18 +124,10 @@ class FileStatus:
     problem: str = ""
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @lru_cache(maxsize=64)
 def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
     # Keyed by size and mtime as well, so a file replaced in place is hashed again.
-    return _sha256(Path(path))
+    return sha256_file(Path(path))
 
 
 def file_sha256(path: Path) -> str:

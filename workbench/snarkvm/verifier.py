@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Sequence
 
 from aleo import mainnet as avm
 
@@ -108,18 +109,27 @@ class Verifier:
         missing = [t for text in texts for t in _transition_functions(text) if t not in self.keys]
         if missing:
             return ProofCheck(label, outputs, False, 0.0, f"no verifying key for {', '.join(missing)}")
-        for k, text in enumerate(texts):
-            try:
-                self.process.verify_execution(avm.Execution.from_json(text))
-            except BaseException as exc:
-                if not is_vm_failure(exc):
-                    raise
-                where = f"link {k + 1} of {len(texts)}: " if len(texts) > 1 else ""
-                return ProofCheck(label, outputs, False, time.perf_counter() - t0, where + _first_line(exc))
-        problems = linked.chain_problems(execution_json) if linked.is_bundle(execution_json) else []
-        if problems:
-            return ProofCheck(label, outputs, False, time.perf_counter() - t0, "; ".join(problems))
-        return ProofCheck(label, outputs, True, time.perf_counter() - t0)
+        failure = execution_failure(self.process, execution_json)
+        return ProofCheck(label, outputs, failure is None, time.perf_counter() - t0, failure)
+
+
+def execution_failure(process: avm.Process, execution_json: str, handles: Sequence[Any] | None = None) -> str | None:
+    """Why an execution, or a bundle of linked executions (workbench/linked.py), does not
+    verify against `process`'s keys: the first link whose proof fails, else what breaks the
+    chain of commitments; None when it verifies. `handles`: the links' Execution objects
+    when the caller still has them (no JSON parsed again)."""
+    texts = linked.link_executions(execution_json)
+    objects = list(handles) if handles is not None and len(handles) == len(texts) else [None] * len(texts)
+    for k, (text, handle) in enumerate(zip(texts, objects)):
+        try:
+            process.verify_execution(handle if handle is not None else avm.Execution.from_json(text))
+        except BaseException as exc:
+            if not is_vm_failure(exc):
+                raise
+            where = f"link {k + 1} of {len(texts)}: " if len(texts) > 1 else ""
+            return where + _first_line(exc)
+    problems = linked.chain_problems(execution_json) if linked.is_bundle(execution_json) else []
+    return "; ".join(problems) or None
 
 
 def attested_outputs(execution_json: str, program: str) -> list[str] | None:

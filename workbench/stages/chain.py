@@ -39,9 +39,10 @@ Candidate = tuple[LeoProgram, list[LeoProgram]]
 class _Chain:
     """Compiles and estimates the candidate programs of one chain search."""
 
-    def __init__(self, render: Render, budget: int, estimator: Estimator) -> None:
+    def __init__(self, render: Render, budget: int, estimator: Estimator, degree: int = SRS_DEGREE) -> None:
         self.render = render
         self.budget = budget
+        self.limits = planning_limits(degree, budget)  # of the setup degree planned against
         self.estimator = estimator  # compiles with the experiment's toolchain, caching by source
 
     def program(self, cuts: tuple[int, ...], index: int) -> Candidate:
@@ -51,20 +52,11 @@ class _Chain:
         at = len(programs) - 1 - index
         return programs[at], programs[:at]
 
-    def estimate(self, candidate: Candidate) -> int:
-        program, deps = candidate
-        return max(self.estimator.estimate(program, deps).values())
-
-    # The setup degree planned against (`PlanRequest.degree`); the shipped one by default.
-    degree = SRS_DEGREE
-
     def fits(self, candidate: Candidate) -> tuple[bool, int]:
         """Whether every estimated size of the candidate is within the setup's limits (the
         constraint maximum lowered to the budget), and its largest constraint estimate."""
         program, deps = candidate
-        shapes = self.estimator.shape(program, deps).values()
-        limits = planning_limits(self.degree, self.budget)
-        return all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes)
+        return self.estimator.fits(program, deps, self.limits)
 
 
 def _smallest_fitting(fits: Callable[[int], bool], lo: int, hi: int, guess: int) -> int | None:
@@ -118,8 +110,7 @@ def choose_cuts(
     if estimator is None:
         with Estimator("workbench") as own:
             return choose_cuts(render, units, budget, what, max_transitions, own, degree)
-    chain = _Chain(render, budget, estimator)
-    chain.degree = degree
+    chain = _Chain(render, budget, estimator, degree)
     ok, n = chain.fits(chain.program((), 0))
     if ok:
         return ()
@@ -207,15 +198,11 @@ def choose_links(
         with Estimator("workbench") as own:
             return choose_links(render, units, budget, what, own, first_at_least, degree)
     limits = planning_limits(degree, budget)
-    checked: dict[tuple[tuple[int, ...], int], tuple[bool, int]] = {}
 
     def check(cuts: tuple[int, ...], index: int) -> tuple[bool, int]:
         """Whether program `index` of the chain cut at `cuts` fits every limit, and its
-        constraint estimate."""
-        if (cuts, index) not in checked:
-            shapes = estimator.shape(render(cuts)[index]).values()
-            checked[(cuts, index)] = (all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes))
-        return checked[(cuts, index)]
+        constraint estimate (links import nothing, so a link is estimated on its own)."""
+        return estimator.fits(render(cuts)[index], (), limits)
 
     cuts: list[int] = []
     start, previous = 0, 0

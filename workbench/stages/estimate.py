@@ -17,19 +17,20 @@ from typing import Sequence
 from workbench.leo import generate, toolchain
 from workbench.leo.compiler import CompiledProgram, compile_source
 from workbench.leo.generate import LeoProgram
-from workbench.limits import CircuitShape
-from workbench.snarkvm.costs import estimate_constraints, estimate_shapes
+from workbench.limits import CircuitShape, SetupLimits
+from workbench.snarkvm.costs import estimate_shapes
 
 
 class Estimator:
     """Compiles generated programs (each with the programs it depends on) and estimates
-    their functions' constraints (and every size, `shape`); one per planning, closed when it is done."""
+    every size of their functions (`shape`); one per planning, closed when it is done."""
 
     def __init__(self, compiler: str = "auto") -> None:
         self.compiler = compiler
         self.external = toolchain.resolve(compiler) == "leo"
         self._compiled: dict[tuple[str, str], CompiledProgram] = {}  # built-in, by (name, source)
         self._built: dict[tuple[str, str], str] = {}  # `leo build`, by (name, source)
+        self._shapes: dict[tuple[str, ...], dict[str, CircuitShape]] = {}  # by the sources estimated
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> "Estimator":
@@ -50,17 +51,23 @@ class Estimator:
             return self._leo_build(program, deps)
         return self._builtin(program, deps).aleo
 
-    def estimate(self, program: LeoProgram, deps: Sequence[LeoProgram] = ()) -> dict[str, int]:
-        """Estimated constraints of each function of `program` (calls cost their callee's
-        inputs and outputs, so the programs it imports are compiled too)."""
-        imported = [self.aleo(d, deps[:i]) for i, d in enumerate(deps) if d.name in program.imports]
-        return estimate_constraints(self.aleo(program, deps), imported)
-
     def shape(self, program: LeoProgram, deps: Sequence[LeoProgram] = ()) -> dict[str, CircuitShape]:
-        """The six estimated sizes of each function of `program` (constraints as `estimate`
-        gives them, variables and non-zeros too), which the setup bounds each."""
+        """The six estimated sizes of each function of `program` (constraints, variables,
+        non-zeros...), which the setup bounds each. Calls cost their callee's inputs and
+        outputs, so the programs it imports are compiled too."""
         imported = [self.aleo(d, deps[:i]) for i, d in enumerate(deps) if d.name in program.imports]
-        return estimate_shapes(self.aleo(program, deps), imported)
+        source = self.aleo(program, deps)
+        # A chain search asks again for the candidates it has seen: estimate each once.
+        key = (source, *imported)
+        if key not in self._shapes:
+            self._shapes[key] = estimate_shapes(source, imported)
+        return self._shapes[key]
+
+    def fits(self, program: LeoProgram, deps: Sequence[LeoProgram], limits: SetupLimits) -> tuple[bool, int]:
+        """Whether every estimated size of every function of `program` is within `limits`,
+        and its largest constraint estimate (for messages)."""
+        shapes = self.shape(program, deps).values()
+        return all(not limits.over(s) for s in shapes), max(s.constraints for s in shapes)
 
     def _builtin(self, program: LeoProgram, deps: Sequence[LeoProgram]) -> CompiledProgram:
         key = (program.name, program.source)

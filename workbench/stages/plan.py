@@ -73,25 +73,15 @@ def model_size(model: QuantizedModel) -> str:
 
 
 def estimate_programs(programs: list[generate.LeoProgram], estimator: Estimator | None = None) -> dict[FunctionKey, int]:
-    """Every function's estimated constraints, each program compiled (by `estimator`'s
-    toolchain, the built-in compiler by default) after the programs before it."""
-    own = estimator is None
-    estimator = estimator if estimator is not None else Estimator("workbench")
-    try:
-        estimates: dict[FunctionKey, int] = {}
-        for i, p in enumerate(programs):  # dependencies first
-            for function, n in estimator.estimate(p, programs[:i]).items():
-                estimates[(p.program_id, function)] = n
-        return estimates
-    finally:
-        if own:
-            estimator.close()
+    """Every function's estimated constraints (see `estimate_program_shapes`)."""
+    return _constraints(estimate_program_shapes(programs, estimator))
 
 
 def estimate_program_shapes(
     programs: list[generate.LeoProgram], estimator: Estimator | None = None
 ) -> dict[FunctionKey, CircuitShape]:
-    """Every function's six estimated sizes (see `estimate_programs`)."""
+    """Every function's six estimated sizes, each program compiled (by `estimator`'s
+    toolchain, the built-in compiler by default) after the programs before it."""
     own = estimator is None
     estimator = estimator if estimator is not None else Estimator("workbench")
     try:
@@ -196,7 +186,7 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
     limits = planning_limits(request.degree, request.budget)
     units, unit = chain_units(model.form)
     if units >= 2:
-        split = _split(model.form, render, units, unit, request, estimator)
+        split = _split(model.form, render, units, unit, request, limits, estimator)
         if isinstance(split, CircuitTooLarge):
             # A larger setup may hold the whole model in one transition: say which, and its files.
             whole = max(estimate_program_shapes(render(1), estimator).values(), key=lambda sh: sh.constraints)
@@ -209,19 +199,25 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
             ) from None
         cuts, topology = split
         if cuts:
-            check_fits(estimate_program_shapes(render(1, cuts, topology), estimator), model, 1, limits, request.downloads)
-            return Plan(request, 1, cuts, units, unit, estimate_programs(render(1, cuts, topology), estimator), topology)
+            shapes = estimate_program_shapes(render(1, cuts, topology), estimator)
+            check_fits(shapes, model, 1, limits, request.downloads)
+            return Plan(request, 1, cuts, units, unit, _constraints(shapes), topology)
     if isinstance(request.batch, int):
         batch = request.batch
     else:
         batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), limits, estimator)
-    check_fits(estimate_program_shapes(render(batch), estimator), model, batch, limits, request.downloads)
-    return Plan(request, batch, (), units, unit, estimate_programs(render(batch), estimator))
+    shapes = estimate_program_shapes(render(batch), estimator)
+    check_fits(shapes, model, batch, limits, request.downloads)
+    return Plan(request, batch, (), units, unit, _constraints(shapes))
+
+
+def _constraints(shapes: dict[FunctionKey, CircuitShape]) -> dict[FunctionKey, int]:
+    return {key: shape.constraints for key, shape in shapes.items()}
 
 
 def _split(
     form: Form, render: Callable[..., list[generate.LeoProgram]], units: int, unit: str, request: PlanRequest,
-    estimator: Estimator,
+    limits: SetupLimits, estimator: Estimator,
 ) -> tuple[tuple[int, ...], Topology] | CircuitTooLarge:
     """Where to cut the model and how to link the pieces: ((), CALL) when one program fits.
 
@@ -237,7 +233,7 @@ def _split(
     if request.program.scores and Topology.COMMITMENTS in allowed:
         allowed.remove(Topology.COMMITMENTS)
     if not allowed or any(t not in possible for t in allowed):
-        if fits(estimate_program_shapes(render(1), estimator), planning_limits(request.degree, request.budget)):
+        if fits(estimate_program_shapes(render(1), estimator), limits):
             return (), Topology.CALL  # nothing to split
         return CircuitTooLarge(
             f"the model does not fit one transition and a {unit} model splits only into "
