@@ -42,11 +42,13 @@ def deep():  # type: ignore[no-untyped-def]
     return _iris_mlp([12, 12])
 
 
-def test_the_units_are_every_layers_neurons_and_a_linear_model_has_none(deep) -> None:  # type: ignore[no-untyped-def]
+def test_the_units_are_every_layers_neurons_and_a_linear_models_are_its_features(deep) -> None:  # type: ignore[no-untyped-def]
     assert chain_units(deep.model.form) == (27, "neurons")
+    # A linear model is cut between features, into links by commitments only
+    # (tests/test_linked.py): a chain of calls would read every feature in its first program.
     logistic = train_experiment(load_experiment(EXPERIMENTS / "wine_logistic.toml")).model
-    assert chain_units(logistic.form) == (0, "neurons")
-    with pytest.raises(ValueError, match="cannot be split"):
+    assert chain_units(logistic.form) == (13, "features")
+    with pytest.raises(ValueError, match="only into links by commitments"):
         program_plans(logistic.form, "w", (1,))
 
 

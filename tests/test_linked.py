@@ -178,3 +178,82 @@ def test_knn_carries_are_the_slots_the_circuit_fills() -> None:
     whole = top_k_insertion(np.asarray([scores]), np.asarray(form.labels), form.k)[0]
     assert rest_labs == list(whole)
     assert majority_vote(np.asarray([rest_labs]), form.n_classes)[0] == quantized.model.predict_int(np.asarray([row]))[0]
+
+
+WIDE = EXPERIMENTS / "synthetic_logistic_wide.toml"
+
+
+def _wide(write_toml, features: int, classes: int = 2):  # type: ignore[no-untyped-def]
+    text = WIDE.read_text().replace("n_features = 600", f"n_features = {features}")
+    text = text.replace("n_informative = 40", f"n_informative = {min(40, features // 2)}")
+    return load_experiment(write_toml(text.replace("n_classes = 2", f"n_classes = {classes}")))
+
+
+def test_the_shipped_wide_logistic_model_is_split_by_features_into_links() -> None:
+    exp = load_experiment(WIDE)
+    result, _ = run_experiment(exp, None, samples=3, proofs=1, prover=ReferenceProver.factory())
+    chain = result.circuit.chain
+    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.unit == "features"
+    assert chain.units == 600 and len(chain.cuts) >= 2 and result.circuit.transitions == len(chain.cuts) + 1
+    # Every link's program name stays within Leo's 31 characters.
+    assert all(len(p.removesuffix(".aleo")) <= 31 for p in result.circuit.programs)
+    assert result.agreement == 1.0
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_linear_carries_are_partial_dot_products_that_sum_to_the_models_scores(write_toml, classes: int) -> None:
+    import numpy as np
+
+    from workbench.algorithms.linear import feature_partial_type, forward
+    from workbench.leo import codec
+    from workbench.leo.carries import carry_literal, link_features
+    from workbench.pipeline import StageClock, prepare
+
+    exp = _wide(write_toml, 40, classes)
+    _, _, quantized, _ = prepare(exp, exp.zk, StageClock(lambda e: None))
+    form = quantized.model.form
+    (layer,) = form.layers
+    for row in quantized.inputs[:5]:
+        z = forward(form.layers, np.asarray([row]) - form.input_offset, form.io.fractional_bits)[0]
+        for cut in (1, 17, 39):
+            t, offset = feature_partial_type(form, cut)
+            literal = carry_literal(form, row, cut)
+            assert literal.endswith(f"{t.name}]")
+            sums = [v - offset for v in codec.parse_int_literals(literal)]
+            assert all(0 <= v + offset <= t.max for v in sums)
+            rest = [int(layer.weight[k, cut:] @ (np.asarray(row[cut:], dtype=np.int64) - form.input_offset))
+                    for k in range(form.n_outputs)]
+            assert [s + r + int(b) for s, r, b in zip(sums, rest, layer.bias)] == [int(v) for v in z]
+    items = [f"{v}u8" for v in range(40)]
+    assert link_features(form, items, 17, 30) == "[" + ", ".join(items[17:30]) + "]"
+
+
+def test_a_network_of_several_layers_still_splits_only_by_calls() -> None:
+    from workbench.leo.contexts import chain_units, split_topologies, suffixed
+
+    exp = load_experiment(EXPERIMENTS / "wine_mlp_split.toml")
+    from workbench.pipeline import StageClock, prepare
+
+    _, _, quantized, _ = prepare(exp, exp.zk, StageClock(lambda e: None))
+    assert split_topologies(quantized.model.form) == (Topology.CALL,)
+    assert chain_units(quantized.model.form)[1] == "neurons"
+    assert suffixed("a" * 26, "_c1234_5678") == "a" * 20 + "_c1234_5678"
+    assert suffixed("ab_cd", "_p3") == "ab_cd_p3" and suffixed("abcdefghijklmnopqrstuvwxy_", "_c10_20") == "abcdefghijklmnopqrstuvwx_c10_20"
+
+
+@pytest.mark.slow
+def test_a_linear_model_split_by_features_is_proven_and_verified(write_toml, tmp_path: Path) -> None:
+    exp = _wide(write_toml, 200, 3)  # about 180 features fit one transition
+    result, run_dir = run_experiment(exp, tmp_path, samples=2, proofs=1)
+    assert run_dir is not None and result.is_zk
+    chain = result.circuit.chain
+    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.unit == "features"
+    assert len(chain.cuts) >= 1 and result.agreement == 1.0 and all(p.verified for p in result.proofs)
+    links = linked.link_executions((run_dir / result.proofs[0].path).read_text())
+    assert len(links) == len(chain.cuts) + 1
+    for text in links:  # each link reads its slice of the features, privately
+        (transition,) = json.loads(text)["transitions"]
+        assert all(i["type"] == "private" for i in transition["inputs"])
+    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", str(run_dir)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0 and "every claim checked" in proc.stdout, proc.stdout + proc.stderr

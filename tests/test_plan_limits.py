@@ -84,3 +84,22 @@ def test_auto_batch_stops_at_the_first_size_over_its_limit(iris) -> None:  # typ
         assert planner.fits(planner.estimate_program_shapes(render(full), estimator), limits)
         if full < 16:
             assert not planner.fits(planner.estimate_program_shapes(render(full + 1), estimator), limits)
+
+
+def test_a_refusal_says_how_much_of_the_model_one_transition_holds(write_toml) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from workbench.pipeline import check_experiment
+
+    text = '[experiment]\nname = "km"\n[dataset]\nname = "digits"\n[model]\nalgorithm = "kmeans"\nn_clusters = 60\n'
+    with pytest.raises(CircuitTooLarge) as refused:
+        check_experiment(load_experiment(write_toml(text)))
+    message = str(refused.value)
+    found = re.search(r"needs at least (\d+) transitions of this setup; one transition holds about (\d+) clusters "
+                      r"\(this model has 60\)", message)
+    assert found, message
+    transitions, clusters = int(found[1]), int(found[2])
+    assert 2 <= transitions <= 60 // clusters + 1
+    # The advice is an estimate on the safe side: that many clusters do fit one transition.
+    _, plan = check_experiment(load_experiment(write_toml(text.replace("= 60", f"= {clusters}"))))
+    assert plan.cuts == () and plan.batch >= 1

@@ -615,3 +615,41 @@ def chain_cuts(form: DenseForm) -> int:
         return 0
     units = sum(layer_widths(form))
     return units if all(carry_at(form, c) for c in range(1, units)) else 0
+
+
+# -- a linear model split by features ---------------------------------------------------------
+def splits_by_features(form: DenseForm) -> bool:
+    """Whether the form is one dense layer (linear or logistic regression), which a split
+    cuts between features rather than neurons (`chain_cuts` leaves it whole)."""
+    return len(form.layers) == 1 and isinstance(form.layers[0], IntLayer)
+
+
+def feature_input_bounds(form: DenseForm) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of a0_j = u_j - input_offset over every input the feature type allows (not
+    only the declared range: a handoff's cast must never halt on a well-typed input)."""
+    t = form.io.feature_type
+    low = np.full(form.io.n_features, int(t.min) - form.input_offset, dtype=np.int64)
+    high = np.full(form.io.n_features, int(t.max) - form.input_offset, dtype=np.int64)
+    return low, high
+
+
+def feature_partial_type(form: DenseForm, end: int) -> tuple[IntType, int]:
+    """Type and offset carrying each output's partial dot product over features [0, end)
+    (no bias) of a form that `splits_by_features`: one unsigned type and one offset for
+    every output, so each sum travels as sum + offset >= 0 (exact interval bounds)."""
+    layer = form.layers[0]
+    assert isinstance(layer, IntLayer)
+    low, high = feature_input_bounds(form)
+    zero = np.zeros(layer.weight.shape[0], dtype=np.int64)
+    lo, hi = interval_dot(layer.weight[:, :end], zero, low[:end], high[:end])
+    offset = max(0, -min(int(v) for v in lo))
+    return narrowest_int(0, max(int(v) for v in hi) + offset, signed=False), offset
+
+
+def feature_partial_sums(form: DenseForm, row: np.ndarray, end: int) -> list[int]:
+    """Each output's dot product over features [0, end) of one row of circuit inputs (the
+    integer reference of what a link hands on), exact ints."""
+    layer = form.layers[0]
+    assert isinstance(layer, IntLayer)
+    a0 = [int(v) - form.input_offset for v in np.asarray(row)[:end]]
+    return [sum(int(w) * a for w, a in zip(layer.weight[k, :end], a0)) for k in range(layer.weight.shape[0])]

@@ -14,7 +14,8 @@ from functools import singledispatch
 
 import numpy as np
 
-from workbench.algorithms.forms import Form, StoredRowsForm, TreeForm
+from workbench.algorithms.forms import DenseForm, Form, StoredRowsForm, TreeForm
+from workbench.algorithms.linear import feature_partial_sums, feature_partial_type, splits_by_features
 from workbench.algorithms.neighbors import top_k_slots
 from workbench.algorithms.trees import leaf_index
 from workbench.quantize import narrowest_int
@@ -49,6 +50,30 @@ def _(form: StoredRowsForm, row: np.ndarray, start: int) -> str:
     vals, labs = top_k_slots(scores, form.labels[:start], form.k)
     element = slot_type(form)
     return _array([*vals, *labs], element)
+
+
+@carry_literal.register
+def _(form: DenseForm, row: np.ndarray, start: int) -> str:
+    # A linear model split by features: each output's dot product over features [0, start).
+    if not splits_by_features(form):
+        raise TypeError("only a linear model (one dense layer) is split into links by commitments")
+    carry_type, offset = feature_partial_type(form, start)
+    return _array([v + offset for v in feature_partial_sums(form, row, start)], carry_type.name)
+
+
+def reads_a_slice(form: Form) -> bool:
+    """Whether each link reads its own slice of the features, as an input of its own
+    before the struct (a linear model); otherwise every link reads the whole row inside
+    the struct (`x`) and commits to it with each handoff (workbench/leo_templates/_linked.leo.j2)."""
+    return isinstance(form, DenseForm) and splits_by_features(form)
+
+
+def link_features(form: Form, row: list[str], start: int, end: int) -> str:
+    """The Aleo literal of the features the link over units [start, end) reads, from the
+    row's element literals: a linear model's links read their slice, others the whole row."""
+    if reads_a_slice(form):
+        row = row[start:end]
+    return "[" + ", ".join(row) + "]"
 
 
 def slot_type(form: StoredRowsForm) -> str:

@@ -19,6 +19,7 @@ from workbench.algorithms.forms import (
     DenseForm,
     DenseHead,
     Form,
+    IntLayer,
     IntMaxPool,
     LinearScores,
     StoredRowsForm,
@@ -37,9 +38,11 @@ from workbench.algorithms.linear import (
     accumulates,
     carry_at,
     chain_cuts,
+    feature_partial_type,
     is_dead,
     layer_starts,
     layer_widths,
+    splits_by_features,
 )
 from workbench.quantize import narrowest_int
 
@@ -75,8 +78,11 @@ def _(form: TreeForm) -> tuple[int, str]:
 
 @chain_units.register
 def _(form: DenseForm) -> tuple[int, str]:
-    # Every layer's outputs, flattened: a cut at a layer's first neuron splits by layers,
-    # one inside a layer splits its neurons (workbench/algorithms/linear.py, `carry_at`).
+    # One layer (a linear model) splits between its features; a network's layers'
+    # outputs, flattened: a cut at a layer's first neuron splits by layers, one inside a
+    # layer splits its neurons (workbench/algorithms/linear.py, `carry_at`).
+    if splits_by_features(form):
+        return form.io.n_features, "features"
     return chain_cuts(form), "neurons"
 
 
@@ -99,6 +105,13 @@ def _(form: TreeForm) -> tuple[Topology, ...]:
 @split_topologies.register
 def _(form: StoredRowsForm) -> tuple[Topology, ...]:
     return (Topology.COMMITMENTS,)
+
+
+@split_topologies.register
+def _(form: DenseForm) -> tuple[Topology, ...]:
+    # A linear model's links each read a slice of the features: a chain of calls would
+    # pass every feature through its main program, which is what does not fit.
+    return (Topology.COMMITMENTS,) if splits_by_features(form) else (Topology.CALL,)
 
 
 @singledispatch
@@ -167,6 +180,10 @@ def _(form: DenseForm, name: str, cuts: tuple[int, ...] = (), topology: Topology
     """
     if not cuts:
         return [ProgramPlan(name, "linear", dense_context(form))]
+    if splits_by_features(form):
+        if topology != Topology.COMMITMENTS:
+            raise ValueError("a linear model splits only into links by commitments over its features")
+        return _linked_linear_plans(form, name, [0, *cuts, form.io.n_features])
     units = chain_cuts(form)
     if units < 2:
         raise ValueError(f"this {form.kind} network cannot be split across transitions (one layer, or a cut "
@@ -174,7 +191,7 @@ def _(form: DenseForm, name: str, cuts: tuple[int, ...] = (), topology: Topology
     bounds = [0, *cuts, units]
     if any(a >= b for a, b in zip(bounds, bounds[1:])):
         raise ValueError(f"cuts {cuts} do not split {units} neurons into non-empty groups")
-    names = [name] + [f"{name}_p{c}" for c in cuts]
+    names = [name] + [suffixed(name, f"_p{c}") for c in cuts]
     plans = []
     for i in reversed(range(len(names))):  # dependencies first: the last link first
         last = i == len(names) - 1
@@ -240,7 +257,7 @@ def _(form: TreeForm, name: str, cuts: tuple[int, ...] = (), topology: Topology 
         raise ValueError(f"cuts {cuts} do not split {n} trees into non-empty groups")
     if topology == Topology.COMMITMENTS:
         return _linked_tree_plans(form, name, bounds)
-    names = [name] + [f"{name}_p{c}" for c in cuts]
+    names = [name] + [suffixed(name, f"_p{c}") for c in cuts]
     # What link i returns (and its caller reads): the partial scores from cuts[i - 1] on.
     carried = {c: form.suffix_type(c) for c in cuts}
     plans = []
@@ -264,7 +281,17 @@ def linked_names(name: str, bounds: list[int]) -> list[str]:
     """Program names of a chain linked by commitments, in link order: each link but the
     last is named after its first and last unit (its source depends on both), the last
     (which outputs the prediction) is the main program `<name>`."""
-    return [f"{name}_c{a}_{b - 1}" for a, b in zip(bounds[:-2], bounds[1:-1])] + [name]
+    return [suffixed(name, f"_c{a}_{b - 1}") for a, b in zip(bounds[:-2], bounds[1:-1])] + [name]
+
+
+# Leo's limit on a program name (without .aleo).
+MAX_PROGRAM_NAME = 31
+
+
+def suffixed(name: str, suffix: str) -> str:
+    """`name` + `suffix`, the name cut short (never the suffix, which makes it unique among
+    the model's programs) to stay within Leo's 31 characters."""
+    return name[: MAX_PROGRAM_NAME - len(suffix)].rstrip("_") + suffix
 
 
 def _linked_tree_plans(form: TreeForm, name: str, bounds: list[int]) -> list[ProgramPlan]:
@@ -288,6 +315,39 @@ def _linked_tree_plans(form: TreeForm, name: str, bounds: list[int]) -> list[Pro
             carry_out=None if last else carry(b),
         )
         plans.append(ProgramPlan(names[i], "tree_ensemble_linked", context))
+    return plans
+
+
+def _linked_linear_plans(form: DenseForm, name: str, bounds: list[int]) -> list[ProgramPlan]:
+    """Separate programs linked by commitments (linear_linked.leo.j2), each reading the
+    features [a, b) of its range; each carries on every output's partial dot product."""
+    if any(a >= b for a, b in zip(bounds, bounds[1:])):
+        raise ValueError(f"cuts {bounds[1:-1]} do not split {bounds[-1]} features into non-empty ranges")
+    names = linked_names(name, bounds)
+    layer = form.layers[0]
+    assert isinstance(layer, IntLayer)
+
+    def carry(end: int) -> dict[str, Any]:
+        t, off = feature_partial_type(form, end)
+        return {"type": f"[{t.name}; {form.n_outputs}]", "element": t.name, "offset": off,
+                "struct": f"Sums{t.name.upper()}x{form.n_outputs}"}
+
+    plans = []
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        last = i == len(names) - 1
+        terms = [[(int(w), j) for j, w in enumerate(layer.weight[k]) if a <= j < b and w != 0]
+                 for k in range(form.n_outputs)]
+        context: dict[str, Any] = {
+            **_head_context(form), "first_feature": a, "last_feature": b - 1, "n_slice": b - a,
+            "slice": [(j, j - a) for j in range(a, b)], "terms": terms,
+            "carry_in": carry(a) if i > 0 else None, "carry_out": None if last else carry(b),
+        }
+        if last:
+            out = layer_context(form, 1)
+            for neuron in out["neurons"]:
+                neuron["z"] = f"p_{neuron['i']} + {neuron['bias']}field"
+            context["layer"] = out
+        plans.append(ProgramPlan(names[i], "linear_linked", context))
     return plans
 
 

@@ -233,12 +233,16 @@ _BHP_BLOCK = {"bhp256": 261, "bhp512": 522, "bhp768": 783, "bhp1024": 1044}
 
 
 _PSD_EXTRA = {"psd8": 3}
+# The raw form (`hash.psd8.raw`) pays a whole block more than its value: a struct packing
+# into one field element already takes two permutations, ten take three (measured by
+# scripts/measure_raw_hash.py; costs.json `hash.raw_model`).
+RAW_PSD_EXTRA = 8
 
 
-def hash_regressors(op: str, size: "HashInput") -> dict[str, float]:
+def hash_regressors(op: str, size: "HashInput", raw: bool = False) -> dict[str, float]:
     """The quantities the hash cost model multiplies (besides `HashInput`'s own fields):
     `perms`, Poseidon's permutations (ceil(fields / rate)), and `iterations`, the BHP
-    hasher runs (ceil(bits / block))."""
+    hasher runs (ceil(bits / block)). `raw`: the `.raw` opcode (see RAW_PSD_EXTRA)."""
     kind = op.split(".")[1] if "." in op else op
     out = {n: size.get(n) for n in ("bits", "fields", "value_bits", "field_leaves")}
     if kind.startswith("psd"):
@@ -247,7 +251,7 @@ def hash_regressors(op: str, size: "HashInput") -> dict[str, float]:
         # permutations (measured on [i16; 29] and on a struct of [i16; 13] and [u128; 2],
         # 1,017 and 1,012 constraints; 5 elements take one), as if 3 more were absorbed.
         # Poseidon2/4 were measured only where this does not show.
-        extra = _PSD_EXTRA.get(kind, 0)
+        extra = RAW_PSD_EXTRA if raw and kind == "psd8" else _PSD_EXTRA.get(kind, 0)
         out["perms"] = float(-(-(size.fields + extra) // rate))
     if kind in _BHP_BLOCK:
         out["iterations"] = float(-(-size.bits // _BHP_BLOCK[kind]))
@@ -337,9 +341,14 @@ class _CostModel:
     """Cost tables of one size of a circuit: constraints (costs.json's `ops`, `overhead`,
     `call`), or another size (`_quantity_data`); `scale` sizes the fallback defaults."""
 
-    def __init__(self, data: dict[str, Any], scale: float = 1.0) -> None:
+    def __init__(self, data: dict[str, Any], scale: float = 1.0, quantity: str = "constraints") -> None:
         self.ops: dict[str, dict[str, float]] = data.get("ops", {})
         self.hash: dict[str, dict[str, Any]] = (data.get("hash") or {}).get("model", {})
+        # Measured models of the raw opcodes in this size: {"hash.psd8": {fixed, per}}.
+        self.raw_hash: dict[str, dict[str, Any]] = {
+            op: m["sizes"].get(quantity, {}) if "sizes" in m else m
+            for op, m in ((data.get("hash") or {}).get("raw_model") or {}).items()
+        }
         self.oh: dict[str, Any] = data.get("overhead", {})
         call = data.get("call") or {}
         self.call_cost = float(call.get("cost", 1800))
@@ -354,6 +363,8 @@ class _CostModel:
         # line through all sizes misses by ~1,250 entries of B on [i16; 13]; between
         # measured lengths of the same type the estimate interpolates instead.
         self.input_points: dict[str, dict[str, list[tuple[int, float]]]] = data.get("input_points", {})
+        # The staircase of a private input (scripts/measure_input_steps.py), this size's.
+        self.private_input: dict[str, Any] = ((data.get("private_array_input") or {}).get("sizes") or {}).get(quantity, {})
 
     # -- instructions ------------------------------------------------------------------
     def op_table(self, op: str, mode: str) -> dict[str, float]:
@@ -389,6 +400,15 @@ class _CostModel:
 
             pairs = [(p.split("->")[0], p.split("->")[1]) for p in table]
             pairs = [p for p in pairs if p[0] in _BITS and p[1] in _BITS and kind(*p) == kind(src, dst)]
+            if src == "field" and len(pairs) >= 2:
+                # Out of field, the cast decomposes the value into the integer's bits and
+                # checks they recompose it: linear in the width (field->i16 and ->i64
+                # measured 17 and 65 constraints), so interpolate between the two nearest.
+                near = sorted(pairs, key=lambda p: abs(_BITS[p[1]] - _BITS[dst]))[:2]
+                (_, a), (_, b) = near
+                if _BITS[a] != _BITS[b]:
+                    ca, cb = table[f"field->{a}"], table[f"field->{b}"]
+                    return max(0.0, ca + (cb - ca) * (_BITS[dst] - _BITS[a]) / (_BITS[b] - _BITS[a]))
             if pairs:
                 best = min(pairs, key=lambda p: abs(_BITS[p[0]] - _BITS[src]) + abs(_BITS[p[1]] - _BITS[dst]))
                 cost = table[f"{best[0]}->{best[1]}"]
@@ -412,6 +432,14 @@ class _CostModel:
         raw = op.endswith(".raw")
         name = op[: -len(".raw")] if raw else op
         size = hash_input_size(value, structs, raw)
+        if raw and self.raw_hash.get(name):
+            # Measured raw: fixed + per permutation + per value bit, plus the ordinary
+            # model's cost of decomposing each field-like leaf into bits.
+            measured = self.raw_hash[name]
+            x = hash_regressors(name, size, raw=True)
+            total = float(measured.get("fixed", 0.0)) + sum(float(c) * x[k] for k, c in measured.get("per", {}).items())
+            leaf = float((self.hash.get(name) or {}).get("per", {}).get("field_leaves", 0.0))
+            return max(total + leaf * size.field_leaves, 0.0)
         model = self.hash.get(name)
         if model is None:
             family = re.sub(r"\d+$", "", name)
@@ -424,7 +452,7 @@ class _CostModel:
             name, model = measured[0], self.hash[measured[0]]
         if "like" in model:
             return self.hash_cost(model["like"], value, structs, notes) + float(model["extra"])
-        x = hash_regressors(name, size)
+        x = hash_regressors(name, size, raw)
         total = float(model.get("fixed", 0.0))
         for k, coef in model.get("per", {}).items():
             total += float(coef) * x[k]
@@ -471,6 +499,33 @@ class _CostModel:
                 cost = got[0]
             total += cost * leaves.count(base)
         return total
+
+
+    def private_input_cost(self, t: AleoType, named: dict[str, list[tuple[str, AleoType]]]) -> float | None:
+        """A private input's cost on the measured staircase (scripts/measure_input_steps.py):
+        per element of each type, plus a step per eight field elements of its plaintext past
+        the first eight (encryption and commitment each take one more Poseidon8 permutation).
+        None when not measured (no table, or an element type without a cost)."""
+        m = self.private_input
+        if not m:
+            return None
+        leaves: dict[str, int] = {}
+
+        def walk(base: str, times: int) -> bool:
+            if base in named:
+                return all(walk(mt.base, times * mt.elements) for _, mt in named[base])
+            leaves[base] = leaves.get(base, 0) + times
+            return True
+
+        walk(t.base, t.elements)
+        element = m.get("element", {})
+        if any(b not in element for b in leaves):
+            return None
+        steps = -(-hash_input_size(t, named).fields // 8) - 1
+        # The probe's base holds the empty function and its public field output: not the input's.
+        probe = float(self.oh.get("empty", 0.0)) + self.io_cost(AleoType("field"), "public", True, {}, [])
+        own = float(m.get("base", 0.0)) - probe
+        return own + sum(float(element[b]) * k for b, k in leaves.items()) + float(m.get("step", 0.0)) * steps
 
 
 def _model() -> _CostModel:
@@ -673,6 +728,10 @@ def _function_overhead(fn: _Function, model: _CostModel, structs: dict[str, list
                        notes: list[str], named: dict[str, list[tuple[str, AleoType]]] | None = None) -> float:
     total = float(model.oh.get("empty", 0.0))
     for t, vis in fn.inputs:
+        staircase = model.private_input_cost(t, named or {}) if vis == "private" else None
+        if staircase is not None:
+            total += staircase
+            continue
         total += model.io_cost(t, vis, False, structs, notes)
         total += _struct_input_permutations(t, vis, named or {}, model)
     for t, vis in fn.outputs:
@@ -771,6 +830,7 @@ def _quantity_data(data: dict[str, Any], quantity: str) -> tuple[dict[str, Any],
         call = {**call, "cost": float(call.get("cost", 1800)) * ratio}
     points = _input_points((data.get("shapes") or {}).get("raw") or {}, quantity)
     return {"ops": ops, "overhead": tables.get("overhead", {}), "call": call, "input_points": points,
+            "private_array_input": data.get("private_array_input"),
             "lc_term": float(tables.get("lc_term", 0.0)), "lc_mul": _LC_MUL_OPERAND.get(quantity),
             "hash": _scaled_hash_model(data, ratio)}, ratio
 
@@ -786,7 +846,8 @@ def _scaled_hash_model(data: dict[str, Any], ratio: float) -> dict[str, Any]:
         if "extra" in model:
             model["extra"] = float(model["extra"]) * ratio
         model["per"] = {k: float(v) * ratio for k, v in (model.get("per") or {}).items()}
-    return {"model": hashes}
+    # The raw models were measured in every size: each size picks its own (_CostModel).
+    return {"model": hashes, "raw_model": (data.get("hash") or {}).get("raw_model") or {}}
 
 
 # Which operand of a field var*var product is a row of A (0) or of B (1).
@@ -838,7 +899,7 @@ def _quantity_models() -> dict[str, _CostModel]:
     models = {}
     for q in _OTHER_SIZES:
         tables, ratio = _quantity_data(data, q)
-        models[q] = _CostModel(tables, scale=max(ratio, 1.0))
+        models[q] = _CostModel(tables, scale=max(ratio, 1.0), quantity=q)
     return models
 
 

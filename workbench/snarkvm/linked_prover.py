@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from workbench import linked
 from workbench.errors import ZkError
 from workbench.leo import codec
-from workbench.leo.carries import carry_literal
+from workbench.leo.carries import carry_literal, link_features, reads_a_slice
 from workbench.prover import Executed, Proof, ProverRequest, Verification
 from workbench.snarkvm.keycache import KeyCache
 from workbench.snarkvm.process import sdk_version
@@ -58,18 +58,23 @@ class LinkedProver(SnarkVMProver):
         if len(inputs) != 1:
             raise ZkError("a model linked by commitments evaluates one row per execution")
         row = codec.parse_int_literals(inputs[0])
+        items = codec.split_array_literal(inputs[0])
         links = self.links
         n = len(links)
+        bounds = [0, *self.cuts, len(items)]  # the end only matters to a split by features
         salts = [secrets.randbits(128) for _ in range(n - 1)]  # one per handoff, never reused
         done: list[tuple[str, Executed]] = []
         handed = ""
         for k, program in enumerate(links):
             mine = salts[max(k - 1, 0): k + 1]  # the handoff received, then the one handed on
-            members = [f"x: {inputs[0]}"]
+            x = link_features(self.form, items, bounds[k], bounds[k + 1])
+            apart = reads_a_slice(self.form)  # the features as an input of their own
+            members = [] if apart else [f"x: {x}"]
             if k > 0:
                 members.append(f"carry: {carry_literal(self.form, row, self.cuts[k - 1])}")
             members.append("salts: [" + ", ".join(f"{v}u128" for v in mine) + "]")
-            e = self.vm.execute(["{ " + ", ".join(members) + " }"], program)
+            struct = "{ " + ", ".join(members) + " }"
+            e = self.vm.execute([x, struct] if apart else [struct], program)
             commitments = codec.split_array_literal(e.outputs[0])
             if k > 0 and commitments[0] != handed:
                 raise ZkError(f"link {k + 1} of {n} ({program}) received values other than those the link before handed on")

@@ -51,6 +51,7 @@ from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.snarkvm.setup_files import larger_setup_advice
 from workbench.stages.chain import choose_cuts, choose_links
 from workbench.stages.estimate import Estimator
+from workbench.stages.fit_advice import what_would_fit
 from workbench.stages.records import Plan, PlanRequest
 
 # A chain refused at key synthesis is planned again for a budget this much smaller, down
@@ -123,9 +124,10 @@ def check_fits(
     else:
         bound = f"{where} allows at most {limit:,} per transition"
     larger = larger_setup_advice(shapes[(program, function)], limits.degree, downloads)
+    room = what_would_fit(model.form, shapes[(program, function)], limits) if batch == 1 else ""
     raise CircuitTooLarge(
         f"{program}/{function} is estimated at {n:,} {quantity}; {bound}. To fit, {advice}{SHRINK_ADVICE}."
-        f"{' ' + larger if larger else ''}\n{model_size(model)}"
+        f"{' ' + room if room else ''}{' ' + larger if larger else ''}\n{model_size(model)}"
     )
 
 
@@ -192,10 +194,12 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
             whole = max(estimate_program_shapes(render(1), estimator).values(), key=lambda sh: sh.constraints)
             single = whole.constraints
             larger = larger_setup_advice(whole, request.degree, request.downloads)
+            room = what_would_fit(model.form, whole, limits)
             raise CircuitTooLarge(
                 f"{split}; in one transition the model is estimated at {single:,} constraints, and the "
                 f"degree-2^{request.degree} setup planned against proves at most about {request.budget:,}. "
-                f"To fit, {SHRINK_ADVICE}.{' ' + larger if larger else ''}\n{model_size(model)}"
+                f"To fit, {SHRINK_ADVICE}.{' ' + room if room else ''}{' ' + larger if larger else ''}"
+                f"\n{model_size(model)}"
             ) from None
         cuts, topology = split
         if cuts:
