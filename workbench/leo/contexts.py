@@ -345,7 +345,8 @@ def _linked_linear_plans(form: DenseForm, name: str, bounds: list[int]) -> list[
         if last:
             out = layer_context(form, 1)
             for neuron in out["neurons"]:
-                neuron["z"] = f"p_{neuron['i']} + {neuron['bias']}field"
+                bias = int(neuron["bias"])
+                neuron["z"] = f"p_{neuron['i']} {'-' if bias < 0 else '+'} {abs(bias)}field"
             context["layer"] = out
         plans.append(ProgramPlan(names[i], "linear_linked", context))
     return plans
