@@ -3,11 +3,15 @@
 The bundle reader is tested on execution JSON shaped like snarkVM's; planning and decoding
 through the reference backend (no snarkVM, seconds); the `slow` test proves a real chain of
 links with snarkVM, re-verifies it from the run directory, and checks that links taken
-from two different rows (each proof valid on its own) are refused.
+from two different rows (each proof valid on its own) are refused; another runs the links
+in one process and in two worker processes, with keys from the cache and without it, and
+checks that a proof of other values than the execution's is refused. A worker process that
+dies mid-link is a clear error (no snarkVM: the worker exits at once).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -178,3 +182,91 @@ def test_knn_carries_are_the_slots_the_circuit_fills() -> None:
     whole = top_k_insertion(np.asarray([scores]), np.asarray(form.labels), form.k)[0]
     assert rest_labs == list(whole)
     assert majority_vote(np.asarray([rest_labs]), form.n_classes)[0] == quantized.model.predict_int(np.asarray([row]))[0]
+
+
+def test_a_link_worker_that_dies_is_a_clear_error_not_a_hang() -> None:
+    import os
+    import time
+
+    from workbench.errors import ZkError
+    from workbench.snarkvm.link_pool import LinkPool
+
+    # The runner stands in for a link killed mid-job (out of memory): its process exits.
+    pool = LinkPool(2, runner=os._exit)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    with pytest.raises(ZkError, match=r"a worker process running links died \(0 of 2 links done"):
+        pool.run([1, 1])  # type: ignore[list-item]
+    assert time.perf_counter() - t0 < 120
+    assert pool._pool is None  # stopped: a later run starts fresh workers
+
+
+def test_links_get_one_worker_per_core_at_most_one_per_link() -> None:
+    from workbench.snarkvm.link_pool import link_workers
+
+    assert [link_workers(n, cores=2) for n in (1, 2, 46)] == [1, 2, 2]
+    assert link_workers(46, cores=1) == 1
+
+
+def _linked_factory(made: list, workers: int):  # type: ignore[no-untyped-def]
+    from workbench.snarkvm.keycache import KeyCache
+    from workbench.snarkvm.linked_prover import LinkedProver
+    from workbench.snarkvm.process import sdk_version
+
+    def open_(request):  # type: ignore[no-untyped-def]
+        cache = KeyCache(list(request.sources), sdk_version()) if request.use_key_cache else None
+        prover = LinkedProver(request.sources, request.function, cache, request.model, request.cuts, workers=workers)
+        made.append((request, prover))
+        return prover
+
+    return open_
+
+
+@pytest.mark.slow
+def test_links_run_in_one_process_or_in_workers_with_keys_on_disk(write_toml, tmp_path: Path, monkeypatch) -> None:
+    from workbench.errors import ZkError
+    from workbench.kinds import KeyCacheState
+    from workbench.prover import Executed
+    from workbench.stages.proving import batch_rows
+
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "keys"))  # a cache of this test's own
+    exp = _forest(write_toml, 20, "commitments")
+    # One worker: every link runs in this process, one link's keys at a time; keys synthesized and cached.
+    made: list = []
+    result, _ = run_experiment(exp, None, samples=1, proofs=1, chain_budget=15_000, prover=_linked_factory(made, 1))
+    assert result.is_zk and result.circuit.key_cache == KeyCacheState.MISS
+    assert result.agreement == 1.0 and result.proofs[0].verified
+    (request, first), = made
+    assert first.workers == 1
+    inputs = batch_rows(_prepared(exp), 1, 1, 1).inputs[0]
+
+    # From the cache: every link's keys read, the proving keys left on disk.
+    cached = _linked_factory(made, 2)(request)
+    try:
+        synthesis = cached.synthesize(inputs)
+        assert synthesis.key_cache == KeyCacheState.HIT and len(synthesis.keys) == len(request.sources)
+        assert all(isinstance(k.prover, Path) and k.prover.is_relative_to(tmp_path / "keys") for k in synthesis.keys.values())
+    finally:
+        cached.close()
+
+    # Without the cache, in two workers: keys in a directory of the prover's own, removed by close.
+    off = _linked_factory(made, 2)(dataclasses.replace(request, use_key_cache=False))
+    own = off._store.dir
+    try:
+        assert off.synthesize(inputs).key_cache == KeyCacheState.OFF and own.is_dir()
+        executed = off.execute(inputs)
+        assert executed.outputs[0] == result.proofs[0].output  # the same prediction, other salts
+        proof = off.prove(executed, None)
+        assert linked.chain_problems(proof.execution_json) == [] and off.verify(proof).verified
+        # Proofs of other values than the execution's are refused (here: another prediction).
+        other = Executed(("99u8",), 0.0, 0.0, executed.transitions, executed.handle)
+        with pytest.raises(ZkError, match="other values"):
+            off.prove(other, None)
+    finally:
+        off.close()
+    assert not own.exists()
+
+
+def _prepared(exp):  # type: ignore[no-untyped-def]
+    from workbench.pipeline import StageClock, prepare
+
+    return prepare(exp, exp.zk, StageClock(lambda e: None), 15_000)[2]
