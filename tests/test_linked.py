@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,8 +108,10 @@ def test_a_forced_call_chain_that_cannot_fit_is_refused_with_the_estimate(write_
 @pytest.mark.slow
 def test_links_by_commitments_are_proven_verified_and_bound_to_each_other(write_toml, tmp_path: Path) -> None:
     exp = _forest(write_toml, 20, "commitments")
-    result, run_dir = run_experiment(exp, tmp_path, samples=2, proofs=2, chain_budget=15_000)
+    # Two rows proven, two more executed only (by the link workers, with two cores).
+    result, run_dir = run_experiment(exp, tmp_path, samples=4, proofs=2, workers=2, chain_budget=15_000)
     assert run_dir is not None and result.is_zk
+    assert result.circuit.execute_workers == min(os.cpu_count() or 1, 2)
     chain = result.circuit.chain
     assert chain is not None and chain.topology == Topology.COMMITMENTS and len(chain.cuts) >= 1
     assert result.agreement == 1.0 and all(p.verified for p in result.proofs)
@@ -185,7 +188,6 @@ def test_knn_carries_are_the_slots_the_circuit_fills() -> None:
 
 
 def test_a_link_worker_that_dies_is_a_clear_error_not_a_hang() -> None:
-    import os
     import time
 
     from workbench.errors import ZkError
@@ -232,11 +234,13 @@ def test_links_run_in_one_process_or_in_workers_with_keys_on_disk(write_toml, tm
     exp = _forest(write_toml, 20, "commitments")
     # One worker: every link runs in this process, one link's keys at a time; keys synthesized and cached.
     made: list = []
-    result, _ = run_experiment(exp, None, samples=1, proofs=1, chain_budget=15_000, prover=_linked_factory(made, 1))
+    result, _ = run_experiment(
+        exp, None, samples=3, proofs=1, workers=2, chain_budget=15_000, prover=_linked_factory(made, 1)
+    )
     assert result.is_zk and result.circuit.key_cache == KeyCacheState.MISS
     assert result.agreement == 1.0 and result.proofs[0].verified
     (request, first), = made
-    assert first.workers == 1
+    assert first.workers == 1 and result.circuit.execute_workers == 1
     inputs = batch_rows(_prepared(exp), 1, 1, 1).inputs[0]
 
     # From the cache: every link's keys read, the proving keys left on disk.

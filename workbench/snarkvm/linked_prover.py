@@ -30,8 +30,8 @@ one per link; spawned, since aleo-sdk holds the GIL):
   phase (reading keys and executing again included). The proofs are checked after the
   fact: the links output what `execute` saw (so every handoff's commitments chain, and the
   prediction is the one reported), then bundled (workbench/linked.py).
-- `execute_many` (rows that are not proven) runs each link once over all the rows, in up
-  to `workers` processes that exit when it ends.
+- `execute_many` (rows that are not proven) runs each link once over all the rows, in the
+  link workers when the stage asks for workers (`workers` >= 2), else in this process.
 - `verify` verifies each link's proof and the chain here; the workers exit first
   (verification needs none, and their peak memory is counted once they have exited).
 
@@ -186,19 +186,16 @@ class LinkedProver(SnarkVMProver):
     def execute_many(
         self, batches: Sequence[tuple[int, Sequence[str]]], workers: int, on_done: Callable[[int, Executed], None]
     ) -> int:
-        """Run the rows link by link (each link once over every row), in up to `workers` processes."""
+        """Run the rows link by link (each link once over every row): in the link workers
+        when `workers` >= 2, else in this process."""
         rows = [(index, self._literals(inputs)) for index, inputs in batches]
-        n = len(self.vm.sources)
-        used = min(workers, n) if workers >= 2 else 1
-        pool = LinkPool(used)
-        try:
-            done = pool.run([self._job(k, [lits[k] for _, lits in rows]) for k in range(n)])
-        finally:
-            pool.close()
+        # The link workers, not more processes: they are up for the proofs anyway.
+        pool = self._workers if workers >= 2 else LinkPool(1)
+        done = pool.run([self._job(k, [lits[k] for _, lits in rows]) for k in range(len(self.vm.sources))])
         for r, (index, literals) in enumerate(rows):
             e = self._row(literals, [d.executions[r] for d in done])
             on_done(index, Executed(e.outputs, e.authorize_seconds, e.execute_seconds, e.transitions))
-        return used
+        return pool.workers
 
     def prove(self, executed: Executed, endpoint: str | None) -> Proof:
         """Prove a row's links in parallel processes, then check and bundle the proofs."""
