@@ -18,12 +18,13 @@ one per link; spawned, since aleo-sdk holds the GIL):
 
 - `synthesize` runs every link once on the first row in workers that exit when it ends,
   each synthesizing its link's keys (or loading them from the cache) and storing them.
-  `first` is the wall clock of that phase (workers started, keys made and stored): the
-  links' own times overlap, so their sum would overstate it.
+  `first` is timed by the wall clock of that phase (workers started, keys made and
+  stored): the links' own times overlap, and on shared cores slow each other down, so
+  their sum would overstate it.
 - `execute` runs a row's links in the workers, which stay up for the proofs, and then
-  checks every handoff (a mismatch is a bug). Its seconds are snarkVM's authorize and
-  execute seconds of every link, summed as if run one after the other; reading each
-  link's keys from disk is not counted in them (it is in the stage's time).
+  checks every handoff (a mismatch is a bug). It is timed by the wall clock too (reading
+  each link's keys from disk included): its authorize seconds are the links' own, summed,
+  its execute seconds the rest.
 - `prove` proves a row's links in the workers, in parallel. A trace cannot leave its
   process, so each worker executes its link again on the same input (same salts, hence the
   same commitments) and proves that execution. Its seconds are the wall clock of the whole
@@ -31,7 +32,9 @@ one per link; spawned, since aleo-sdk holds the GIL):
   fact: the links output what `execute` saw (so every handoff's commitments chain, and the
   prediction is the one reported), then bundled (workbench/linked.py).
 - `execute_many` (rows that are not proven) runs each link once over all the rows, in the
-  link workers when the stage asks for workers (`workers` >= 2), else in this process.
+  link workers when the stage asks for workers (`workers` >= 2), else in this process; a
+  row's seconds there are its links' own, summed (the rows' links overlap, so no wall clock
+  is a row's own; the stage's wall clock is recorded besides).
 - `verify` verifies each link's proof and the chain here; the workers exit first
   (verification needs none, and their peak memory is counted once they have exited).
 
@@ -40,6 +43,7 @@ With one core, or one link, everything runs in this process, still one link's ke
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import shutil
 import tempfile
@@ -157,11 +161,7 @@ class LinkedProver(SnarkVMProver):
             done = pool.run([self._job(k, [lit]) for k, lit in enumerate(literals)])
         finally:
             pool.close()  # its workers exit now, so their peak memory is counted
-        wall = time.perf_counter() - t0
-        row = self._row(literals, [d.executions[0] for d in done])
-        # The first execution's time is the phase's wall clock (workers started, keys made
-        # and stored): the links' own times overlap, and summed they overstate the wait.
-        first = Executed(row.outputs, row.authorize_seconds, max(wall - row.authorize_seconds, 0.0), row.transitions)
+        first = _wall_clock(self._row(literals, [d.executions[0] for d in done]), time.perf_counter() - t0)
         keys: dict[FunctionKey, FunctionKeys] = {}
         for program, function in self.functions():
             stored = self._store.load_lazily(program, function)
@@ -174,14 +174,15 @@ class LinkedProver(SnarkVMProver):
             state = KeyCacheState.OFF
         else:
             state = KeyCacheState.MISS if any(d.synthesized for d in done) else KeyCacheState.HIT
-        return Synthesis(first, keys, state)
+        return Synthesis(Executed(first.outputs, first.authorize_seconds, first.execute_seconds, first.transitions), keys, state)
 
     def execute(self, inputs: Sequence[str]) -> Executed:
         """Run every link on one row, in the link workers (here with fewer than two), then
         check every handoff; the workers are kept for the proofs that follow."""
         literals = self._literals(inputs)
+        t0 = time.perf_counter()
         done = self._workers.run([self._job(k, [lit]) for k, lit in enumerate(literals)])
-        return self._row(literals, [d.executions[0] for d in done])
+        return _wall_clock(self._row(literals, [d.executions[0] for d in done]), time.perf_counter() - t0)
 
     def execute_many(
         self, batches: Sequence[tuple[int, Sequence[str]]], workers: int, on_done: Callable[[int, Executed], None]
@@ -232,3 +233,12 @@ class LinkedProver(SnarkVMProver):
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         super().close()
+
+
+def _wall_clock(row: Executed, wall: float) -> Executed:
+    """A row timed by the wall clock of its links' parallel run: its authorize seconds are
+    the links' own, summed (they run before each link's execution), and its execute seconds
+    the rest of the wall clock. Summing the links' own times instead would count the time
+    they overlapped, and the time they slowed each other down sharing the cores, twice."""
+    authorize = min(row.authorize_seconds, wall)
+    return dataclasses.replace(row, authorize_seconds=authorize, execute_seconds=wall - authorize)
