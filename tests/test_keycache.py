@@ -125,3 +125,17 @@ def test_cache_cap_is_validated_and_shown(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert cli.main(["cache", "info"]) == 0
     out = capsys.readouterr().out
     assert "1 cached model(s), 0.0 MB of 512 MB" in out and "last used" in out
+
+
+def test_keys_can_stay_on_disk_and_be_found_by_directory(tmp_path: Path) -> None:
+    # A linked model's proving keys stay on disk; worker processes find them by directory.
+    cache = KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path)
+    assert cache.load_lazily("a.aleo", "main") is None
+    cache.store("a.aleo", "main", FunctionKeys(prover=b"P" * 100, verifier=b"V" * 10))
+    lazy = KeyCache.at(cache.dir).load_lazily("a.aleo", "main")
+    assert lazy is not None and lazy.prover == cache.dir / "a.aleo.main.prover" and lazy.verifier == b"V" * 10
+    assert lazy.proving_bytes() == b"P" * 100
+    # Stored again from the path (another cache), the bytes are copied, not the path.
+    other = KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path / "other")
+    other.store("a.aleo", "main", lazy)
+    assert other.load("a.aleo", "main") == FunctionKeys(prover=b"P" * 100, verifier=b"V" * 10)

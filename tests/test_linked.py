@@ -3,12 +3,17 @@
 The bundle reader is tested on execution JSON shaped like snarkVM's; planning and decoding
 through the reference backend (no snarkVM, seconds); the `slow` test proves a real chain of
 links with snarkVM, re-verifies it from the run directory, and checks that links taken
-from two different rows (each proof valid on its own) are refused.
+from two different rows (each proof valid on its own) are refused; another runs the links
+in one process and in two worker processes, with keys from the cache and without it, and
+checks that a proof of other values than the execution's is refused. A worker process that
+dies mid-link is a clear error (no snarkVM: the worker exits at once).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,15 +74,15 @@ def _forest(write_toml, trees: int, topology: str):  # type: ignore[no-untyped-d
 
 
 def test_a_forest_is_planned_as_links_by_commitments_and_decodes_exactly(write_toml) -> None:
-    exp = _forest(write_toml, 20, "commitments")
+    exp = _forest(write_toml, 26, "commitments")
     budget = 15_000
     result, _ = run_experiment(exp, None, samples=4, proofs=1, chain_budget=budget, prover=ReferenceProver.factory())
     chain = result.circuit.chain
-    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.units == 20
+    assert chain is not None and chain.topology == Topology.COMMITMENTS and chain.units == 26
     assert len(chain.cuts) >= 1 and result.circuit.transitions == len(chain.cuts) + 1
     programs = result.circuit.programs
     # Links in tree order, named after their trees; the last link is the main program.
-    bounds = [0, *chain.cuts, 20]
+    bounds = [0, *chain.cuts, 26]
     assert programs == tuple(f"wine_random_forest_40_c{a}_{b - 1}.aleo" for a, b in zip(bounds, bounds[1:-1])) + (
         "wine_random_forest_40.aleo",)
     assert all((f.estimated or 0) <= budget for f in result.circuit.functions)
@@ -87,7 +92,7 @@ def test_a_forest_is_planned_as_links_by_commitments_and_decodes_exactly(write_t
 def test_auto_takes_links_by_commitments_past_the_31_transitions_of_a_call_chain(write_toml) -> None:
     # Each link of a call chain pays for a call; at this budget a call chain of single trees
     # does not fit at all, and links by commitments (no call) do.
-    exp = _forest(write_toml, 20, "auto")
+    exp = _forest(write_toml, 26, "auto")
     result, _ = run_experiment(exp, None, samples=2, proofs=0, chain_budget=15_000, prover=ReferenceProver.factory())
     assert result.circuit.chain is not None and result.circuit.chain.topology == Topology.COMMITMENTS
 
@@ -95,16 +100,20 @@ def test_auto_takes_links_by_commitments_past_the_31_transitions_of_a_call_chain
 def test_a_forced_call_chain_that_cannot_fit_is_refused_with_the_estimate(write_toml) -> None:
     from workbench.snarkvm.errors import CircuitTooLarge
 
-    exp = _forest(write_toml, 20, "call")
+    exp = _forest(write_toml, 26, "call")
     with pytest.raises(CircuitTooLarge, match=r"estimated at [\d,]+ constraints[\s\S]*To fit"):
         run_experiment(exp, None, samples=2, proofs=0, chain_budget=15_000, prover=ReferenceProver.factory())
 
 
 @pytest.mark.slow
 def test_links_by_commitments_are_proven_verified_and_bound_to_each_other(write_toml, tmp_path: Path) -> None:
-    exp = _forest(write_toml, 20, "commitments")
-    result, run_dir = run_experiment(exp, tmp_path, samples=2, proofs=2, chain_budget=15_000)
+    exp = _forest(write_toml, 26, "commitments")
+    from workbench.snarkvm.link_pool import link_workers
+
+    # Two rows proven, two more executed only (by the link workers, as many as the cores deserve).
+    result, run_dir = run_experiment(exp, tmp_path, samples=4, proofs=2, workers=2, chain_budget=15_000)
     assert run_dir is not None and result.is_zk
+    assert result.circuit.execute_workers == link_workers(result.circuit.transitions)
     chain = result.circuit.chain
     assert chain is not None and chain.topology == Topology.COMMITMENTS and len(chain.cuts) >= 1
     assert result.agreement == 1.0 and all(p.verified for p in result.proofs)
@@ -257,3 +266,90 @@ def test_a_linear_model_split_by_features_is_proven_and_verified(write_toml, tmp
     proc = subprocess.run([sys.executable, "-m", "workbench", "verify", str(run_dir)], capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0 and "every claim checked" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_link_worker_that_dies_is_a_clear_error_not_a_hang() -> None:
+    from workbench.errors import ZkError
+    from workbench.snarkvm.link_pool import LinkPool
+
+    # The runner stands in for a link killed mid-job (out of memory): its process exits.
+    pool = LinkPool(2, runner=os._exit)  # type: ignore[arg-type]
+    with pytest.raises(ZkError, match=r"a worker process running links died \(0 of 2 links done"):
+        pool.run([1, 1])  # type: ignore[list-item]
+    assert pool._pool is None  # stopped: a later run starts fresh workers
+
+
+def test_links_get_one_worker_per_two_cores_at_most_one_per_link() -> None:
+    from workbench.snarkvm.link_pool import link_workers
+
+    # Two cores: in-process (snarkVM's prover already uses both); more: one per two cores.
+    assert [link_workers(n, cores=2) for n in (1, 2, 46)] == [1, 1, 1]
+    assert [link_workers(n, cores=8) for n in (1, 3, 46)] == [1, 3, 4]
+    assert link_workers(46, cores=1) == 1
+
+
+def _linked_factory(made: list, workers: int):  # type: ignore[no-untyped-def]
+    from workbench.snarkvm.keycache import KeyCache
+    from workbench.snarkvm.linked_prover import LinkedProver
+    from workbench.snarkvm.process import sdk_version
+
+    def open_(request):  # type: ignore[no-untyped-def]
+        cache = KeyCache(list(request.sources), sdk_version()) if request.use_key_cache else None
+        prover = LinkedProver(request.sources, request.function, cache, request.model, request.cuts, workers=workers)
+        made.append((request, prover))
+        return prover
+
+    return open_
+
+
+@pytest.mark.slow
+def test_links_run_in_one_process_or_in_workers_with_keys_on_disk(write_toml, tmp_path: Path, monkeypatch) -> None:
+    from workbench.errors import ZkError
+    from workbench.kinds import KeyCacheState
+    from workbench.prover import Executed
+    from workbench.stages.proving import batch_rows
+
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(tmp_path / "keys"))  # a cache of this test's own
+    exp = _forest(write_toml, 26, "commitments")
+    # One worker: every link runs in this process, one link's keys at a time; keys synthesized and cached.
+    made: list = []
+    result, _ = run_experiment(
+        exp, None, samples=3, proofs=1, workers=2, chain_budget=15_000, prover=_linked_factory(made, 1)
+    )
+    assert result.is_zk and result.circuit.key_cache == KeyCacheState.MISS
+    assert result.agreement == 1.0 and result.proofs[0].verified
+    (request, first), = made
+    assert first.workers == 1 and result.circuit.execute_workers == 1
+    inputs = batch_rows(_prepared(exp), 1, 1, 1).inputs[0]
+
+    # From the cache: every link's keys read, the proving keys left on disk.
+    cached = _linked_factory(made, 2)(request)
+    try:
+        synthesis = cached.synthesize(inputs)
+        assert synthesis.key_cache == KeyCacheState.HIT and len(synthesis.keys) == len(request.sources)
+        assert all(isinstance(k.prover, Path) and k.prover.is_relative_to(tmp_path / "keys") for k in synthesis.keys.values())
+    finally:
+        cached.close()
+
+    # Without the cache, in two workers: keys in a directory of the prover's own, removed by close.
+    off = _linked_factory(made, 2)(dataclasses.replace(request, use_key_cache=False))
+    own = off._store.dir
+    try:
+        assert off.synthesize(inputs).key_cache == KeyCacheState.OFF and own.is_dir()
+        executed = off.execute(inputs)
+        assert executed.outputs[0] == result.proofs[0].output  # the same prediction, other salts
+        proof = off.prove(executed, None)
+        assert linked.chain_problems(proof.execution_json) == [] and off.verify(proof).verified
+        # Proofs of other values than the execution's are refused (here: another prediction).
+        other = Executed(("99u8",), 0.0, 0.0, executed.transitions, executed.handle)
+        with pytest.raises(ZkError, match="other values"):
+            off.prove(other, None)
+    finally:
+        off.close()
+    assert not own.exists()
+
+
+def _prepared(exp):  # type: ignore[no-untyped-def]
+    from workbench.pipeline import StageClock, prepare
+
+    return prepare(exp, exp.zk, StageClock(lambda e: None), 15_000)[2]

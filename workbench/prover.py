@@ -13,6 +13,7 @@ A backend is opened for one model's compiled programs (`ProverRequest`) by a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 from workbench.kinds import KeyCacheState, ProverKind, Topology
@@ -42,10 +43,19 @@ class ProverRequest:
 
 @dataclass(frozen=True)
 class FunctionKeys:
-    """The proving and verifying key bytes of one function (snarkVM's formats)."""
+    """The proving and verifying key bytes of one function (snarkVM's formats).
 
-    prover: bytes
+    `prover` may be the path of a file holding the proving key instead of its bytes: a
+    model linked by commitments keeps each link's proving key on disk, not in memory
+    (workbench/snarkvm/linked_prover.py). `proving_bytes()` reads either.
+    """
+
+    prover: bytes | Path
     verifier: bytes
+
+    def proving_bytes(self) -> bytes:
+        """The proving key's bytes (read from disk when `prover` is a path)."""
+        return self.prover.read_bytes() if isinstance(self.prover, Path) else self.prover
 
 
 @dataclass(frozen=True)

@@ -212,10 +212,12 @@ class Timings:
 @dataclass(frozen=True)
 class Memory:
     """Peak resident memory (MB) of the running process during each stage (Linux: the stage's
-    own peak), and of the largest worker process that executed rows."""
+    own peak), of the largest worker process that executed rows, and (a model linked by
+    commitments) of the largest worker process that ran links."""
 
     stages: Mapping[str, float] = field(default_factory=dict)
     execute_workers: float | None = None
+    link_workers: float | None = None
 
 
 @dataclass(frozen=True)

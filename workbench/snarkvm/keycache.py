@@ -117,6 +117,13 @@ class KeyCache:
     def __init__(self, aleo_sources: list[str], sdk_version: str, root: Path | None = None) -> None:
         self.dir = (root or cache_dir()) / key_id(aleo_sources, sdk_version)
 
+    @classmethod
+    def at(cls, directory: Path) -> "KeyCache":
+        """The cache whose keys are in `directory` (another process's `KeyCache.dir`)."""
+        cache = cls.__new__(cls)
+        cache.dir = directory
+        return cache
+
     def _paths(self, program: str, function: str) -> tuple[Path, Path]:
         stem = f"{program}.{function}"
         return self.dir / f"{stem}.prover", self.dir / f"{stem}.verifier"
@@ -128,6 +135,18 @@ class KeyCache:
             if not verifier.is_file():  # renamed last: its presence means both are complete
                 return None
             keys = FunctionKeys(prover=prover.read_bytes(), verifier=verifier.read_bytes())
+        except OSError:
+            return None
+        self._touch()
+        return keys
+
+    def load_lazily(self, program: str, function: str) -> FunctionKeys | None:
+        """Like `load`, but the proving key stays on disk: its path, not its bytes."""
+        prover, verifier = self._paths(program, function)
+        try:
+            if not verifier.is_file() or not prover.is_file():
+                return None
+            keys = FunctionKeys(prover=prover, verifier=verifier.read_bytes())
         except OSError:
             return None
         self._touch()
@@ -145,7 +164,7 @@ class KeyCache:
         """Save keys (prover first, verifier last)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         prover, verifier = self._paths(program, function)
-        write_bytes_atomic(prover, keys.prover)
+        write_bytes_atomic(prover, keys.proving_bytes())
         write_bytes_atomic(verifier, keys.verifier)
         self._touch()
         evict(max_bytes(), keep=self.dir, root=self.dir.parent)

@@ -109,16 +109,22 @@ class SnarkVMProcess:
         """Use these key bytes instead of synthesizing; False if any is unreadable."""
         try:
             parsed = [
-                (program, function, avm.ProvingKey.from_bytes(k.prover), avm.VerifyingKey.from_bytes(k.verifier))
+                (program, function, avm.ProvingKey.from_bytes(k.proving_bytes()), avm.VerifyingKey.from_bytes(k.verifier))
                 for (program, function), k in keys.items()
             ]
-        except (RuntimeError, ValueError):
+        except (RuntimeError, ValueError, OSError):
             return False  # e.g. a corrupt cache entry: synthesize again (and overwrite it)
         for program, function, prover, verifier in parsed:
             pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
             self.process.insert_proving_key(pid, name, prover)
             self.process.insert_verifying_key(pid, name, verifier)
         return True
+
+    def insert_verifying_keys(self, keys: dict[FunctionKey, bytes]) -> None:
+        """Use these verifying keys (to verify, and read sizes, without any proving key)."""
+        for (program, function), verifier in keys.items():
+            pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
+            self.process.insert_verifying_key(pid, name, avm.VerifyingKey.from_bytes(verifier))
 
     def key_bytes(self) -> dict[FunctionKey, FunctionKeys]:
         """Every function's synthesized keys as bytes (after the first execution)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench import __version__
 from workbench.data import Dataset
-from workbench.kinds import Task
+from workbench.kinds import Task, Topology
 from workbench.results import (
     ChainInfo,
     Circuit,
@@ -111,6 +111,14 @@ def _scores_record(quantized: Quantized, executions: Executions) -> ScoresRecord
             if not same[i]
         ),
     )
+
+
+def _link_workers_peak(plan: Plan, children_peak_mb: float | None) -> float | None:
+    """The largest worker process that ran links (links by commitments run in workers,
+    workbench/snarkvm/linked_prover.py); None when no worker ran (one core, one link)."""
+    if plan.topology != Topology.COMMITMENTS or not plan.cuts or not children_peak_mb:
+        return None
+    return round(children_peak_mb, 1)
 
 
 def _timings(times: StageTimes, keys: Keys, executions: Executions, proofs: Proofs,
@@ -242,6 +250,7 @@ def record(
         memory_mb=Memory(
             stages=dict(times.peak_mb),
             execute_workers=round(children_peak_mb, 1) if children_peak_mb is not None and executions.workers > 1 else None,
+            link_workers=_link_workers_peak(plan, children_peak_mb),
         ),
         versions=versions(compiled.compiler),
         proofs_requested=proofs_requested,
