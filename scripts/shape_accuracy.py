@@ -54,12 +54,23 @@ def measure(path: Path, known: dict[str, dict] | None = None) -> list[dict]:
     if known is not None and all(f"{p}/{f}" in known for p, f in functions):
         keys = {(p, f): known[f"{p}/{f}"] for p, f in functions}
     else:
+        from workbench.kinds import Topology
+        from workbench.snarkvm.linked_prover import LinkedProver
         from workbench.snarkvm.process import SnarkVMProcess
 
         batches = stages.batch_rows(quantized, plan.batch, min(plan.request.rows, plan.batch), 0)
-        vm = SnarkVMProcess(compiled.sources, compiled.function)
-        vm.execute(batches.inputs[0])  # synthesizes every function's keys
-        keys = {(p, f): vm.shape(p, f).as_dict() for p, f in vm.functions()}
+        if plan.topology == Topology.COMMITMENTS:
+            # Links take structs the linked prover makes; it synthesizes link by link.
+            prover = LinkedProver(compiled.sources, compiled.function, None, quantized.model, plan.cuts, workers=1)
+            try:
+                prover.synthesize(batches.inputs[0])
+                keys = {(p, f): prover.shape(p, f).as_dict() for p, f in prover.functions()}
+            finally:
+                prover.close()
+        else:
+            vm = SnarkVMProcess(compiled.sources, compiled.function)
+            vm.execute(batches.inputs[0])  # synthesizes every function's keys
+            keys = {(p, f): vm.shape(p, f).as_dict() for p, f in vm.functions()}
     rows = []
     for (program, function), real in keys.items():
         est = compiled.shapes[(program, function)]

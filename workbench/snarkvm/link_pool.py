@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 from workbench.errors import ZkError
 from workbench.prover import Executed
 from workbench.snarkvm.keycache import KeyCache
+from workbench.snarkvm.parallel import stop_pool
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,4 @@ class LinkPool:
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
-        workers = list(getattr(pool, "_processes", {}).values())  # this executor's own processes
-        pool.shutdown(wait=False, cancel_futures=True)
-        for w in workers:
-            if w.is_alive():
-                w.terminate()
-        for w in workers:
-            w.join(timeout=5)
+        stop_pool(pool)

@@ -97,14 +97,15 @@ def execute_rows(
         if finished_all:
             pool.shutdown(wait=True)
         else:
-            _stop(pool)
+            stop_pool(pool)
     return [done[index] for index, _ in rows]
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Shut the pool down now: queued chunks cancelled, running workers terminated (an
-    interrupt or an error must not wait for rows nobody will read)."""
-    workers = list(multiprocessing.active_children())
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down now: queued work cancelled, its running workers terminated (an
+    interrupt or an error must not wait for results nobody will read). Only the pool's own
+    processes: another pool of this process (the linked prover's) is left alone."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # private: no public accessor
     pool.shutdown(wait=False, cancel_futures=True)
     for w in workers:
         if w.is_alive():
