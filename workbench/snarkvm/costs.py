@@ -500,7 +500,6 @@ class _CostModel:
             total += cost * leaves.count(base)
         return total
 
-
     def private_input_cost(self, t: AleoType, named: dict[str, list[tuple[str, AleoType]]]) -> float | None:
         """A private input's cost on the measured staircase (scripts/measure_input_steps.py):
         per element of each type, plus a step per eight field elements of its plaintext past
@@ -509,13 +508,14 @@ class _CostModel:
         m = self.private_input
         if not m:
             return None
-        leaves: dict[str, int] = {}
+        leaves: dict[str, int] = {}  # element type -> how many (struct members flattened)
 
-        def walk(base: str, times: int) -> bool:
+        def walk(base: str, times: int) -> None:
             if base in named:
-                return all(walk(mt.base, times * mt.elements) for _, mt in named[base])
-            leaves[base] = leaves.get(base, 0) + times
-            return True
+                for _, member in named[base]:
+                    walk(member.base, times * member.elements)
+            else:
+                leaves[base] = leaves.get(base, 0) + times
 
         walk(t.base, t.elements)
         element = m.get("element", {})

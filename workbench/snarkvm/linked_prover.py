@@ -13,7 +13,7 @@ whole chain's. Keys live on disk: in the key cache, or in a temporary directory 
 (to verify, and to read each link's sizes); `Synthesis.keys` gives each proving key as the
 path of its file, not its bytes.
 
-Where the work happens and how it is timed (worker processes: as many as cores, at most
+Where the work happens and how it is timed (worker processes: one per two cores, at most
 one per link; spawned, since aleo-sdk holds the GIL):
 
 - `synthesize` runs every link once on the first row in workers that exit when it ends,
@@ -38,7 +38,8 @@ one per link; spawned, since aleo-sdk holds the GIL):
 - `verify` verifies each link's proof and the chain here; the workers exit first
   (verification needs none, and their peak memory is counted once they have exited).
 
-With one core, or one link, everything runs in this process, still one link's keys at a time.
+With fewer than four cores, or one link, everything runs in this process (`link_workers`:
+snarkVM's prover already uses every core), still one link's keys at a time.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class LinkedProver(SnarkVMProver):
         self, sources: Sequence[str], function: str, key_cache: KeyCache | None, model: Any, cuts: tuple[int, ...],
         workers: int | None = None,
     ) -> None:
-        """`workers`: processes proving a row's links (None: one per core, at most one per link)."""
+        """`workers`: processes proving a row's links (None: `link_workers`, one per two cores, at most one per link)."""
         super().__init__(sources, function, key_cache)  # the programs only: no keys in this process
         if model is None or len(cuts) != len(sources) - 1:
             raise ZkError("links by commitments need the quantized model and one cut per link after the first")
