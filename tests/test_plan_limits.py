@@ -95,8 +95,8 @@ def test_a_refusal_says_how_much_of_the_model_one_transition_holds(write_toml) -
     with pytest.raises(CircuitTooLarge) as refused:
         check_experiment(load_experiment(write_toml(text)))
     message = str(refused.value)
-    found = re.search(r"needs at least (\d+) transitions of this setup; one transition holds about (\d+) clusters "
-                      r"\(this model has 60\)", message)
+    found = re.search(r"needs at least (\d+) transitions of this setup if it could be split \(this model cannot\); "
+                      r"one transition holds about (\d+) clusters \(this model has 60\)", message)
     assert found, message
     transitions, clusters = int(found[1]), int(found[2])
     assert 2 <= transitions <= 60 // clusters + 1

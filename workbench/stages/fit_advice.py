@@ -16,6 +16,7 @@ from functools import singledispatch
 
 from workbench.algorithms.forms import CentroidsForm, DenseForm, Form, IntLayer, StoredRowsForm, TreeForm
 from workbench.algorithms.linear import layer_widths, splits_by_features
+from workbench.leo.contexts import chain_units
 from workbench.limits import FIXED_TRANSITION_COST, SRS_DEGREE, CircuitShape, Quantity, SetupLimits, setup_limits
 
 
@@ -72,8 +73,10 @@ def what_would_fit(form: Form, shape: CircuitShape, limits: SetupLimits) -> str:
     if worst is None:
         return ""
     ratio, q, _, _ = worst
+    splits = chain_units(form)[0] >= 2
     parts = [f"its own part is about {ratio:.1f} times the room a transition leaves past its fixed cost "
-             f"(bound by {q}), so it needs at least {math.ceil(ratio)} transitions of this setup"]
+             f"(bound by {q}), so it needs at least {math.ceil(ratio)} transitions of this setup"
+             + ("" if splits else " if it could be split (this model cannot)")]
     size = main_size(form)
     if size is not None:
         label, value = size
