@@ -149,11 +149,12 @@ def test_forest_too_large_for_one_transition_is_proven_as_a_chain(tmp_path: Path
     result, run_dir = run_experiment(load_experiment(shipped), tmp_path, samples=2, proofs=1, batch="auto")
     chain = result.circuit.chain
     functions = result.circuit.functions
-    # Split from the estimate into links, each a transition of its own within the budget.
+    # Split from the estimate into links, each planned within the budget and synthesized
+    # within the setup (the budget is a margin below it for the estimator's error).
     assert chain is not None and chain.unit == "trees" and chain.units == 40 and len(chain.cuts) >= 1
     assert result.circuit.transitions == len(functions) == len(chain.cuts) + 1
     assert result.circuit.batch == 1  # a chain evaluates one row per execution
-    assert all(f.constraints <= OFFLINE_BUDGET and (f.estimated or 0) <= OFFLINE_BUDGET for f in functions)
+    assert all(f.constraints <= setup_limits(16).constraints and (f.estimated or 0) <= OFFLINE_BUDGET for f in functions)
     assert result.circuit.programs[-1] == "wine_random_forest_40.aleo"
     assert result.agreement == 1.0 and result.proofs[0].verified
     # One proof covers every transition; only the main program's prediction is public.

@@ -61,7 +61,9 @@ def _children(pid: int) -> list[tuple[int, str]]:
                                          (signal.SIGINT, "prove ...")])
 def test_a_signal_leaves_nothing_and_prints_one_line(tmp_path: Path, sig: signal.Signals, at: str) -> None:
     results = tmp_path / "results"
-    proc = _start(results, "--samples", "6", "--proofs", "1", "--workers", "1")
+    # Three proofs: under a loaded test run the line may reach us late, and one proof
+    # (about 4 s) could be over before the signal is sent.
+    proc = _start(results, "--samples", "6", "--proofs", "3", "--workers", "1")
     seen: list[str] = []
     _wait_for(proc, at, seen)
     time.sleep(0.5)
