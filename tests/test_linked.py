@@ -353,3 +353,14 @@ def _prepared(exp):  # type: ignore[no-untyped-def]
     from workbench.pipeline import StageClock, prepare
 
     return prepare(exp, exp.zk, StageClock(lambda e: None), 15_000)[2]
+
+
+def test_a_topology_the_family_cannot_take_is_refused_with_the_one_it_can(write_toml) -> None:
+    from workbench.pipeline import check_experiment
+    from workbench.snarkvm.errors import CircuitTooLarge
+
+    text = (EXPERIMENTS / "wine_mlp_split.toml").read_text()
+    exp = load_experiment(write_toml(text.replace('compiler = "auto"', 'compiler = "auto"\ntopology = "commitments"')))
+    with pytest.raises(CircuitTooLarge, match=r'topology = "commitments" was asked, but a model split by neurons '
+                                              r'splits only into a chain of calls; set \[zk\] topology = "auto" \(or "call"\)'):
+        check_experiment(exp)

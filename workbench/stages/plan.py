@@ -239,10 +239,13 @@ def _split(
     if not allowed or any(t not in possible for t in allowed):
         if fits(estimate_program_shapes(render(1), estimator), limits):
             return (), Topology.CALL  # nothing to split
+        ways = ' or '.join('links by commitments' if t == Topology.COMMITMENTS else 'a chain of calls' for t in possible)
+        asked = (f'[zk] topology = "{request.topology}" was asked, but ' if request.topology != "auto" else "")
+        fix = (f'; set [zk] topology = "auto" (or "{possible[0]}")' if request.topology != "auto" and not
+               request.program.scores else "")
         return CircuitTooLarge(
-            f"the model does not fit one transition and a {unit} model splits only into "
-            f"{' or '.join(f'links by {t}' if t == Topology.COMMITMENTS else 'a chain of calls' for t in possible)}"
-            + (" (which output no score vector: remove [zk] scores)" if request.program.scores else "")
+            f"the model does not fit one transition; {asked}a model split by {unit} splits only into {ways}"
+            + (" (which output no score vector: remove [zk] scores)" if request.program.scores else "") + fix
         )
     found: list[tuple[tuple[int, ...], Topology]] = []
     refusal: CircuitTooLarge | None = None
