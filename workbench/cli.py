@@ -318,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--samples", type=_at_least_one, metavar="N", help="override [zk] samples (rows executed in snarkVM, >= 1)")
     run.add_argument("--proofs", type=_at_least_zero, metavar="N", help="override [zk] proofs (proofs generated and verified, >= 0)")
     run.add_argument("--batch", type=_batch, metavar="N|auto", help='override [zk] batch: rows per execution and proof, or "auto"')
-    run.add_argument("--workers", type=_at_least_one, metavar="N", help="processes executing rows, >= 1 (default: by rows and cores)")
+    run.add_argument("--workers", type=_at_least_one, metavar="N", help="processes executing rows, and running the links of a model linked by commitments, >= 1 (default: by rows, links and cores)")
     run.add_argument("--setup", type=_setup, metavar="MODE|DEGREE", help=_SETUP_HELP)
     run.add_argument("--no-key-cache", action="store_true", help="synthesize keys even if they are cached")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

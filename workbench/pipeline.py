@@ -210,7 +210,8 @@ def run_experiment(
             compiled = clock.run(Stage.COMPILE, lambda: stages.compile_programs(sources, zk.compiler, run))
             batches = stages.batch_rows(quantized, plan.batch, n_exec, zk.proofs)
             backend = prover(ProverRequest(
-                compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores, plan.topology, plan.cuts
+                compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores, plan.topology, plan.cuts,
+                workers,
             ))
             try:
                 keys: Keys = clock.run(Stage.SYNTHESIZE, lambda: stages.synthesize_keys(backend, compiled, batches, run))

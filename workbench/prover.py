@@ -39,6 +39,9 @@ class ProverRequest:
     # COMMITMENTS: the first unit of each link after the first (the prover computes what
     # each link receives from the model, workbench/leo/carries.py).
     cuts: tuple[int, ...] = ()
+    # Processes the run may use (`--workers`; None: as the cores deserve). A model linked
+    # by commitments runs its links in that many at most (1: in the run's process).
+    workers: int | None = None
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ class LinkedProver(SnarkVMProver):
     def open(cls, request: ProverRequest) -> "LinkedProver":  # type: ignore[override]
         """The `ProverFactory` of this backend (`request.model` and `request.cuts` are needed)."""
         cache = KeyCache(list(request.sources), sdk_version()) if request.use_key_cache else None
-        return cls(request.sources, request.function, cache, request.model, request.cuts)
+        workers = None if request.workers is None else max(1, min(request.workers, len(request.sources)))
+        return cls(request.sources, request.function, cache, request.model, request.cuts, workers)
 
     def __init__(
         self, sources: Sequence[str], function: str, key_cache: KeyCache | None, model: Any, cuts: tuple[int, ...],
