@@ -19,10 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 IRIS = ROOT / "experiments" / "iris_decision_tree.toml"
 
 
+def _terminal_signals() -> None:
+    # As in a terminal: a test suite started in the background by a shell without job
+    # control inherits SIGINT ignored, and so would the run, which Ctrl-C then never reaches.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(results: Path, *flags: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "workbench", "run", str(IRIS), "--results", str(results), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,  # its own process group
+        preexec_fn=_terminal_signals,
     )
 
 
