@@ -130,20 +130,17 @@ class KeyCache:
 
     def load(self, program: str, function: str) -> FunctionKeys | None:
         """The cached keys, or None when absent or unreadable (then they are synthesized again)."""
-        prover, verifier = self._paths(program, function)
+        keys = self.load_lazily(program, function)
         try:
-            if not verifier.is_file():  # renamed last: its presence means both are complete
-                return None
-            keys = FunctionKeys(prover=prover.read_bytes(), verifier=verifier.read_bytes())
+            return None if keys is None else FunctionKeys(prover=keys.proving_bytes(), verifier=keys.verifier)
         except OSError:
             return None
-        self._touch()
-        return keys
 
     def load_lazily(self, program: str, function: str) -> FunctionKeys | None:
         """Like `load`, but the proving key stays on disk: its path, not its bytes."""
         prover, verifier = self._paths(program, function)
         try:
+            # The verifier is renamed last: its presence means both are complete.
             if not verifier.is_file() or not prover.is_file():
                 return None
             keys = FunctionKeys(prover=prover, verifier=verifier.read_bytes())

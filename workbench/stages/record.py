@@ -113,10 +113,11 @@ def _scores_record(quantized: Quantized, executions: Executions) -> ScoresRecord
     )
 
 
-def _link_workers_peak(plan: Plan, children_peak_mb: float | None) -> float | None:
+def _link_workers_peak(plan: Plan, executions: Executions, children_peak_mb: float | None) -> float | None:
     """The largest worker process that ran links (links by commitments run in workers,
-    workbench/snarkvm/linked_prover.py); None when no worker ran (one core, one link)."""
-    if plan.topology != Topology.COMMITMENTS or not plan.cuts or not children_peak_mb:
+    workbench/snarkvm/linked_prover.py); None when the links ran in the run's process (the
+    children's peak is then another child's, the ledger helper's)."""
+    if plan.topology != Topology.COMMITMENTS or not plan.cuts or not children_peak_mb or executions.workers < 2:
         return None
     return round(children_peak_mb, 1)
 
@@ -250,7 +251,7 @@ def record(
         memory_mb=Memory(
             stages=dict(times.peak_mb),
             execute_workers=round(children_peak_mb, 1) if children_peak_mb is not None and executions.workers > 1 else None,
-            link_workers=_link_workers_peak(plan, children_peak_mb),
+            link_workers=_link_workers_peak(plan, executions, children_peak_mb),
         ),
         versions=versions(compiled.compiler),
         proofs_requested=proofs_requested,
