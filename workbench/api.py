@@ -130,6 +130,9 @@ class ModelCard:
     # How a split model's programs are linked: "call" (one execution) or "commitments"
     # (one execution per program, the main one last); cards saved before it are "call".
     topology: str = "call"
+    # The entry function's features packed in u128 words of values this wide (0: one array
+    # element each, as every card saved before packing; workbench/leo/codec.py `Packing`).
+    packed_bits: int = 0
     workbench: str = __version__
     schema: int = CARD_SCHEMA
 
@@ -285,14 +288,20 @@ class CompiledModel:
     def _inputs(self, X: Any) -> np.ndarray:
         return self.card.inputs.encode(self._rows(X))
 
+    def _packing(self) -> codec.Packing | None:
+        """How the entry function takes a batch's features (the card's `packed_bits`)."""
+        bits = self.card.packed_bits
+        return codec.Packing(bits, self.batch * self.card.n_features) if bits else None
+
     def _batches(self, ints: np.ndarray) -> list[tuple[int, list[str]]]:
         b = self.batch
         feature_type = type_named(self.card.feature_type)
+        packing = self._packing()
         out = []
         for start in range(0, len(ints), b):
             rows = ints[start : start + b]
             rows = np.vstack([rows, np.repeat(rows[-1:], b - len(rows), axis=0)])  # pad with the last row
-            out.append((start // b, codec.encode_rows(rows, feature_type)))  # type: ignore[arg-type]
+            out.append((start // b, codec.encode_rows(rows, feature_type, packing)))  # type: ignore[arg-type]
         return out
 
     # -- the integer reference ----------------------------------------------------------------
@@ -326,7 +335,7 @@ class CompiledModel:
             sources = tuple(self._aleo[p] for p in self.card.programs)
             prover = snarkvm_prover(
                 ProverRequest(sources, self.card.function, use_key_cache=True, model=self._linked_model(),
-                              topology=Topology(self.card.topology), cuts=self.card.cuts)
+                              topology=Topology(self.card.topology), cuts=self.card.cuts, packing=self._packing())
             )
             zero = self.card.inputs.encode(np.zeros((1, self.card.n_features)))
             synthesis = prover.synthesize(self._batches(zero)[0][1])  # makes or loads every key
@@ -525,6 +534,7 @@ def _build(
         score_type=info.type.name if info else "",
         preprocess=preprocess,
         topology=str(plan.topology),
+        packed_bits=packing.bits if (packing := stages.plan_packing(model, plan)) else 0,
     )
     leo = {p.program_id: p.source for p in sources.programs}
     aleo = {p.program_id: p.aleo for p in compiled.programs}

@@ -208,10 +208,11 @@ def run_experiment(
                 clock.log(Stage.PLAN, f"the model is split across {len(plan.cuts) + 1} transitions ({how}): one row per execution")
             sources = clock.run(Stage.GENERATE, lambda: stages.generate_leo(quantized.model, plan, run))
             compiled = clock.run(Stage.COMPILE, lambda: stages.compile_programs(sources, zk.compiler, run))
-            batches = stages.batch_rows(quantized, plan.batch, n_exec, zk.proofs)
+            packing = stages.plan_packing(quantized.model, plan)
+            batches = stages.batch_rows(quantized, plan.batch, n_exec, zk.proofs, packing)
             backend = prover(ProverRequest(
                 compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores, plan.topology, plan.cuts,
-                workers,
+                workers, packing,
             ))
             try:
                 keys: Keys = clock.run(Stage.SYNTHESIZE, lambda: stages.synthesize_keys(backend, compiled, batches, run))

@@ -42,6 +42,9 @@ class ProverRequest:
     # Processes the run may use (`--workers`; None: as the cores deserve). A model linked
     # by commitments runs its links in that many at most (1: in the run's process).
     workers: int | None = None
+    # How the entry function takes its features (workbench/leo/codec.py `Packing`; None:
+    # one array element each). Only the reference backend reads it, to decode its inputs.
+    packing: Any = None
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,13 @@ def _program_id(source: str) -> str:
     return first.removeprefix(_PROGRAM).rstrip(";").strip()
 
 
-def _rows(inputs: Sequence[str]) -> np.ndarray:
-    """The quantized rows of one execution's single array input: `[..]` or `[[..], ..]`."""
+def _rows(inputs: Sequence[str], packing: codec.Packing | None = None, n_features: int = 0) -> np.ndarray:
+    """The quantized rows of one execution's single array input: `[..]` or `[[..], ..]`, or
+    the u128 words `packing` packed them into."""
     text = inputs[0].strip()
     values = codec.parse_int_literals(text)
+    if packing is not None:
+        return np.asarray(packing.unpack(values), dtype=np.int64).reshape(-1, n_features)
     if text.startswith("[["):
         n_rows = text.count("[") - 1
         return np.asarray(values, dtype=np.int64).reshape(n_rows, -1)
@@ -87,7 +90,7 @@ class ReferenceProver:
     def execute(self, inputs: Sequence[str]) -> Executed:
         t0 = time.perf_counter()
         model = self.request.model
-        rows = _rows(inputs)
+        rows = _rows(inputs, self.request.packing, model.form.io.n_features)
         predictions = model.predict_int(rows)
         info = model.revealed_scores() if self.request.scores else None
         scores = model.revealed_scores_int(rows) if info else None

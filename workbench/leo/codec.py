@@ -10,6 +10,8 @@ back as a signed integer (a negative v is the element p - |v|).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -41,9 +43,65 @@ def array_literal(values: np.ndarray, t: IntType | FieldType) -> str:
     return "[" + ", ".join(f"{int(v)}{t.name}" for v in values) + "]"
 
 
-def encode_rows(rows: np.ndarray, feature_type: IntType) -> list[str]:
-    """The inputs of one execution for quantized rows of shape (batch, n_features)."""
+WORD_BITS = 128  # features are packed into u128 words, the widest Aleo integer
+
+
+@dataclass(frozen=True)
+class Packing:
+    """An execution's features packed into `[u128; words]` instead of one element each.
+
+    Value k of the execution (row-major: row k // n_features, feature k % n_features) is
+    bits [s, s + bits) of word k // per_word, with s = (k % per_word) * bits. A private
+    input pays per plaintext bit, and each array element also carries about 42 bits of type
+    and length metadata (docs/performance.md), so fewer, wider elements cost less; the
+    circuit reads a value back by a shift, a mask and a cast, which cost no constraint.
+    Only unsigned feature types are packed (their values are the bits themselves).
+    """
+
+    bits: int  # width of each value: the feature type's
+    values: int  # rows x features of one execution
+
+    @property
+    def per_word(self) -> int:
+        return WORD_BITS // self.bits
+
+    @property
+    def words(self) -> int:
+        return -(-self.values // self.per_word)
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.bits) - 1
+
+    def slot(self, k: int) -> tuple[int, int]:
+        """(word, shift) of value k."""
+        return k // self.per_word, (k % self.per_word) * self.bits
+
+    def pack(self, values: Sequence[int]) -> list[int]:
+        """The words holding `values` (each in [0, 2^bits))."""
+        if len(values) != self.values:
+            raise CodecError(f"expected {self.values} values to pack, got {len(values)}")
+        words = [0] * self.words
+        for k, v in enumerate(values):
+            v = int(v)
+            if not 0 <= v <= self.mask:
+                raise CodecError(f"value {v} does not fit {self.bits} unsigned bits")
+            w, s = self.slot(k)
+            words[w] |= v << s
+        return words
+
+    def unpack(self, words: Sequence[int]) -> list[int]:
+        """The values packed in `words` (inverse of `pack`)."""
+        return [(int(words[w]) >> s) & self.mask for w, s in map(self.slot, range(self.values))]
+
+
+def encode_rows(rows: np.ndarray, feature_type: IntType, packing: Packing | None = None) -> list[str]:
+    """The inputs of one execution for quantized rows of shape (batch, n_features): an array
+    of them, or with `packing` the u128 words holding them."""
     rows = np.asarray(rows)
+    if packing is not None:
+        words = packing.pack([int(v) for v in rows.reshape(-1)])
+        return ["[" + ", ".join(f"{w}u128" for w in words) + "]"]
     return [array_literal(rows[0] if len(rows) == 1 else rows, feature_type)]
 
 

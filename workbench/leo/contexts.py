@@ -534,7 +534,21 @@ def _head_context(form: DenseForm) -> dict[str, Any]:
         "n_outputs": form.n_outputs,
         "n_classes": form.n_classes,
         "output_fractional_bits": 2 * f,
+        "argmax": _argmax_context(form),
     }
+
+
+def _argmax_context(form: DenseForm) -> dict[str, Any] | None:
+    """The argmax head's comparison width: c = bit b of z_k - best + 2^b - 1 is z_k > best
+    when every difference of two scores lies in (-2^b, 2^b) (the proven bounds of the
+    output layer), so one cast per comparison, into the narrowest unsigned type holding
+    2^(b+1) - 2, is the range check (as a max pool, `_max_pool_context`)."""
+    last = form.layers[-1]
+    if str(form.head) != "argmax" or isinstance(last, IntMaxPool):
+        return None
+    span = int(max(last.z_high)) - int(min(last.z_low))
+    b = max(1, span.bit_length())
+    return {"bits": b, "room": (1 << b) - 1, "diff_type": narrowest_int(0, (1 << (b + 1)) - 2, signed=False).name}
 
 
 # Every private input of a transition costs about 1,250 constraints of its own and each

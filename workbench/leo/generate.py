@@ -12,6 +12,7 @@ import jinja2
 from workbench import __version__
 from workbench.algorithms.base import QuantizedModel
 from workbench.kinds import Topology, Visibility
+from workbench.leo.codec import Packing
 from workbench.leo.contexts import program_plans, score_variables
 
 LEO_VERSION = "4.3.2"  # the Leo release whose syntax the templates follow
@@ -50,6 +51,7 @@ def render(
     cuts: tuple[int, ...] = (),
     scores: bool = False,
     topology: Topology = Topology.CALL,
+    packing: Packing | None = None,
 ) -> list[LeoProgram]:
     """Render the model's programs (dependencies first, the main program last).
 
@@ -57,9 +59,13 @@ def render(
     the number of rows one execution of the main function evaluates; `cuts` split the
     model into a chain of programs (see `contexts.program_plans`), which evaluates one row
     per execution; `scores` makes the main function also output the model's score vector,
-    with the prediction's visibility (see `QuantizedModel.revealed_scores`).
+    with the prediction's visibility (see `QuantizedModel.revealed_scores`); `packing`
+    makes the entry function take the batch's features packed in u128 words (one program
+    only; `workbench.stages.build.input_packing` decides).
     """
     form = model.form
+    if packing is not None and (cuts or packing.values != batch * form.io.n_features):
+        raise ValueError("packed features are for one program, all rows of its batch")
     reveal = model.revealed_scores() if scores else None
     if scores and reveal is None:
         raise ValueError(f"{type(model).__name__} has no scores to output")
@@ -77,6 +83,11 @@ def render(
         "input_vis": f"{Visibility(inputs)} ",
         "output_vis": f"{Visibility(output)} ",
         "batch": batch,
+        "packing": None if packing is None else {
+            "words": packing.words,
+            "mask": packing.mask,
+            "rows": [[packing.slot(b * form.io.n_features + j) for j in range(form.io.n_features)] for b in range(batch)],
+        },
         "reveal": (
             {"type": f"[{reveal.type.name}; {reveal.count}]", "variables": list(score_variables(form))} if reveal else None
         ),

@@ -137,6 +137,9 @@ class _Operand:
     # Terms of the linear combination a field value is (additions and constant factors are
     # free in R1CS and only lengthen it); 1 for anything else.
     lc: int = 1
+    # An unsigned integer known to fit this many bits (the result of `and` with a constant
+    # mask): its higher bits are constant zeros, so a narrowing cast checks nothing.
+    width: int | None = None
 
 
 @dataclass
@@ -558,8 +561,16 @@ def _operand(tok: str, regs: dict[str, _Operand], structs: dict[str, list[AleoTy
                 t = dict((named or {})[t.base]).get(step[1:])
             else:
                 t = None  # unknown: the instruction takes its type from another operand
-        return _Operand(t, reg.const, reg.lc)
+        return _Operand(t, reg.const, reg.lc, reg.width)
     return _Operand(None, False)  # e.g. self.caller, block.height, program ids
+
+
+def _literal_int(tok: str) -> int | None:
+    """The value of an integer literal token (`65535u128` -> 65535), else None."""
+    m = _LITERAL_RE.match(tok)
+    if not m or m.group(1) in ("field", "group", "scalar"):
+        return None
+    return int(tok[: -len(m.group(1))].replace("_", ""))
 
 
 def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
@@ -608,12 +619,34 @@ def _instruction_cost(line: str, regs: dict[str, _Operand], model: _CostModel,
     else:
         dtype = ops[0].type if ops else None
     lc = _result_terms(op, ops, dtype, as_type)
+    width = _masked_width(op, operands, ops, dtype)
     for d in dests:
-        regs[d] = _Operand(dtype, const, lc)
+        regs[d] = _Operand(dtype, const, lc, width)
 
     if const:
         return 0.0  # snarkVM folds instructions on constants
+    if width is not None and op == "and":
+        return 0.0  # each bit is kept or zeroed by a constant: no constraint (measured)
+    if op.startswith("cast") and ops and ops[0].width is not None and as_type is not None \
+            and as_type.base.startswith("u") and not as_type.dims and ops[0].width <= _BITS.get(as_type.base, 0):
+        # Unpacking a packed input: its dropped bits are constant zeros (measured: 0).
+        return 0.0
     return _lc_cost(op, ops, model) + _op_cost(op, line, ops, as_type, model, structs, notes, named)
+
+
+def _masked_width(op: str, tokens: list[str], ops: list[_Operand], dtype: AleoType | None) -> int | None:
+    """How many bits an unsigned result can have: `and` with a constant mask, or a value
+    of known width shifted right by a constant (the unpacking of packed inputs)."""
+    if dtype is None or dtype.dims or not dtype.base.startswith("u"):
+        return None
+    if op == "and" and len(ops) == 2:
+        masks = [v for v in (_literal_int(t) for t in tokens) if v is not None]
+        widths = [o.width for o in ops if not o.const and o.width is not None]
+        if masks:
+            return min([masks[0].bit_length()] + widths)
+    if op == "shr" and len(ops) == 2 and ops[0].width is not None and ops[1].const:
+        return ops[0].width
+    return None
 
 
 def _result_terms(op: str, ops: list[_Operand], dtype: AleoType | None, as_type: AleoType | None) -> int:
@@ -933,6 +966,12 @@ def estimate_constraints(aleo_source: str, imported: Iterable[str] = ()) -> dict
     are also logged at INFO level).
     """
     return {name: e.total for name, e in estimate(aleo_source, imported).items()}
+
+
+def private_input_constraints(aleo_type: str) -> float | None:
+    """Estimated constraints of one private input of `aleo_type` (e.g. `[[u16; 4u32]; 2u32]`),
+    on the measured staircase; None when its element type was not measured."""
+    return _model().private_input_cost(parse_type(aleo_type), {})
 
 
 def overhead_constraints(aleo_source: str) -> dict[str, int]:

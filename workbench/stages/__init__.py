@@ -10,7 +10,7 @@ whose `run_experiment` is the driver; a caller that does not start from a TOML f
 call them one by one.
 """
 
-from workbench.stages.build import compile_programs, generate_leo
+from workbench.stages.build import compile_programs, generate_leo, plan_packing
 from workbench.stages.model import load_data, quantize, train
 from workbench.stages.plan import plan, shrink
 from workbench.stages.proving import batch_rows, execute, prove, synthesize_keys, verify
@@ -25,6 +25,7 @@ __all__ = [
     "generate_leo",
     "compile_programs",
     "batch_rows",
+    "plan_packing",
     "synthesize_keys",
     "execute",
     "prove",

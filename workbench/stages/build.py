@@ -12,10 +12,33 @@ import tempfile
 from pathlib import Path
 
 from workbench.algorithms.base import QuantizedModel
+from workbench.kinds import Visibility
 from workbench.leo import generate, toolchain
+from workbench.leo.codec import WORD_BITS, Packing
 from workbench.results import RunDirectory
-from workbench.snarkvm.costs import estimate_constraints, estimate_shapes
+from workbench.snarkvm.costs import estimate_constraints, estimate_shapes, private_input_constraints
 from workbench.stages.records import AleoProgram, Compiled, LeoSources, Plan
+
+
+def input_packing(model: QuantizedModel, batch: int, cuts: tuple[int, ...], inputs: Visibility | str) -> Packing | None:
+    """How one execution's features travel: packed in u128 words (codec.Packing) when the
+    measured private-input staircase prices that below one array element per feature, else
+    None. Only a model in one program with private, unsigned features is packed (a chain's
+    links read their own inputs; signed values are not their bits)."""
+    io = model.form.io
+    t = io.feature_type
+    if cuts or t.signed or t.bits >= WORD_BITS or Visibility(inputs) != Visibility.PRIVATE:
+        return None
+    packing = Packing(t.bits, batch * io.n_features)
+    row = f"[{t.name}; {io.n_features}u32]"
+    plain = private_input_constraints(row if batch == 1 else f"[{row}; {batch}u32]")
+    packed = private_input_constraints(f"[u128; {packing.words}u32]")
+    return packing if plain is not None and packed is not None and packed < plain else None
+
+
+def plan_packing(model: QuantizedModel, plan: Plan) -> Packing | None:
+    """The packing of the plan's entry function (see `input_packing`)."""
+    return input_packing(model, plan.batch, plan.cuts, plan.request.program.inputs)
 
 
 def generate_leo(model: QuantizedModel, plan: Plan, run: RunDirectory | None = None) -> LeoSources:
@@ -24,6 +47,7 @@ def generate_leo(model: QuantizedModel, plan: Plan, run: RunDirectory | None = N
     programs = generate.render(
         model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
         batch=plan.batch, cuts=plan.cuts, scores=spec.scores, topology=plan.topology,
+        packing=plan_packing(model, plan),
     )
     if run is not None:
         root = run.artefact("leo")

@@ -49,6 +49,7 @@ from workbench.limits import (
 from workbench.prover import FunctionKey
 from workbench.snarkvm.errors import CircuitTooLarge
 from workbench.snarkvm.setup_files import larger_setup_advice
+from workbench.stages.build import input_packing
 from workbench.stages.chain import choose_cuts, choose_links
 from workbench.stages.estimate import Estimator
 from workbench.stages.fit_advice import what_would_fit
@@ -138,6 +139,7 @@ def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[..., list
         return generate.render(
             model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
             batch=batch, cuts=cuts, scores=spec.scores, topology=topology,
+            packing=input_packing(model, batch, cuts, spec.inputs),
         )
 
     return render

@@ -38,8 +38,11 @@ def _no_progress(done: int, total: int) -> None:
     pass
 
 
-def batch_rows(quantized: Quantized, batch: int, n_rows: int, n_proofs: int) -> Batches:
-    """The first `n_rows` test rows in consecutive executions of `batch` rows, encoded.
+def batch_rows(
+    quantized: Quantized, batch: int, n_rows: int, n_proofs: int, packing: codec.Packing | None = None
+) -> Batches:
+    """The first `n_rows` test rows in consecutive executions of `batch` rows, encoded
+    (packed in u128 words when the program takes them so: `stages.plan_packing`).
 
     A short last batch is padded by repeating its last row (its outputs are dropped).
     `n_proofs` (at most the number of executions) of the first executions will be proven.
@@ -47,7 +50,8 @@ def batch_rows(quantized: Quantized, batch: int, n_rows: int, n_proofs: int) -> 
     units = tuple(tuple(range(i, min(i + batch, n_rows))) for i in range(0, n_rows, batch))
     feature_type = quantized.model.form.io.feature_type
     inputs = tuple(
-        tuple(codec.encode_rows(quantized.inputs[list(u) + [u[-1]] * (batch - len(u))], feature_type)) for u in units
+        tuple(codec.encode_rows(quantized.inputs[list(u) + [u[-1]] * (batch - len(u))], feature_type, packing))
+        for u in units
     )
     return Batches(units, inputs, batch, min(n_proofs, len(units)))
 
