@@ -115,3 +115,58 @@ def test_packed_batch_is_proven_with_the_estimated_size(tmp_path: Path) -> None:
     assert all(p.verified for p in result.proofs)
     assert fn.estimated is not None and abs(fn.estimated - fn.constraints) <= 0.02 * fn.constraints
     assert "[u128;" in (run_dir / f"{result.circuit.programs[0]}").read_text()
+
+
+# -- threshold bits (tree_inputs = "thresholds") ---------------------------------------------
+
+FOREST_THRESHOLDS = ROOT / "experiments" / "cmp_bc_forest10_thresholds.toml"
+
+
+def test_threshold_bits_encode_a_rank_and_decode_to_a_row_answering_alike() -> None:
+    from workbench.leo import thresholds
+
+    order = ((0, -2), (0, 5), (0, 9), (2, 0))
+    assert thresholds.monotone_pairs(order) == [(0, 1), (1, 2)]
+    X = np.array([[-3, 7, 1], [6, 0, 0], [10, 0, -1]])
+    bits = thresholds.encode(order, X)
+    assert bits.tolist() == [[1, 1, 1, 0], [0, 0, 1, 1], [0, 0, 0, 1]]
+    back = thresholds.representative(order, bits, 3)
+    assert (thresholds.encode(order, back) == bits).all()
+    assert back[:, 1].tolist() == [0, 0, 0]  # an untested feature
+
+
+def test_threshold_bits_are_packed_and_checked_in_the_program() -> None:
+    quantized, request = _model_and_request(FOREST_THRESHOLDS, 4)
+    plan = stages.plan(quantized.model, request)
+    packing = stages.plan_packing(quantized.model, plan)
+    from workbench.leo import thresholds
+
+    n = len(thresholds.tests(quantized.model.form))
+    assert packing == Packing(1, 4 * n) and plan.batch == 4
+    leo = stages.generate_leo(quantized.model, plan).main.source
+    assert f"fn predict_row(x: [field; {n}])" in leo
+    assert leo.count("assert_eq(falls, 0field);") == 1  # one check per row, inlined per row
+    code = "\n".join(line.split("//")[0] for line in leo.splitlines())
+    assert " <= " not in code  # no comparison left: the bits are the answers
+    result, _ = run_experiment(load_experiment(FOREST_THRESHOLDS), None, samples=10, batch=4, proofs=0,
+                               prover=ReferenceProver.factory())
+    assert result.agreement == 1.0 and result.circuit.batch == 4
+
+
+def test_threshold_bits_are_refused_for_a_model_that_is_not_a_tree_ensemble(write_toml) -> None:
+    from workbench.errors import UserError
+
+    text = IRIS_LOGISTIC.read_text().replace('compiler = "auto"', 'compiler = "auto"\ntree_inputs = "thresholds"')
+    with pytest.raises(UserError, match=r'tree_inputs = "thresholds" is for tree ensembles'):
+        run_experiment(load_experiment(write_toml(text)), None, prover=ReferenceProver.factory())
+
+
+@pytest.mark.slow
+def test_threshold_bits_forest_is_proven_with_the_estimated_size(tmp_path: Path) -> None:
+    """Real snarkVM: the forest on threshold bits agrees with the integer reference on every
+    executed row, its proof verifies and the key is within 2% of the estimate."""
+    result, _ = run_experiment(load_experiment(FOREST_THRESHOLDS), tmp_path, samples=26, batch="auto", proofs=1)
+    fn = result.circuit.functions[0]
+    assert result.circuit.batch >= 8 and result.agreement == 1.0
+    assert all(p.verified for p in result.proofs)
+    assert fn.estimated is not None and abs(fn.estimated - fn.constraints) <= 0.02 * fn.constraints

@@ -33,6 +33,7 @@ SCALINGS = ("standard", "minmax", "none")
 VISIBILITIES = tuple(v.value for v in Visibility)
 COMPILERS = ("auto", "workbench", "leo")
 TOPOLOGIES = ("auto", "call", "commitments")
+TREE_INPUTS = ("features", "thresholds")
 BAD_ROWS = ("error", "drop")
 # `[zk] setup`: plan against the installed setup files, let snarkVM download larger ones, or
 # an integer degree (workbench/snarkvm/setup_files.py resolves them; README "Setup files").
@@ -114,6 +115,9 @@ class ZkSpec:
     # The universal setup planned against: "installed" (the largest degree whose files are all
     # here, 16 at least), "download" (the largest known; snarkVM fetches files) or a degree.
     setup: str | int = SETUP_INSTALLED
+    # What a tree ensemble's private input is: the "features", or the "thresholds" bits
+    # (which of the model's thresholds each feature is at or below; workbench/leo/thresholds.py).
+    tree_inputs: str = "features"
 
 
 @dataclass(frozen=True)
@@ -379,6 +383,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
     scores = s.get("scores", False, lambda v: isinstance(v, bool), "true or false")
     topology = s.choice("topology", "auto", TOPOLOGIES)
     setup = s.get("setup", SETUP_INSTALLED, is_setup_value, SETUP_EXPECTED)
+    tree_inputs = s.choice("tree_inputs", "features", TREE_INPUTS)
     s.reject_unknown()
     return ZkSpec(
         batch=batch,
@@ -391,6 +396,7 @@ def _read_zk(table: Any, problems: list[Problem]) -> ZkSpec:
         scores=bool(scores),
         topology=topology,
         setup=setup,
+        tree_inputs=tree_inputs,
     )
 
 

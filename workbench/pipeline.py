@@ -23,6 +23,7 @@ from workbench.events import STAGES, Event, EventKind, Stage  # noqa: F401 - re-
 from workbench.data import Dataset
 from workbench.experiment import Experiment, ZkSpec
 from workbench.kinds import Task, Topology
+from workbench.leo import thresholds
 from workbench.prover import Prover, ProverFactory, ProverRequest
 from workbench.results import ExperimentInfo, RunDirectory, RunResult, new_run_id
 from workbench.snarkvm import setup_files
@@ -134,6 +135,11 @@ def prepare(
         clock.log(Stage.LOAD_DATA, f"dropped {data.dropped_rows} CSV row(s) with missing or non-numeric values")
     trained = clock.run(Stage.TRAIN, lambda: stages.train(family, exp.model.params, data, exp.seed, exp.path))
     quantized = clock.run(Stage.QUANTIZE, lambda: stages.quantize(trained, data, exp.quantization))
+    if zk.tree_inputs == "thresholds" and not thresholds.applies(quantized.model.form):
+        raise UserError(
+            f'{exp.path}: [zk] tree_inputs = "thresholds" is for tree ensembles (random forests, XGBoost, AdaBoost, '
+            f'gradient boosting); {family.name} takes its features; remove the key or set it to "features"'
+        )
     if zk.scores and quantized.model.revealed_scores() is None:
         raise UserError(
             f"{exp.path}: [zk] scores: {family.name} has no score vector to output (its output is "
@@ -144,7 +150,7 @@ def prepare(
     if n_exec < 1:
         raise UserError(f"{exp.path}: [zk] samples: at least one test row must be executed")
     request = PlanRequest(
-        ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores),
+        ProgramSpec(exp.program_name, exp.name, exp.description, zk.inputs, zk.output, zk.scores, zk.tree_inputs),
         batch=zk.batch, rows=n_exec, budget=chain_budget, compiler=zk.compiler, topology=zk.topology,
         degree=setup.degree, downloads=setup.downloads,
     )
@@ -209,10 +215,10 @@ def run_experiment(
             sources = clock.run(Stage.GENERATE, lambda: stages.generate_leo(quantized.model, plan, run))
             compiled = clock.run(Stage.COMPILE, lambda: stages.compile_programs(sources, zk.compiler, run))
             packing = stages.plan_packing(quantized.model, plan)
-            batches = stages.batch_rows(quantized, plan.batch, n_exec, zk.proofs, packing)
+            batches = stages.batch_rows(quantized, plan.batch, n_exec, zk.proofs, packing, zk.tree_inputs)
             backend = prover(ProverRequest(
                 compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores, plan.topology, plan.cuts,
-                workers, packing,
+                workers, packing, zk.tree_inputs,
             ))
             try:
                 keys: Keys = clock.run(Stage.SYNTHESIZE, lambda: stages.synthesize_keys(backend, compiled, batches, run))

@@ -45,6 +45,8 @@ class ProverRequest:
     # How the entry function takes its features (workbench/leo/codec.py `Packing`; None:
     # one array element each). Only the reference backend reads it, to decode its inputs.
     packing: Any = None
+    # "thresholds": the inputs are a tree ensemble's threshold bits (workbench/leo/thresholds.py).
+    tree_inputs: str = "features"
 
 
 @dataclass(frozen=True)

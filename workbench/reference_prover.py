@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from workbench.kinds import KeyCacheState, ProverKind
-from workbench.leo import codec
+from workbench.leo import codec, thresholds
 from workbench.limits import CircuitShape
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, ProverRequest, Synthesis, Verification
 from workbench.snarkvm.costs import estimate_constraints, estimate_shapes
@@ -90,7 +90,12 @@ class ReferenceProver:
     def execute(self, inputs: Sequence[str]) -> Executed:
         t0 = time.perf_counter()
         model = self.request.model
-        rows = _rows(inputs, self.request.packing, model.form.io.n_features)
+        if self.request.tree_inputs == "thresholds":
+            # Threshold bits: any row answering every test the same way predicts the same.
+            order = thresholds.tests(model.form)
+            rows = thresholds.representative(order, _rows(inputs, self.request.packing, len(order)), model.form.io.n_features)
+        else:
+            rows = _rows(inputs, self.request.packing, model.form.io.n_features)
         predictions = model.predict_int(rows)
         info = model.revealed_scores() if self.request.scores else None
         scores = model.revealed_scores_int(rows) if info else None

@@ -12,6 +12,7 @@ import jinja2
 from workbench import __version__
 from workbench.algorithms.base import QuantizedModel
 from workbench.kinds import Topology, Visibility
+from workbench.leo import thresholds
 from workbench.leo.codec import Packing
 from workbench.leo.contexts import program_plans, score_variables
 
@@ -52,6 +53,7 @@ def render(
     scores: bool = False,
     topology: Topology = Topology.CALL,
     packing: Packing | None = None,
+    tree_inputs: str = "features",
 ) -> list[LeoProgram]:
     """Render the model's programs (dependencies first, the main program last).
 
@@ -61,10 +63,14 @@ def render(
     per execution; `scores` makes the main function also output the model's score vector,
     with the prediction's visibility (see `QuantizedModel.revealed_scores`); `packing`
     makes the entry function take the batch's features packed in u128 words (one program
-    only; `workbench.stages.build.input_packing` decides).
+    only; `workbench.stages.build.input_packing` decides); `tree_inputs = "thresholds"`
+    makes a tree ensemble's entry take threshold bits instead of features
+    (workbench/leo/thresholds.py), always packed.
     """
     form = model.form
-    if packing is not None and (cuts or packing.values != batch * form.io.n_features):
+    order = _threshold_order(form, tree_inputs, cuts, packing, batch)
+    n_values = len(order) if order is not None else form.io.n_features
+    if packing is not None and (cuts or packing.values != batch * n_values):
         raise ValueError("packed features are for one program, all rows of its batch")
     reveal = model.revealed_scores() if scores else None
     if scores and reveal is None:
@@ -76,8 +82,8 @@ def render(
         "workbench_version": __version__,
         "experiment": experiment,
         "description": description.replace("\n", " "),
-        "n_features": form.io.n_features,
-        "feature_type": form.io.feature_type.name,
+        "n_features": n_values,
+        "feature_type": "field" if order is not None else form.io.feature_type.name,
         "output_type": form.io.output_type.name,
         "fractional_bits": form.io.fractional_bits,
         "input_vis": f"{Visibility(inputs)} ",
@@ -86,8 +92,9 @@ def render(
         "packing": None if packing is None else {
             "words": packing.words,
             "mask": packing.mask,
-            "rows": [[packing.slot(b * form.io.n_features + j) for j in range(form.io.n_features)] for b in range(batch)],
+            "rows": [[packing.slot(b * n_values + j) for j in range(n_values)] for b in range(batch)],
         },
+        "thresholds": None if order is None else {"pairs": thresholds.monotone_pairs(order)},
         "reveal": (
             {"type": f"[{reveal.type.name}; {reveal.count}]", "variables": list(score_variables(form))} if reveal else None
         ),
@@ -98,9 +105,31 @@ def render(
     for plan in program_plans(form, name, cuts, topology):
         context = {**common, "program": f"{plan.name}.aleo", "imports": [f"{i}.aleo" for i in plan.imports]}
         context.update(plan.context)
+        if order is not None:
+            bit = {t: i for i, t in enumerate(order)}
+            context["trees"] = [
+                {**tree, "comparisons": [{**c, "bit": bit[(c["feature"], c["threshold"])]} for c in tree["comparisons"]]}
+                for tree in context["trees"]
+            ]
         source = _ENV.get_template(f"{plan.template}.leo.j2").render(context)
         programs.append(LeoProgram(name=plan.name, function=FUNCTION, source=source, imports=plan.imports))
     return programs
+
+
+def _threshold_order(
+    form: object, tree_inputs: str, cuts: tuple[int, ...], packing: Packing | None, batch: int
+) -> tuple[thresholds.Test, ...] | None:
+    """The threshold tests, in input bit order, when the entry takes threshold bits; else None."""
+    if tree_inputs == "features":
+        return None
+    if tree_inputs != "thresholds":
+        raise ValueError(f"unknown tree_inputs {tree_inputs!r}")
+    if not thresholds.applies(form) or cuts:
+        raise ValueError("threshold bits are for a tree ensemble in one program")
+    order = thresholds.tests(form)  # type: ignore[arg-type]
+    if packing is None or packing.bits != 1:
+        raise ValueError("threshold bits travel packed, one bit each")
+    return order
 
 
 def write_project(program: LeoProgram, directory: Path) -> Path:

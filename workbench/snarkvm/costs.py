@@ -660,7 +660,8 @@ def _result_terms(op: str, ops: list[_Operand], dtype: AleoType | None, as_type:
     if op in ("mul", "neg", "double") and sum(not o.const for o in ops) == 1:
         return next(o.lc for o in ops if not o.const)  # a constant factor keeps the combination
     if op.startswith("cast") and ops and ops[0].type is not None and ops[0].type.base in _BITS and ops[0].type.base != "field":
-        return _BITS[ops[0].type.base]  # an integer is its bits: as a field, their weighted sum
+        # An integer is its bits: as a field, their weighted sum (a masked one: its kept bits).
+        return ops[0].width or _BITS[ops[0].type.base]
     return 1
 
 

@@ -13,19 +13,24 @@ from pathlib import Path
 
 from workbench.algorithms.base import QuantizedModel
 from workbench.kinds import Visibility
-from workbench.leo import generate, toolchain
+from workbench.leo import generate, thresholds, toolchain
 from workbench.leo.codec import WORD_BITS, Packing
 from workbench.results import RunDirectory
 from workbench.snarkvm.costs import estimate_constraints, estimate_shapes, private_input_constraints
 from workbench.stages.records import AleoProgram, Compiled, LeoSources, Plan
 
 
-def input_packing(model: QuantizedModel, batch: int, cuts: tuple[int, ...], inputs: Visibility | str) -> Packing | None:
+def input_packing(
+    model: QuantizedModel, batch: int, cuts: tuple[int, ...], inputs: Visibility | str, tree_inputs: str = "features"
+) -> Packing | None:
     """How one execution's features travel: packed in u128 words (codec.Packing) when the
     measured private-input staircase prices that below one array element per feature, else
     None. Only a model in one program with private, unsigned features is packed (a chain's
-    links read their own inputs; signed values are not their bits)."""
+    links read their own inputs; signed values are not their bits). Threshold bits
+    (`tree_inputs = "thresholds"`) are always packed, one bit each."""
     io = model.form.io
+    if tree_inputs == "thresholds" and not cuts and thresholds.applies(model.form):
+        return Packing(1, batch * len(thresholds.tests(model.form)))  # type: ignore[arg-type]
     t = io.feature_type
     if cuts or t.signed or t.bits >= WORD_BITS or Visibility(inputs) != Visibility.PRIVATE:
         return None
@@ -38,7 +43,8 @@ def input_packing(model: QuantizedModel, batch: int, cuts: tuple[int, ...], inpu
 
 def plan_packing(model: QuantizedModel, plan: Plan) -> Packing | None:
     """The packing of the plan's entry function (see `input_packing`)."""
-    return input_packing(model, plan.batch, plan.cuts, plan.request.program.inputs)
+    spec = plan.request.program
+    return input_packing(model, plan.batch, plan.cuts, spec.inputs, spec.tree_inputs)
 
 
 def generate_leo(model: QuantizedModel, plan: Plan, run: RunDirectory | None = None) -> LeoSources:
@@ -47,7 +53,7 @@ def generate_leo(model: QuantizedModel, plan: Plan, run: RunDirectory | None = N
     programs = generate.render(
         model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
         batch=plan.batch, cuts=plan.cuts, scores=spec.scores, topology=plan.topology,
-        packing=plan_packing(model, plan),
+        packing=plan_packing(model, plan), tree_inputs=spec.tree_inputs,
     )
     if run is not None:
         root = run.artefact("leo")

@@ -139,7 +139,7 @@ def _renderer(model: QuantizedModel, request: PlanRequest) -> Callable[..., list
         return generate.render(
             model, spec.name, spec.experiment, spec.description, spec.inputs, spec.output,
             batch=batch, cuts=cuts, scores=spec.scores, topology=topology,
-            packing=input_packing(model, batch, cuts, spec.inputs),
+            packing=input_packing(model, batch, cuts, spec.inputs, spec.tree_inputs), tree_inputs=spec.tree_inputs,
         )
 
     return render
@@ -189,7 +189,8 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
     render = _renderer(model, request)
     limits = planning_limits(request.degree, request.budget)
     units, unit = chain_units(model.form)
-    if units >= 2:
+    # Threshold bits are one program's input: such a model is not split.
+    if units >= 2 and request.program.tree_inputs != "thresholds":
         split = _split(model.form, render, units, unit, request, limits, estimator)
         if isinstance(split, CircuitTooLarge):
             # A larger setup may hold the whole model in one transition: say which, and its files.

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from workbench.leo import codec
+from workbench.leo import codec, thresholds
 from workbench.prover import Executed, Prover
 from workbench.results import FunctionCost, RunDirectory
 from workbench.snarkvm.parallel import worker_count
@@ -39,18 +39,23 @@ def _no_progress(done: int, total: int) -> None:
 
 
 def batch_rows(
-    quantized: Quantized, batch: int, n_rows: int, n_proofs: int, packing: codec.Packing | None = None
+    quantized: Quantized, batch: int, n_rows: int, n_proofs: int, packing: codec.Packing | None = None,
+    tree_inputs: str = "features",
 ) -> Batches:
     """The first `n_rows` test rows in consecutive executions of `batch` rows, encoded
-    (packed in u128 words when the program takes them so: `stages.plan_packing`).
+    (packed in u128 words when the program takes them so: `stages.plan_packing`; as
+    threshold bits with `tree_inputs = "thresholds"`, workbench/leo/thresholds.py).
 
     A short last batch is padded by repeating its last row (its outputs are dropped).
     `n_proofs` (at most the number of executions) of the first executions will be proven.
     """
     units = tuple(tuple(range(i, min(i + batch, n_rows))) for i in range(0, n_rows, batch))
     feature_type = quantized.model.form.io.feature_type
+    rows = quantized.inputs
+    if tree_inputs == "thresholds":
+        rows = thresholds.encode(thresholds.tests(quantized.model.form), rows)  # type: ignore[arg-type]
     inputs = tuple(
-        tuple(codec.encode_rows(quantized.inputs[list(u) + [u[-1]] * (batch - len(u))], feature_type, packing))
+        tuple(codec.encode_rows(rows[list(u) + [u[-1]] * (batch - len(u))], feature_type, packing))
         for u in units
     )
     return Batches(units, inputs, batch, min(n_proofs, len(units)))

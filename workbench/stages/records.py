@@ -61,6 +61,7 @@ class ProgramSpec:
     inputs: Visibility = Visibility.PRIVATE
     output: Visibility = Visibility.PUBLIC
     scores: bool = False  # the main function also outputs the model's score vector
+    tree_inputs: str = "features"  # or "thresholds": a tree ensemble takes threshold bits
 
 
 @dataclass(frozen=True)
