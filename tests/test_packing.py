@@ -3,6 +3,7 @@ for free, and the estimator pricing exactly that (docs/performance.md)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,7 @@ def test_auto_batch_packs_and_the_reference_agrees() -> None:
     assert plan.batch >= 10 and packing is not None
     leo = stages.generate_leo(quantized.model, plan).main.source
     assert f"private p: [u128; {packing.words}]" in leo and ">> 8u8) & 255u128) as u8" in leo
+    assert re.search(r"& 1u\d+\) as u8;", leo) and " > " not in leo  # the sign head reads one bit
     result, _ = run_experiment(load_experiment(BC_LOGISTIC), None, batch="auto", proofs=0,
                                prover=ReferenceProver.factory())
     assert result.circuit.batch == plan.batch and result.agreement == 1.0

@@ -535,6 +535,10 @@ def _head_context(form: DenseForm) -> dict[str, Any]:
         "n_classes": form.n_classes,
         "output_fractional_bits": 2 * f,
         "argmax": _argmax_context(form),
+        # The sign head may test z >= 1 as bit H-1 of z - 1 + 2^(H-1) when that never goes
+        # below 0 over the proven range of z (else it compares the offset score).
+        "sign_by_bit": str(form.head) == "sign" and not isinstance(form.layers[-1], IntMaxPool)
+        and int(form.layers[-1].z_low[0]) - 1 + (1 << (form.head_bits - 1)) >= 0,
     }
 
 
