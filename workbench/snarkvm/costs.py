@@ -644,8 +644,11 @@ def _masked_width(op: str, tokens: list[str], ops: list[_Operand], dtype: AleoTy
         widths = [o.width for o in ops if not o.const and o.width is not None]
         if masks:
             return min([masks[0].bit_length()] + widths)
-    if op == "shr" and len(ops) == 2 and ops[0].width is not None and ops[1].const:
-        return ops[0].width
+    if op == "shr" and len(ops) == 2 and ops[1].const and ops[0].type is not None and ops[0].type.base in _BITS:
+        # A logical shift by a constant moves the bits down and fills constant zeros.
+        amount = _literal_int(tokens[1])
+        if amount is not None:
+            return max(1, (ops[0].width or _BITS[ops[0].type.base]) - amount)
     return None
 
 
