@@ -35,8 +35,8 @@ def test_cache_dir_is_overridable(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 def test_store_load_clear(tmp_path: Path) -> None:
     cache = KeyCache(["program p.aleo;"], "0.8.0", root=tmp_path)
     assert cache.load("p.aleo", "main") is None
-    cache.store("p.aleo", "main", FunctionKeys(prover=b"P" * 1000, verifier=b"V" * 10))
-    assert cache.load("p.aleo", "main") == FunctionKeys(prover=b"P" * 1000, verifier=b"V" * 10)
+    cache.store("p.aleo", "main", FunctionKeys(prover="P" * 1000, verifier=b"V" * 10))
+    assert cache.load("p.aleo", "main") == FunctionKeys(prover="P" * 1000, verifier=b"V" * 10)
     assert not [p for p in cache.dir.iterdir() if p.name.startswith(".")]  # no temporary files left
     assert clear(tmp_path) == (1, 1010)
     assert cache.load("p.aleo", "main") is None
@@ -45,14 +45,14 @@ def test_store_load_clear(tmp_path: Path) -> None:
 def _writer(root: str, n: int) -> None:
     cache = KeyCache(["program p.aleo;"], "0.8.0", root=Path(root))
     for _ in range(n):
-        cache.store("p.aleo", "main", FunctionKeys(prover=b"P" * 2_000_000, verifier=b"V" * 673))
+        cache.store("p.aleo", "main", FunctionKeys(prover="P" * 2_000_000, verifier=b"V" * 673))
 
 
 def _reader(root: str, n: int, bad: "multiprocessing.Value") -> None:  # type: ignore[name-defined]
     cache = KeyCache(["program p.aleo;"], "0.8.0", root=Path(root))
     for _ in range(n):
         keys = cache.load("p.aleo", "main")
-        if keys is not None and (keys.prover != b"P" * 2_000_000 or keys.verifier != b"V" * 673):
+        if keys is not None and (keys.prover != "P" * 2_000_000 or keys.verifier != b"V" * 673):
             bad.value += 1
 
 
@@ -96,7 +96,7 @@ def test_the_cache_is_capped_least_recently_used_first(tmp_path: Path, monkeypat
     from workbench.snarkvm.keycache import entries
 
     monkeypatch.setenv("WORKBENCH_CACHE_MAX_MB", "0.0025")  # 2,500 bytes: two models of 1,010
-    keys = FunctionKeys(prover=b"P" * 1000, verifier=b"V" * 10)
+    keys = FunctionKeys(prover="P" * 1000, verifier=b"V" * 10)
     a, b, c = (KeyCache([f"program {n}.aleo;"], "0.8.0", root=tmp_path) for n in "abc")
     a.store("a.aleo", "main", keys)
     b.store("b.aleo", "main", keys)
@@ -121,7 +121,7 @@ def test_cache_cap_is_validated_and_shown(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert cli.main(["cache", "info"]) == 2
     assert "WORKBENCH_CACHE_MAX_MB: expected a number of megabytes >= 0, found 'lots'" in capsys.readouterr().err
     monkeypatch.setenv("WORKBENCH_CACHE_MAX_MB", "512")
-    KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path).store("a.aleo", "main", FunctionKeys(b"P" * 10, b"V"))
+    KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path).store("a.aleo", "main", FunctionKeys("P" * 10, b"V"))
     assert cli.main(["cache", "info"]) == 0
     out = capsys.readouterr().out
     assert "1 cached model(s), 0.0 MB of 512 MB" in out and "last used" in out
@@ -131,11 +131,11 @@ def test_keys_can_stay_on_disk_and_be_found_by_directory(tmp_path: Path) -> None
     # A linked model's proving keys stay on disk; worker processes find them by directory.
     cache = KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path)
     assert cache.load_lazily("a.aleo", "main") is None
-    cache.store("a.aleo", "main", FunctionKeys(prover=b"P" * 100, verifier=b"V" * 10))
+    cache.store("a.aleo", "main", FunctionKeys(prover="P" * 100, verifier=b"V" * 10))
     lazy = KeyCache.at(cache.dir).load_lazily("a.aleo", "main")
-    assert lazy is not None and lazy.prover == cache.dir / "a.aleo.main.prover" and lazy.verifier == b"V" * 10
-    assert lazy.proving_bytes() == b"P" * 100
+    assert lazy is not None and lazy.prover == cache.dir / "a.aleo.main.prover.bech32" and lazy.verifier == b"V" * 10
+    assert lazy.proving_text() == "P" * 100
     # Stored again from the path (another cache), the bytes are copied, not the path.
     other = KeyCache(["program a.aleo;"], "0.8.0", root=tmp_path / "other")
     other.store("a.aleo", "main", lazy)
-    assert other.load("a.aleo", "main") == FunctionKeys(prover=b"P" * 100, verifier=b"V" * 10)
+    assert other.load("a.aleo", "main") == FunctionKeys(prover="P" * 100, verifier=b"V" * 10)
