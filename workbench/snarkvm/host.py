@@ -27,11 +27,13 @@ pages it shares with the parent, and it would inherit the parent's threads' lock
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import pickle
 import signal
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from workbench.errors import ZkError
 from workbench.kinds import ProverKind
@@ -63,15 +65,20 @@ class _Host:
         return replace(e, handle=self._keep(e.handle)) if e.handle is not None else e
 
     def call(self, method: str, args: tuple) -> Any:
+        from workbench import memory
+
         if method == "synthesize":
             s = self.prover.synthesize(*args)
-            return replace(s, first=replace(s.first, handle=None))
+            s = replace(s, first=replace(s.first, handle=None))  # the first trace is freed
+            memory.release()
+            return s
         if method == "execute":
             return self._tokenized(self.prover.execute(*args))
         if method == "execute_many":
             batches, workers = args
             done: list[tuple[int, Executed]] = []
             used = self.prover.execute_many(batches, workers, lambda i, e: done.append((i, e)))
+            memory.release()
             return used, done
         if method == "prove":
             token, outputs, endpoint = args
@@ -153,6 +160,26 @@ def _serve(conn: Any, request: ProverRequest) -> None:
         conn.close()
 
 
+# glibc gives each thread that allocates (snarkVM's prover runs one per core) its own arena,
+# and each arena keeps what it freed: with one arena, measured on the auto-batch iris logistic
+# program, key synthesis peaked 313 MB instead of 321 and a proof 315 instead of 342, for no
+# visible change in time. Applies to the host and the workers it starts (they inherit it).
+MALLOC_ARENAS = "1"
+
+
+@contextlib.contextmanager
+def _one_malloc_arena() -> Iterator[None]:
+    """Set MALLOC_ARENA_MAX (unless the user set it) while a child process is started."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        yield
+        return
+    os.environ["MALLOC_ARENA_MAX"] = MALLOC_ARENAS
+    try:
+        yield
+    finally:
+        os.environ.pop("MALLOC_ARENA_MAX", None)
+
+
 class HostedProver:
     """The `Prover` protocol, run by a `SnarkVMProver` in a child process (module docstring)."""
 
@@ -166,7 +193,8 @@ class HostedProver:
         # The quantized model is for the reference and the linked backends only: not sent.
         self._process = ctx.Process(target=target, args=(child_conn, replace(request, model=None)),
                                     name="workbench-prover-host")
-        self._process.start()
+        with _one_malloc_arena():
+            self._process.start()
         child_conn.close()  # only the child holds its end now: its death ends our reads
         self._peak: float | None = None
         self._workers_peak: float | None = None
