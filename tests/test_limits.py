@@ -108,4 +108,4 @@ def test_snarkvm_process_reads_the_shape_of_its_keys() -> None:
     shape = vm.shape("vkpeek.aleo", "main")
     assert shape == FIELD2_MUL_SHAPE
     assert shape.constraints == vm.constraints("vkpeek.aleo", "main")
-    assert shape == shape_from_verifying_key(vm.key_bytes()[("vkpeek.aleo", "main")].verifier)
+    assert shape == shape_from_verifying_key(vm.verifying_key_bytes("vkpeek.aleo", "main"))

@@ -23,6 +23,22 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def write_ascii_atomic(path: Path, text: str, chunk: int = 1 << 20) -> None:
+    """`write_bytes_atomic` of ASCII text, encoded a chunk at a time (a large text, a proving
+    key's, is never copied whole)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for start in range(0, len(text), chunk):
+                fh.write(text[start : start + chunk].encode("ascii"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """`write_bytes_atomic` of indented JSON with a trailing newline."""
     write_bytes_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

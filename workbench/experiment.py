@@ -23,7 +23,7 @@ else:  # pragma: no cover - the project requires 3.11, kept for the declared tom
 
 from workbench.errors import UserError
 from workbench.kinds import Visibility
-from workbench.limits import MAX_BATCH, MAX_SETUP_DEGREE, SRS_DEGREE
+from workbench.limits import MAX_BATCH, MAX_SETUP_DEGREE, SETUP_DOWNLOAD, SETUP_INSTALLED, SRS_DEGREE
 from workbench.quantize import QuantizationSpec
 
 BUILTIN_DATASETS = ("iris", "wine", "breast_cancer", "digits", "diabetes")
@@ -37,8 +37,7 @@ TREE_INPUTS = ("features", "thresholds")
 BAD_ROWS = ("error", "drop")
 # `[zk] setup`: plan against the installed setup files, let snarkVM download larger ones, or
 # an integer degree (workbench/snarkvm/setup_files.py resolves them; README "Setup files").
-SETUP_INSTALLED = "installed"
-SETUP_DOWNLOAD = "download"
+# (defined in workbench/limits.py, which the snarkVM side imports without this module's numpy)
 SETUP_EXPECTED = (
     f'"{SETUP_INSTALLED}", "{SETUP_DOWNLOAD}" or an integer degree from {SRS_DEGREE} to {MAX_SETUP_DEGREE}'
 )

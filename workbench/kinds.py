@@ -41,6 +41,10 @@ class KeyCacheState(StrEnum):
     HIT = "hit"  # read from the on-disk cache
     MISS = "miss"  # synthesized, then stored in the cache
     OFF = "off"  # synthesized; the cache was not used
+    # Synthesized, and not stored: a model of one transition does not cache its proving key
+    # (writing it out would cost more memory than synthesizing it again costs time;
+    # workbench/snarkvm/keycache.py, docs/performance.md "Memory").
+    UNCACHED = "uncached"
 
 
 class Topology(StrEnum):

@@ -25,6 +25,9 @@ SRS_DEGREE = 16
 # workbench/snarkvm/setup_files.py). Aleo's own cap, about 2^21 constraints per function,
 # lies beyond it; larger files can be added to that table when someone needs them.
 MAX_SETUP_DEGREE = 20
+# `[zk] setup` values besides a degree (workbench/experiment.py, workbench/snarkvm/setup_files.py).
+SETUP_INSTALLED = "installed"
+SETUP_DOWNLOAD = "download"
 # Used only if costs.json has no measured budget (it should).
 _FALLBACK_BUDGET = 16_000
 # About this much of every transition is fixed cost (request signature, input and output

@@ -10,13 +10,12 @@ again from the same quantized model (`stages.shrink`): nothing is trained twice.
 
 from __future__ import annotations
 
-import resource
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from workbench import stages
+from workbench import memory, stages
 from workbench.algorithms import catalogue
 from workbench.errors import UserError
 from workbench.events import STAGES, Event, EventKind, Stage  # noqa: F401 - re-exported for callers
@@ -39,31 +38,6 @@ def _ignore(_: Event) -> None:
     pass
 
 
-def _reset_peak_memory() -> None:
-    # Writing 5 to clear_refs resets the kernel's peak-RSS mark (VmHWM) of this process,
-    # so each stage's peak is its own, not the run's so far (Linux only; elsewhere the
-    # figures are the run's peak so far).
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_memory_mb() -> float:
-    """Peak resident memory of this process since the last reset, in MB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _children_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 class StageClock:
     """Emits started/finished events and records each stage's wall time and peak memory.
 
@@ -74,16 +48,27 @@ class StageClock:
         self.emit = emit
         self.seconds: dict[str, float] = {}
         self.peak_mb: dict[str, float] = {}
+        # The backend's own processes (workbench/prover.py `BackendMemory`): the process it
+        # runs snarkVM in, per stage, and the largest worker that executed rows.
+        self.backend: Prover | None = None
+        self.prover_peak_mb: dict[str, float] = {}
+        self.workers_peak_mb: float | None = None
         self.t0 = time.perf_counter()
 
     def run(self, stage: Stage, fn: Callable[[], T]) -> T:
         self.emit(Event(EventKind.STAGE_STARTED, stage.value))
-        _reset_peak_memory()
+        memory.reset_peak()
         t0 = time.perf_counter()
         value = fn()
         elapsed = time.perf_counter() - t0
         self.seconds[stage.value] = self.seconds.get(stage.value, 0.0) + elapsed
-        self.peak_mb[stage.value] = max(self.peak_mb.get(stage.value, 0.0), round(_peak_memory_mb(), 1))
+        self.peak_mb[stage.value] = max(self.peak_mb.get(stage.value, 0.0), round(memory.peak_mb(), 1))
+        if self.backend is not None:
+            m = self.backend.memory()
+            if m.host is not None:
+                self.prover_peak_mb[stage.value] = max(self.prover_peak_mb.get(stage.value, 0.0), m.host)
+            if m.workers is not None:
+                self.workers_peak_mb = max(self.workers_peak_mb or 0.0, m.workers)
         self.emit(Event(EventKind.STAGE_FINISHED, stage.value, elapsed=elapsed))
         return value
 
@@ -95,18 +80,23 @@ class StageClock:
         self.emit(Event(EventKind.LOG, stage.value, message))
 
     def times(self) -> StageTimes:
-        return StageTimes(dict(self.seconds), dict(self.peak_mb), time.perf_counter() - self.t0)
+        return StageTimes(
+            dict(self.seconds), dict(self.peak_mb), time.perf_counter() - self.t0, dict(self.prover_peak_mb),
+            self.workers_peak_mb,
+        )
 
 
 def snarkvm_prover(request: ProverRequest) -> Prover:
-    """The default `ProverFactory`: snarkVM through aleo-sdk (imported only when a run proves)."""
+    """The default `ProverFactory`: snarkVM through aleo-sdk, in a lean child process of its
+    own (workbench/snarkvm/host.py), or for a model linked by commitments, in this process
+    and its link workers (workbench/snarkvm/linked_prover.py)."""
     if request.topology == Topology.COMMITMENTS:
         from workbench.snarkvm.linked_prover import LinkedProver
 
         return LinkedProver.open(request)
-    from workbench.snarkvm.prover import SnarkVMProver
+    from workbench.snarkvm.host import HostedProver
 
-    return SnarkVMProver.open(request)
+    return HostedProver.open(request)
 
 
 def choose_setup(exp: Experiment, zk: ZkSpec, clock: StageClock) -> SetupChoice:
@@ -220,12 +210,13 @@ def run_experiment(
                 compiled.sources, compiled.function, use_key_cache, quantized.model, zk.scores, plan.topology, plan.cuts,
                 workers, packing, zk.tree_inputs,
             ))
+            clock.backend = backend
             try:
                 keys: Keys = clock.run(Stage.SYNTHESIZE, lambda: stages.synthesize_keys(backend, compiled, batches, run))
                 break
             except CircuitTooLarge as exc:
                 backend.close()
-                backend = None
+                backend = clock.backend = None
                 request = stages.shrink(plan, exc, quantized.model)  # raises when nothing smaller is left
                 clock.log(Stage.SYNTHESIZE, _replan_message(plan.request, request))
         clock.log(Stage.SYNTHESIZE, f"key cache: {keys.key_cache}")
@@ -248,7 +239,7 @@ def run_experiment(
             data=data, scaling=exp.dataset.scaling, test_size=exp.dataset.test_size, params=exp.model.params,
             trained=trained, quantized=quantized, plan=plan, compiled=compiled, keys=keys,
             executions=executions, proofs=proven, verifications=verified, times=clock.times(),
-            children_peak_mb=_children_peak_mb(), declared_range=exp.quantization.input_range,
+            children_peak_mb=memory.children_peak_mb(), declared_range=exp.quantization.input_range,
             proofs_requested=zk.proofs,
         )
         if run is None:

@@ -51,19 +51,24 @@ class ProverRequest:
 
 @dataclass(frozen=True)
 class FunctionKeys:
-    """The proving and verifying key bytes of one function (snarkVM's formats).
+    """The proving and verifying keys of one function (snarkVM's formats).
 
-    `prover` may be the path of a file holding the proving key instead of its bytes: a
-    model linked by commitments keeps each link's proving key on disk, not in memory
-    (workbench/snarkvm/linked_prover.py). `proving_bytes()` reads either.
+    `prover` is the proving key as snarkVM's text (bech32, "prover1..."; aleo-sdk reads it
+    back with `ProvingKey.from_string`), or the path of a file holding that text, or None
+    when the proving key stays inside the process that synthesized it (it is not cached:
+    docs/performance.md, "Memory"). Its bytes are never passed around: aleo-sdk's
+    `ProvingKey.bytes()` is a Python list of ints, 8 times the key's size. A model linked
+    by commitments keeps each link's proving key on disk, not in memory
+    (workbench/snarkvm/linked_prover.py). `verifier` is the verifying key's bytes (under
+    a kilobyte).
     """
 
-    prover: bytes | Path
+    prover: str | Path | None
     verifier: bytes
 
-    def proving_bytes(self) -> bytes:
-        """The proving key's bytes (read from disk when `prover` is a path)."""
-        return self.prover.read_bytes() if isinstance(self.prover, Path) else self.prover
+    def proving_text(self) -> str | None:
+        """The proving key's text (read from disk when `prover` is a path)."""
+        return self.prover.read_text(encoding="ascii") if isinstance(self.prover, Path) else self.prover
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,19 @@ class Verification:
     verified: bool
     verify_seconds: float
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class BackendMemory:
+    """Peak resident memory (MB) of a backend's own processes since the last `memory()`.
+
+    `host`: the process the backend runs snarkVM in when it is not the caller's (None: it
+    runs in the caller's process, whose own peak the caller measures). `workers`: the
+    largest worker process that executed rows (None: none ran).
+    """
+
+    host: float | None = None
+    workers: float | None = None
 
 
 class Prover(Protocol):
@@ -154,6 +172,10 @@ class Prover(Protocol):
 
     def verify(self, proof: Proof) -> Verification:
         """Verify a proof against the synthesized verifying keys; never raises for a bad proof."""
+        ...
+
+    def memory(self) -> BackendMemory:
+        """Peak memory of the backend's own processes since the last call (then reset)."""
         ...
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from workbench.kinds import KeyCacheState, ProverKind
 from workbench.leo import codec, thresholds
 from workbench.limits import CircuitShape
-from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, ProverRequest, Synthesis, Verification
+from workbench.prover import BackendMemory, Executed, FunctionKey, FunctionKeys, Proof, ProverRequest, Synthesis, Verification
 from workbench.snarkvm.costs import estimate_constraints, estimate_shapes
 from workbench.snarkvm.errors import CircuitTooLarge
 
@@ -84,7 +84,7 @@ class ReferenceProver:
                     f"{program}/{function} needs a universal setup larger than the reference backend's limit "
                     f"({n:,} estimated constraints > {self.limit:,})"
                 )
-        keys = {k: FunctionKeys(b"", b"") for k in self._estimates}
+        keys = {k: FunctionKeys(None, b"") for k in self._estimates}
         return Synthesis(self.execute(inputs), keys, KeyCacheState.OFF)
 
     def execute(self, inputs: Sequence[str]) -> Executed:
@@ -127,6 +127,9 @@ class ReferenceProver:
     def verify(self, proof: Proof) -> Verification:
         ok = proof.execution_json in self._proofs
         return Verification(ok, 0.0, None if ok else "not a proof this reference backend made")
+
+    def memory(self) -> BackendMemory:
+        return BackendMemory()
 
     def close(self) -> None:
         pass

@@ -211,13 +211,17 @@ class Timings:
 
 @dataclass(frozen=True)
 class Memory:
-    """Peak resident memory (MB) of the running process during each stage (Linux: the stage's
-    own peak), of the largest worker process that executed rows, and (a model linked by
-    commitments) of the largest worker process that ran links."""
+    """Peak resident memory (MB), each figure of one process: the run's process during each
+    stage (Linux: the stage's own peak); the snarkVM process during each stage that used it
+    (`prover_process`: the prover host of a one-program model, workbench/snarkvm/host.py;
+    empty when snarkVM ran in the run's process: models linked by commitments, and result.json
+    files written before the host existed); the largest worker process that executed rows; and
+    (a model linked by commitments) the largest worker process that ran links."""
 
     stages: Mapping[str, float] = field(default_factory=dict)
     execute_workers: float | None = None
     link_workers: float | None = None
+    prover_process: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

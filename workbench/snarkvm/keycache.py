@@ -1,8 +1,18 @@
 """On-disk cache of proving and verifying keys, so a second run skips key synthesis.
 
-Keys are stored under `<cache>/<key-id>/<program>.<function>.{prover,verifier}` where
+Keys are stored under `<cache>/<key-id>/<program>.<function>.{prover.bech32,verifier}` where
 `key-id` hashes the compiled Aleo programs of a model together with the aleo-sdk version (a new
-snarkVM may synthesize different keys). The cache directory is `$WORKBENCH_CACHE_DIR` if
+snarkVM may synthesize different keys) and the cache's format (`FORMAT`). A proving key is
+stored as snarkVM's text (bech32, what `str(ProvingKey)` prints and `ProvingKey.from_string`
+reads), the verifying key as its bytes. Entries of an earlier format (raw proving-key bytes)
+have other key ids: they are never read, and eviction removes them in time.
+
+A model of one program with one function (one transition) has nothing cached: its proving
+key is synthesized again by every run, because writing it out would make the process that
+synthesized it exceed the memory budget (docs/performance.md, "Memory"). Call chains and
+models linked by commitments cache theirs (`caches_proving_keys`).
+
+The cache directory is `$WORKBENCH_CACHE_DIR` if
 set, else `$XDG_CACHE_HOME/zkml-workbench/keys`, else `~/.cache/zkml-workbench/keys`.
 
 Writers write each file to a unique temporary name and rename it into place, and the
@@ -11,7 +21,7 @@ and two runs at once never read a half-written key (the later rename simply repl
 identical file).
 
 The cache holds at most `$WORKBENCH_CACHE_MAX_MB` megabytes (default 2048; a model's keys
-take about 30 MB offline): storing new keys evicts the least recently used models first
+take about 50 MB per function offline): storing new keys evicts the least recently used models first
 (a hit refreshes a model's `last-used` stamp). An evicted model's keys are simply synthesized
 again by its next run.
 """
@@ -25,11 +35,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.atomic import write_bytes_atomic
+from workbench.atomic import write_ascii_atomic, write_bytes_atomic
 from workbench.errors import UserError
 from workbench.prover import FunctionKeys
 
 DEFAULT_MAX_MB = 2048
+# Part of every key id: entries written in another format are never read.
+FORMAT = "proving keys as bech32 text"
 USED_STAMP = "last-used"
 
 
@@ -104,11 +116,19 @@ def evict(limit: int, keep: Path | None = None, root: Path | None = None) -> lis
 def key_id(aleo_sources: list[str], sdk_version: str) -> str:
     """Identifies the keys of compiled programs (a model's, in order) under one aleo-sdk version."""
     h = hashlib.sha256()
+    h.update(FORMAT.encode())
+    h.update(b"\0")
     h.update(sdk_version.encode())
     for source in aleo_sources:
         h.update(b"\0")
         h.update(source.encode())
     return h.hexdigest()[:32]
+
+
+def caches_proving_keys(functions: int) -> bool:
+    """Whether a model of one program with `functions` entry functions caches its proving
+    keys: not when it has one (one transition; see the module docstring)."""
+    return functions > 1
 
 
 class KeyCache:
@@ -126,14 +146,14 @@ class KeyCache:
 
     def _paths(self, program: str, function: str) -> tuple[Path, Path]:
         stem = f"{program}.{function}"
-        return self.dir / f"{stem}.prover", self.dir / f"{stem}.verifier"
+        return self.dir / f"{stem}.prover.bech32", self.dir / f"{stem}.verifier"
 
     def load(self, program: str, function: str) -> FunctionKeys | None:
         """The cached keys, or None when absent or unreadable (then they are synthesized again)."""
         keys = self.load_lazily(program, function)
         try:
-            return None if keys is None else FunctionKeys(prover=keys.proving_bytes(), verifier=keys.verifier)
-        except OSError:
+            return None if keys is None else FunctionKeys(prover=keys.proving_text(), verifier=keys.verifier)
+        except (OSError, UnicodeDecodeError):
             return None
 
     def load_lazily(self, program: str, function: str) -> FunctionKeys | None:
@@ -158,10 +178,14 @@ class KeyCache:
             pass
 
     def store(self, program: str, function: str, keys: FunctionKeys) -> None:
-        """Save keys (prover first, verifier last)."""
+        """Save keys (prover first, verifier last); `keys.prover` must be the key's text or its file."""
+        text = keys.proving_text()
+        if text is None:
+            raise ValueError(f"{program}/{function}: no proving key to store")
         self.dir.mkdir(parents=True, exist_ok=True)
         prover, verifier = self._paths(program, function)
-        write_bytes_atomic(prover, keys.proving_bytes())
+        write_ascii_atomic(prover, text)
+        del text
         write_bytes_atomic(verifier, keys.verifier)
         self._touch()
         evict(max_bytes(), keep=self.dir, root=self.dir.parent)

@@ -128,10 +128,11 @@ def _cache_file() -> Path:
     return cache_dir() / "overhead.json"
 
 
-def measure(vm: object, aleo_source: str, function: str, sdk_version: str) -> int:
+def measure(aleo_source: str, function: str, sdk_version: str) -> int:
     """Constraints of an empty function with `function`'s signature (cached on disk).
 
-    `vm` is a loaded SnarkVMProcess (process.py), whose snarkVM process is reused.
+    The empty function's keys are synthesized in a scratch snarkVM process, dropped on
+    return: kept in the model's process, they would add to every later stage's memory.
     """
     from aleo import mainnet as avm
 
@@ -148,13 +149,13 @@ def measure(vm: object, aleo_source: str, function: str, sdk_version: str) -> in
     if isinstance(known.get(key), int):
         return known[key]
     program = avm.Program.from_source(overhead_program(f"overhead_{key[:16]}", ins, outs, used))
-    process = vm.process  # type: ignore[attr-defined]
-    if not process.contains_program(program.id):
-        process.add_program(program)
+    process = avm.Process.load()
+    process.add_program(program)
     main = avm.Identifier.from_string("main")
     auth = process.authorize(avm.PrivateKey.random(), program.id, main, [avm.Value.parse(zero_literal(t, used)) for t, _ in ins])
     process.execute(auth)
     count = int(process.get_verifying_key(program.id, main).num_constraints())
+    del process, auth
     known[key] = count
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)

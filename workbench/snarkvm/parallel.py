@@ -1,9 +1,11 @@
 """Execute many rows at once on every core: worker processes, each with its own snarkVM.
 
 aleo-sdk holds the GIL, so threads would run one at a time; processes do not. Each worker
-loads the program and the already-synthesized keys once (passed as bytes, so no worker
-synthesizes again), then executes chunks of rows. Results come back in row order
-whatever order the workers finish in.
+loads the program once, and the proving keys from the files they were cached in (a call
+chain's); a model of one transition caches none (keycache.py), so each worker synthesizes
+its own on its first row (a few seconds, and under 350 MB: what serializing the key in the
+process that made it would exceed). Then it executes chunks of rows. Results come back in
+row order whatever order the workers finish in.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Callable, Sequence
 
 from workbench.errors import ZkError
+from workbench.memory import release
 from workbench.prover import Executed, FunctionKey, FunctionKeys
 
 # Fewer rows than this per worker are not worth a worker's start-up (about 2 s to import
-# aleo-sdk, load the process and the keys).
+# aleo-sdk, load the process and the keys; more when it synthesizes them).
 MIN_ROWS_PER_WORKER = 8
 CHUNK = 4
 
 
 _prover = None  # the worker's own SnarkVMProcess
+_executed = False  # whether it executed a row yet (the first may synthesize the keys)
 
 
 def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, FunctionKeys]) -> None:
@@ -35,14 +40,21 @@ def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, Functi
     from workbench.snarkvm.process import SnarkVMProcess
 
     _prover = SnarkVMProcess(aleo_sources, function)
-    _prover.insert_keys(keys)
+    # Keys given as files (a call chain's, cached) are read; otherwise (or unreadable) the
+    # first execution synthesizes them.
+    if all(isinstance(k.prover, Path) for k in keys.values()):
+        _prover.insert_keys(keys)
 
 
 def _run_chunk(chunk: list[tuple[int, Sequence[str]]]) -> list[tuple[int, Executed]]:
+    global _executed
     assert _prover is not None
     out = []
     for index, inputs in chunk:
         e = _prover.execute(inputs)
+        if not _executed:
+            _executed = True
+            release()  # what synthesizing the keys freed goes back before the next rows
         # Traces cannot leave this process; the parent gets outputs and timings.
         out.append((index, Executed(e.outputs, e.authorize_seconds, e.execute_seconds, e.transitions)))
     return out
@@ -64,7 +76,8 @@ def execute_rows(
 ) -> list[Executed]:
     """Execute `rows` (index, Aleo inputs) in `workers` processes; outcomes in row order.
 
-    `keys` maps (program, function) to the synthesized keys of every function.
+    `keys` maps (program, function) to the keys of every function: proving keys given as
+    files are read by each worker, else each synthesizes its own.
 
     `on_row(index, executed)` is called in the parent as each row completes (for progress).
     A halt in any row raises the worker's error here, and the pool is terminated.

@@ -106,14 +106,20 @@ class SnarkVMProcess:
         return self.sources[[str(p.id) for p in self.programs].index(program)]
 
     def insert_keys(self, keys: dict[FunctionKey, FunctionKeys]) -> bool:
-        """Use these key bytes instead of synthesizing; False if any is unreadable."""
-        try:
-            parsed = [
-                (program, function, avm.ProvingKey.from_bytes(k.proving_bytes()), avm.VerifyingKey.from_bytes(k.verifier))
-                for (program, function), k in keys.items()
-            ]
-        except (RuntimeError, ValueError, OSError):
-            return False  # e.g. a corrupt cache entry: synthesize again (and overwrite it)
+        """Use these keys instead of synthesizing (each proving key read and parsed in turn,
+        so one key's text at a time is in memory); False if any is missing or unreadable."""
+        parsed = []
+        for (program, function), k in keys.items():
+            try:
+                text = k.proving_text()
+                if text is None:
+                    return False
+                prover = avm.ProvingKey.from_string(text)
+                del text
+                verifier = avm.VerifyingKey.from_bytes(k.verifier)
+            except (RuntimeError, ValueError, OSError, UnicodeDecodeError):
+                return False  # e.g. a corrupt cache entry: synthesize again (and overwrite it)
+            parsed.append((program, function, prover, verifier))
         for program, function, prover, verifier in parsed:
             pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
             self.process.insert_proving_key(pid, name, prover)
@@ -126,16 +132,32 @@ class SnarkVMProcess:
             pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
             self.process.insert_verifying_key(pid, name, avm.VerifyingKey.from_bytes(verifier))
 
-    def key_bytes(self) -> dict[FunctionKey, FunctionKeys]:
-        """Every function's synthesized keys as bytes (after the first execution)."""
-        out = {}
-        for program, function in self.functions():
-            pid, name = avm.ProgramID.from_string(program), avm.Identifier.from_string(function)
-            out[(program, function)] = FunctionKeys(
-                prover=bytes(self.process.get_proving_key(pid, name).bytes()),
-                verifier=bytes(self.process.get_verifying_key(pid, name).bytes()),
+    def verifying_key_bytes(self, program: str, function: str) -> bytes:
+        """A function's synthesized verifying key (its bytes: under a kilobyte)."""
+        vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
+        return bytes(vk.bytes())
+
+    def proving_key_text(self, program: str, function: str) -> str:
+        """A function's synthesized proving key as snarkVM's text (bech32, "prover1...").
+
+        Not its bytes: aleo-sdk's `ProvingKey.bytes()` returns a list of Python ints (8 bytes
+        per byte: 260 MB for a 32 MB key). The text is 1.6 times the key's size, and making
+        it still peaks at about 4.6 times (the key's bytes, their bech32 encoding and its
+        Python copy at once): about 147 MB for a 32 MB key.
+        """
+        pk = self.process.get_proving_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
+        return str(pk)
+
+    def synthesized_keys(self, proving: bool = False) -> dict[FunctionKey, FunctionKeys]:
+        """Every function's synthesized keys (after the first execution): the verifying keys,
+        and the proving keys' text only when `proving` (see `proving_key_text`)."""
+        return {
+            (program, function): FunctionKeys(
+                prover=self.proving_key_text(program, function) if proving else None,
+                verifier=self.verifying_key_bytes(program, function),
             )
-        return out
+            for program, function in self.functions()
+        }
 
     def constraints(self, program: str, function: str) -> int:
         """A function's constraint count, from its synthesized verifying key."""
@@ -145,8 +167,7 @@ class SnarkVMProcess:
     def shape(self, program: str, function: str) -> CircuitShape:
         """A function's six circuit sizes (constraints, variables, non-zeros...), read from
         its synthesized verifying key's bytes (`limits.shape_from_verifying_key`)."""
-        vk = self.process.get_verifying_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
-        return shape_from_verifying_key(bytes(vk.bytes()))
+        return shape_from_verifying_key(self.verifying_key_bytes(program, function))
 
     def execute(self, inputs: Sequence[str], program: str | None = None) -> Executed:
         """Authorize and execute the entry function on Aleo input literals (no proof yet).

@@ -35,8 +35,16 @@ from typing import Callable, Iterable
 
 from workbench.atomic import write_bytes_atomic
 from workbench.errors import UserError
-from workbench.experiment import SETUP_DOWNLOAD, SETUP_INSTALLED
-from workbench.limits import MAX_SETUP_DEGREE, SRS_DEGREE, CircuitShape, Quantity, planning_budget, setup_limits
+from workbench.limits import (
+    MAX_SETUP_DEGREE,
+    SETUP_DOWNLOAD,
+    SETUP_INSTALLED,
+    SRS_DEGREE,
+    CircuitShape,
+    Quantity,
+    planning_budget,
+    setup_limits,
+)
 from workbench.snarkvm.params import resources_dir, sha256_file
 
 

@@ -122,6 +122,21 @@ def _link_workers_peak(plan: Plan, executions: Executions, children_peak_mb: flo
     return round(children_peak_mb, 1)
 
 
+def _execute_workers_peak(
+    times: StageTimes, plan: Plan, executions: Executions, children_peak_mb: float | None
+) -> float | None:
+    """The largest worker process that executed rows: as the backend reports it (its workers
+    may be another process's children: the prover host's); else, for a model linked by
+    commitments (its link workers are this process's children), this process's children."""
+    if executions.workers < 2:
+        return None
+    if times.workers_peak_mb is not None:
+        return round(times.workers_peak_mb, 1)
+    if plan.topology == Topology.COMMITMENTS and children_peak_mb is not None:
+        return round(children_peak_mb, 1)
+    return None
+
+
 def _timings(times: StageTimes, keys: Keys, executions: Executions, proofs: Proofs,
              verifications: Verifications, n_exec: int) -> Timings:
     warm = statistics.median(executions.seconds) if executions.seconds else 0.0
@@ -250,8 +265,9 @@ def record(
         timings=_timings(times, keys, executions, proofs, verifications, n_exec),
         memory_mb=Memory(
             stages=dict(times.peak_mb),
-            execute_workers=round(children_peak_mb, 1) if children_peak_mb is not None and executions.workers > 1 else None,
+            execute_workers=_execute_workers_peak(times, plan, executions, children_peak_mb),
             link_workers=_link_workers_peak(plan, executions, children_peak_mb),
+            prover_process=dict(times.prover_peak_mb),
         ),
         versions=versions(compiled.compiler),
         proofs_requested=proofs_requested,

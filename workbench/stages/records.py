@@ -211,8 +211,12 @@ class Verifications:
 
 @dataclass(frozen=True)
 class StageTimes:
-    """Wall seconds and peak resident memory (MB) of each stage that ran, by stage name."""
+    """Wall seconds and peak resident memory (MB) of each stage that ran, by stage name: of
+    the run's process, and of the process the backend ran snarkVM in when it has its own
+    (`prover_peak_mb`, stages that called it); and the largest worker that executed rows."""
 
     seconds: Mapping[str, float] = field(default_factory=dict)
     peak_mb: Mapping[str, float] = field(default_factory=dict)
     total: float = 0.0
+    prover_peak_mb: Mapping[str, float] = field(default_factory=dict)
+    workers_peak_mb: float | None = None
