@@ -190,8 +190,9 @@ class HostedProver:
         `target` is the child's main function (tests substitute one)."""
         ctx = multiprocessing.get_context("spawn")
         self._conn, child_conn = ctx.Pipe()
-        # The quantized model is for the reference and the linked backends only: not sent.
-        self._process = ctx.Process(target=target, args=(child_conn, replace(request, model=None)),
+        # The quantized model and the input packing are for the reference and the linked
+        # backends only: not sent (unpickling them would import numpy into the host).
+        self._process = ctx.Process(target=target, args=(child_conn, replace(request, model=None, packing=None)),
                                     name="workbench-prover-host")
         with _one_malloc_arena():
             self._process.start()
