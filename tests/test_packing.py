@@ -98,6 +98,7 @@ def test_auto_batch_packs_and_the_reference_agrees() -> None:
     result, _ = run_experiment(load_experiment(BC_LOGISTIC), None, batch="auto", proofs=0,
                                prover=ReferenceProver.factory())
     assert result.circuit.batch == plan.batch and result.agreement == 1.0
+    assert result.circuit.input_encoding == "packed features"
 
 
 def test_argmax_head_compares_by_one_cast_per_class() -> None:
@@ -154,6 +155,7 @@ def test_threshold_bits_are_packed_and_checked_in_the_program() -> None:
     result, _ = run_experiment(load_experiment(FOREST_THRESHOLDS), None, samples=10, batch=4, proofs=0,
                                prover=ReferenceProver.factory())
     assert result.agreement == 1.0 and result.circuit.batch == 4
+    assert result.circuit.input_encoding == "threshold bits"
 
 
 def test_threshold_bits_are_refused_for_a_model_that_is_not_a_tree_ensemble(write_toml) -> None:

@@ -173,6 +173,10 @@ class Circuit:
     # Schema 4: the universal setup's degree (2^n powers) the keys were made with; older
     # results were all made with the shipped degree-16 file.
     setup_degree: int = SRS_DEGREE
+    # What the private input holds: "features" (one array element each), "packed features"
+    # (u128 words, workbench/leo/codec.py Packing) or "threshold bits" (a tree ensemble's
+    # `[zk] tree_inputs = "thresholds"`); results before packing: "features".
+    input_encoding: str = "features"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from workbench.results import (
     now_iso,
     read_values,
 )
+from workbench.stages.build import plan_packing
 from workbench.stages.records import (
     Compiled,
     Executions,
@@ -260,6 +261,7 @@ def record(
             output_divisor=label_codec.divisor,
             program_sha256={p.program_id: sha256(p.aleo.encode()).hexdigest() for p in compiled.programs},
             setup_degree=plan.request.degree,
+            input_encoding=_input_encoding(quantized, plan),
         ),
         proofs=proof_records,
         timings=_timings(times, keys, executions, proofs, verifications, n_exec),
@@ -272,6 +274,13 @@ def record(
         versions=versions(compiled.compiler),
         proofs_requested=proofs_requested,
     )
+
+
+def _input_encoding(quantized: Quantized, plan: Plan) -> str:
+    """What the entry function's private input holds (results.Circuit.input_encoding)."""
+    if plan.request.program.tree_inputs == "thresholds":
+        return "threshold bits"
+    return "packed features" if plan_packing(quantized.model, plan) is not None else "features"
 
 
 def output_labels(classes: tuple | None, class_names: tuple[str, ...] | None) -> tuple[str, ...] | None:
