@@ -80,7 +80,7 @@ def test_compare_two_runs_in_every_format(iris_run: Path, tmp_path: Path) -> Non
     assert bad.returncode == 2 and "unknown column" in bad.stderr
 
 
-def test_schema_1_files_are_read_and_written_back_as_schema_4(tmp_path: Path) -> None:
+def test_schema_1_files_are_read_and_written_back_as_the_current_schema(tmp_path: Path) -> None:
     raw = json.loads((SCHEMA_1_RUN / "result.json").read_text())
     assert raw["schema"] == 1
     old = load_result(SCHEMA_1_RUN)
@@ -91,9 +91,9 @@ def test_schema_1_files_are_read_and_written_back_as_schema_4(tmp_path: Path) ->
     assert old.timings.keygen == raw["timings"]["keygen"]
     assert old.circuit.functions[0].constraints == raw["circuit"]["functions"][0]["constraints"]
     assert old.disagreements[0].expected == 2 and old.proofs[0].output == "2u8" and old.is_zk
-    # Written again, the record is schema 4 and reads back equal (no circuit sizes known).
+    # Written again, the record is the current schema and reads back equal (no circuit sizes known).
     new = old.to_dict()
-    assert new["schema"] == SCHEMA == 4 and list(new)[0] == "schema" and new["prover"] == "snarkvm"
+    assert new["schema"] == SCHEMA == 5 and list(new)[0] == "schema" and new["prover"] == "snarkvm"
     assert old.circuit.functions[0].shape is None and old.circuit.setup_degree == 16
     write_json_atomic(tmp_path / "result.json", new)
     assert load_result(tmp_path) == old

@@ -6,9 +6,11 @@ renamed into place only when complete, so an interrupted run never leaves a resu
 behind; `result.json` itself is written to a temporary file and renamed.
 
 `RunResult` and its parts are frozen dataclasses; `workbench/records.py` turns them into
-JSON and back. Schema 4 is written (schema 3 plus each function's six circuit sizes, read
-from its verifying key and estimated, and the setup degree); schema 2 and 3 files read as
-they are (without sizes: `shape` None), and schema-1 files (written before the stages
+JSON and back. Schema 5 is written (schema 4 plus the prover host's memory per stage,
+`memory_mb.prover_process`, and what the private input held, `circuit.input_encoding`);
+schema 4 added each function's six circuit sizes, read from its verifying key and
+estimated, and the setup degree. Schema 2-4 files read as they are (without the newer
+keys: sizes None, input "features"), and schema-1 files (written before the stages
 refactor) are converted on load (`_from_schema_1`).
 """
 
@@ -31,7 +33,7 @@ from workbench.limits import SRS_DEGREE, CircuitShape
 from workbench.quantize import field_to_int
 from workbench.records import RecordError, from_json, to_json
 
-SCHEMA = 4
+SCHEMA = 5
 RESULT_FILE = "result.json"
 STAGING_PREFIX = ".partial-"
 
@@ -230,7 +232,7 @@ class Memory:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Everything one run measured; serialized as result.json (schema 4)."""
+    """Everything one run measured; serialized as result.json (schema 5)."""
 
     run_id: str
     created: str
@@ -264,7 +266,7 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
-        """A record from result.json's object (schema 4; schemas 2-3 lack only newer keys; schema 1 converted)."""
+        """A record from result.json's object (schema 5; schemas 2-4 lack only newer keys; schema 1 converted)."""
         d = dict(d)
         if d.get("schema") == 1:
             d = _from_schema_1(d)
