@@ -93,6 +93,8 @@ def render(
             "words": packing.words,
             "mask": packing.mask,
             "rows": [[packing.slot(b * n_values + j) for j in range(n_values)] for b in range(batch)],
+            # Values narrower than a byte are read from the bytes of the words (see _entry.leo.j2).
+            "bytes": sorted({(w, s // 8) for w, s in map(packing.slot, range(packing.values))}) if packing.bits < 8 else [],
         },
         "thresholds": None if order is None else {"pairs": thresholds.monotone_pairs(order)},
         "reveal": (
