@@ -175,3 +175,15 @@ def test_threshold_bits_forest_is_proven_with_the_estimated_size(tmp_path: Path)
     assert result.circuit.batch >= 8 and result.agreement == 1.0
     assert all(p.verified for p in result.proofs)
     assert fn.estimated is not None and abs(fn.estimated - fn.constraints) <= 0.02 * fn.constraints
+
+
+def test_threshold_bits_past_a_leo_array_are_refused_with_what_to_change(monkeypatch) -> None:
+    """More distinct tests than a Leo array holds: a user error naming the count, the limit
+    and the way out, before any Leo is generated."""
+    import workbench.pipeline as pipeline
+    from workbench.errors import UserError
+
+    monkeypatch.setattr(pipeline, "MAX_ARRAY_ELEMENTS", 50)
+    with pytest.raises(UserError, match=r"makes \d+ distinct tests, more than the 50 elements a Leo array holds.*"
+                                         r'tree_inputs = "features"'):
+        _model_and_request(FOREST_THRESHOLDS, 1)

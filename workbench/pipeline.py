@@ -23,6 +23,7 @@ from workbench.data import Dataset
 from workbench.experiment import Experiment, ZkSpec
 from workbench.kinds import Task, Topology
 from workbench.leo import thresholds
+from workbench.leo.checker import MAX_ARRAY_ELEMENTS
 from workbench.prover import Prover, ProverFactory, ProverRequest
 from workbench.results import ExperimentInfo, RunDirectory, RunResult, new_run_id
 from workbench.snarkvm import setup_files
@@ -129,6 +130,14 @@ def prepare(
         raise UserError(
             f'{exp.path}: [zk] tree_inputs = "thresholds" is for tree ensembles (random forests, XGBoost, AdaBoost, '
             f'gradient boosting); {family.name} takes its features; remove the key or set it to "features"'
+        )
+    if zk.tree_inputs == "thresholds" and len(thresholds.tests(quantized.model.form)) > MAX_ARRAY_ELEMENTS:
+        n = len(thresholds.tests(quantized.model.form))
+        raise UserError(
+            f'{exp.path}: [zk] tree_inputs = "thresholds": the model makes {n:,} distinct tests, more than the '
+            f"{MAX_ARRAY_ELEMENTS:,} elements a Leo array holds (and about {round(n * 1.7):,} constraints of input "
+            f'alone, more than one transition leaves); use fewer or shallower trees, or tree_inputs = "features", '
+            "with which the model is split across transitions"
         )
     if zk.scores and quantized.model.revealed_scores() is None:
         raise UserError(

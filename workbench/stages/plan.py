@@ -214,7 +214,15 @@ def _plan(model: QuantizedModel, request: PlanRequest, estimator: Estimator) -> 
     else:
         batch = _auto_batch(lambda k: render(k), min(request.rows, request.max_batch), limits, estimator)
     shapes = estimate_program_shapes(render(batch), estimator)
-    check_fits(shapes, model, batch, limits, request.downloads)
+    try:
+        check_fits(shapes, model, batch, limits, request.downloads)
+    except CircuitTooLarge as exc:
+        if units >= 2 and request.program.tree_inputs == "thresholds":
+            raise CircuitTooLarge(
+                f"{exc}\nThreshold bits are one program's input, so this model is not split; with "
+                f'[zk] tree_inputs = "features" it can be split across transitions.'
+            ) from None
+        raise
     return Plan(request, batch, (), units, unit, _constraints(shapes))
 
 
