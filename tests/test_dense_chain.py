@@ -186,9 +186,9 @@ def test_a_chain_across_layer_and_neuron_cuts_agrees_with_the_integer_reference(
 
 @pytest.mark.slow
 def test_an_mlp_planned_as_a_chain_is_proven_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # iris, 4 -> 160 -> 3: one transition at the offline budget, two at a budget of 14,800.
+    # iris, 4 -> 180 -> 3: one transition at the offline budget, two at a budget of 14,800.
     exp = load_experiment(EXPERIMENTS / "iris_mlp.toml")
-    params = {**exp.model.params, "hidden_layer_sizes": [160]}
+    params = {**exp.model.params, "hidden_layer_sizes": [180]}
     exp = dataclasses.replace(exp, model=dataclasses.replace(exp.model, params=params))
     result, run_dir = run_experiment(exp, tmp_path, samples=3, proofs=1, chain_budget=14_800)
     chain = result.circuit.chain

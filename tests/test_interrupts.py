@@ -94,8 +94,13 @@ def test_a_dead_execution_worker_fails_the_run_cleanly(tmp_path: Path) -> None:
     _wait_for(proc, "execute samples ...", seen)
     deadline = time.monotonic() + 60
     workers: list[int] = []
+
+    def spawned(pid: int) -> list[int]:
+        return [c for c, cmd in _children(pid) if "multiprocessing" in cmd and "resource_tracker" not in cmd]
+
+    # snarkVM runs in the prover host (the run's spawned child); the execution workers are its children.
     while not workers and time.monotonic() < deadline:
-        workers = [pid for pid, cmd in _children(proc.pid) if "multiprocessing" in cmd and "resource_tracker" not in cmd]
+        workers = [w for host in spawned(proc.pid) for w in spawned(host)]
         time.sleep(0.2)
     assert workers, "no execution worker started"
     time.sleep(3)  # loaded its programs and keys, executing rows

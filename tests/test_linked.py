@@ -250,7 +250,9 @@ def test_a_network_of_several_layers_still_splits_only_by_calls() -> None:
 
 @pytest.mark.slow
 def test_a_linear_model_split_by_features_is_proven_and_verified(write_toml, tmp_path: Path) -> None:
-    exp = _wide(write_toml, 200, 3)  # about 180 features fit one transition
+    # About 300 features fit one transition, packed in u128 words; past that the model is
+    # linked, each link reading an unpacked slice of about 40.
+    exp = _wide(write_toml, 400, 3)
     result, run_dir = run_experiment(exp, tmp_path, samples=2, proofs=1)
     assert run_dir is not None and result.is_zk
     chain = result.circuit.chain

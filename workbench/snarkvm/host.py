@@ -128,6 +128,11 @@ def _serve(conn: Any, request: ProverRequest) -> None:
     # stops the ledger stand-in; a call in progress stops its worker processes on the way.
     signal.signal(signal.SIGTERM, _exit)
     from workbench import memory
+    from workbench.snarkvm.parallel import die_with_parent
+
+    # A killed run takes its host down (through the SIGTERM handler, which stops the host's
+    # own workers and ledger stand-in; they die with the host in any case).
+    die_with_parent(signal.SIGTERM)
 
     host: _Host | None = None
     try:

@@ -80,8 +80,11 @@ def run_link(job: LinkJob) -> LinkDone:
 def _init_worker() -> None:
     import signal
 
+    from workbench.snarkvm.parallel import die_with_parent
+
     # Ctrl-C reaches every process of the group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 # Cores per link worker. snarkVM's prover already spreads one proof over every core, so

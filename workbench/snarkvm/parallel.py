@@ -31,12 +31,28 @@ _prover = None  # the worker's own SnarkVMProcess
 _executed = False  # whether it executed a row yet (the first may synthesize the keys)
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal this process gets when its parent dies
+
+
+def die_with_parent(sig: int = 9) -> None:
+    """Linux: have the kernel send `sig` (default SIGKILL) to this process when its parent
+    dies. A worker of a killed prover host would otherwise run on, orphaned, holding the
+    run's output pipes open; elsewhere this does nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):
+        pass
+
+
 def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, FunctionKeys]) -> None:
     global _prover
     import signal
 
     # Ctrl-C reaches every process of the group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     from workbench.snarkvm.process import SnarkVMProcess
 
     _prover = SnarkVMProcess(aleo_sources, function)
