@@ -131,11 +131,11 @@ def prepare(
             f'{exp.path}: [zk] tree_inputs = "thresholds" is for tree ensembles (random forests, XGBoost, AdaBoost, '
             f'gradient boosting); {family.name} takes its features; remove the key or set it to "features"'
         )
-    if zk.tree_inputs == "thresholds" and len(thresholds.tests(quantized.model.form)) > MAX_ARRAY_ELEMENTS:
-        n = len(thresholds.tests(quantized.model.form))
+    n_tests = len(thresholds.tests(quantized.model.form)) if zk.tree_inputs == "thresholds" else 0
+    if n_tests > MAX_ARRAY_ELEMENTS:
         raise UserError(
-            f'{exp.path}: [zk] tree_inputs = "thresholds": the model makes {n:,} distinct tests, more than the '
-            f"{MAX_ARRAY_ELEMENTS:,} elements a Leo array holds (and about {round(n * 1.7):,} constraints of input "
+            f'{exp.path}: [zk] tree_inputs = "thresholds": the model makes {n_tests:,} distinct tests, more than the '
+            f"{MAX_ARRAY_ELEMENTS:,} elements a Leo array holds (and about {round(n_tests * 1.7):,} constraints of input "
             f'alone, more than one transition leaves); use fewer or shallower trees, or tree_inputs = "features", '
             "with which the model is split across transitions"
         )

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from workbench.errors import ZkError
-from workbench.prover import Executed, FunctionKeys
+from workbench.prover import Executed
 from workbench.snarkvm.keycache import KeyCache
 from workbench.snarkvm.parallel import stop_pool
 
@@ -67,8 +67,7 @@ def run_link(job: LinkJob) -> LinkDone:
     for literals in job.inputs:
         e = vm.execute(list(literals), program)  # the first one synthesizes the keys unless inserted
         if synthesized and not executions:
-            for (p, f), keys in vm.synthesized_keys(proving=False).items():
-                store.store(p, f, FunctionKeys(vm.proving_key_text(p, f), keys.verifier))
+            vm.store_keys(store)
         executions.append(Executed(e.outputs, e.authorize_seconds, e.execute_seconds, e.transitions))
         if job.ledger_url is not None:
             proof = vm.prove(e, job.ledger_url, program)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -34,8 +35,8 @@ _executed = False  # whether it executed a row yet (the first may synthesize the
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal this process gets when its parent dies
 
 
-def die_with_parent(sig: int = 9) -> None:
-    """Linux: have the kernel send `sig` (default SIGKILL) to this process when its parent
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Linux: have the kernel send `sig` to this process when its parent
     dies. A worker of a killed prover host would otherwise run on, orphaned, holding the
     run's output pipes open; elsewhere this does nothing."""
     try:
@@ -48,7 +49,6 @@ def die_with_parent(sig: int = 9) -> None:
 
 def _init(aleo_sources: list[str], function: str, keys: dict[FunctionKey, FunctionKeys]) -> None:
     global _prover
-    import signal
 
     # Ctrl-C reaches every process of the group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

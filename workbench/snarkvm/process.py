@@ -9,10 +9,11 @@ processes of `parallel.py` each hold one.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from aleo import mainnet as avm
 
+from workbench import memory
 from workbench.errors import ZkError
 from workbench.limits import (
     FIXED_TRANSITION_COST,
@@ -25,6 +26,9 @@ from workbench.limits import (
 from workbench.prover import Executed, FunctionKey, FunctionKeys, Proof, Verification
 from workbench.snarkvm import params, setup_files
 from workbench.snarkvm.errors import CircuitTooLarge
+
+if TYPE_CHECKING:
+    from workbench.snarkvm.keycache import KeyCache
 
 
 def is_vm_failure(exc: BaseException) -> bool:
@@ -148,16 +152,20 @@ class SnarkVMProcess:
         pk = self.process.get_proving_key(avm.ProgramID.from_string(program), avm.Identifier.from_string(function))
         return str(pk)
 
-    def synthesized_keys(self, proving: bool = False) -> dict[FunctionKey, FunctionKeys]:
-        """Every function's synthesized keys (after the first execution): the verifying keys,
-        and the proving keys' text only when `proving` (see `proving_key_text`)."""
+    def synthesized_keys(self) -> dict[FunctionKey, FunctionKeys]:
+        """Every function's synthesized verifying key (after the first execution); the proving
+        keys stay in this process (`prover` None)."""
         return {
-            (program, function): FunctionKeys(
-                prover=self.proving_key_text(program, function) if proving else None,
-                verifier=self.verifying_key_bytes(program, function),
-            )
+            (program, function): FunctionKeys(prover=None, verifier=self.verifying_key_bytes(program, function))
             for program, function in self.functions()
         }
+
+    def store_keys(self, cache: "KeyCache") -> None:
+        """Write every function's synthesized keys into `cache`, one proving key's text at a
+        time, handing back what each serialization freed before the next."""
+        for (program, function), k in self.synthesized_keys().items():
+            cache.store(program, function, FunctionKeys(self.proving_key_text(program, function), k.verifier))
+            memory.release()
 
     def constraints(self, program: str, function: str) -> int:
         """A function's constraint count, from its synthesized verifying key."""

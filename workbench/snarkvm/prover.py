@@ -81,13 +81,11 @@ class SnarkVMProver:
             return Synthesis(first, cached, KeyCacheState.HIT)
         if self.key_cache is None or not cacheable:
             # The proving keys stay in snarkVM's process, never serialized.
-            self._keys = self.vm.synthesized_keys(proving=False)
+            self._keys = self.vm.synthesized_keys()
             memory.release()
             return Synthesis(first, self._keys, KeyCacheState.OFF if self.key_cache is None else KeyCacheState.UNCACHED)
         # One proving key's text at a time: stored, then read from its file when needed.
-        for (program, function), k in self.vm.synthesized_keys(proving=False).items():
-            self.key_cache.store(program, function, FunctionKeys(self.vm.proving_key_text(program, function), k.verifier))
-            memory.release()
+        self.vm.store_keys(self.key_cache)
         keys = {f: self.key_cache.load_lazily(*f) for f in self.functions()}
         self._keys = {f: k if k is not None else FunctionKeys(None, b"") for f, k in keys.items()}
         return Synthesis(first, self._keys, KeyCacheState.MISS)
